@@ -1,0 +1,51 @@
+# Everyday commands. `make run` and `make test` are README's Quickstart.
+SHELL := /bin/bash
+VENV ?= .venv
+PY := $(VENV)/bin/python
+PIP := $(VENV)/bin/pip
+export PYTHONDONTWRITEBYTECODE := 1
+
+.PHONY: run test install install-dev browser lint format check pytest demo-reset clean
+
+## run: the app with demo data on SQLite and a filesystem broker (web + worker + beat)
+run: install
+	$(PY) scripts/run.py
+
+## test: install what the suite needs, then every check against PostgreSQL and Redis
+test: install-dev browser
+	$(PY) scripts/test.py
+
+$(VENV)/bin/python:
+	python3.11 -m venv $(VENV) || python3 -m venv $(VENV)
+	$(PIP) install --quiet --upgrade pip
+
+install: $(VENV)/bin/python
+	$(PIP) install --quiet --disable-pip-version-check -r requirements.txt
+
+install-dev: $(VENV)/bin/python
+	$(PIP) install --quiet --disable-pip-version-check -r requirements-dev.txt
+
+## browser: Debian's chromium for the Playwright tests (never Playwright's own download)
+browser:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	  else echo "Install chromium (Debian: sudo apt-get install chromium) for the browser tests." >&2; exit 1; fi; }
+
+lint: install-dev
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/lint-imports
+
+format: install-dev
+	$(VENV)/bin/ruff format .
+	$(VENV)/bin/ruff check --fix .
+
+pytest: install-dev
+	$(VENV)/bin/pytest $(ARGS)
+
+demo-reset:
+	rm -f db.sqlite3 && rm -rf .broker
+
+clean:
+	rm -rf $(VENV) staticfiles .pytest_cache .ruff_cache

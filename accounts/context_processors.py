@@ -1,0 +1,34 @@
+from django.http import HttpRequest
+from django.urls import NoReverseMatch, reverse
+
+from .access import user_has_role
+from .models import Role
+
+# (label, url name, roles that see it). Only routes the role may use are shown.
+NAVIGATION = [
+    ("Nurture pool", "leads:pool", (Role.MARKETING, Role.ADMIN)),
+    ("Imports", "leads:import_list", (Role.MARKETING, Role.ADMIN)),
+    ("Rejections", "leads:rejections", (Role.MARKETING, Role.ADMIN)),
+    ("Definition", "scoring:definition", (Role.MARKETING, Role.REP, Role.MANAGER, Role.ADMIN)),
+    ("My queue", "leads:my_queue", (Role.REP,)),
+    ("Add prospect", "leads:rep_sourced_create", (Role.REP,)),
+    ("Team dashboard", "leads:team_dashboard", (Role.MANAGER, Role.ADMIN)),
+    ("Routing rules", "leads:rule_list", (Role.MANAGER, Role.ADMIN)),
+    ("Admin", "admin:index", (Role.ADMIN,)),
+]
+
+
+def navigation(request: HttpRequest) -> dict:
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        return {"nav_items": []}
+    items = []
+    for label, url_name, roles in NAVIGATION:
+        if not user_has_role(user, roles):
+            continue
+        try:
+            url = reverse(url_name)
+        except NoReverseMatch:  # the page belongs to a later issue and is not routed yet
+            continue
+        items.append({"label": label, "url": url, "active": request.path.startswith(url)})
+    return {"nav_items": items}

@@ -1,0 +1,26 @@
+from django.contrib import admin
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+from . import health
+
+api_v1 = [
+    path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    path("docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    path("", include("accounts.api_urls")),
+    path("", include("leads.api_urls")),
+    path("", include("scoring.api_urls")),
+]
+
+urlpatterns = [
+    path("healthz", health.healthz, name="healthz"),
+    path("admin/", admin.site.urls),
+    path("api/v1/", include(api_v1)),
+    path("", include("accounts.urls")),
+    path("leads/", include("leads.urls")),
+    path("definition/", include("scoring.urls")),
+]
+
+handler403 = "leadhandoff.views.permission_denied"
+handler404 = "leadhandoff.views.page_not_found"
+handler500 = "leadhandoff.views.server_error"

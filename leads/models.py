@@ -1,0 +1,376 @@
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.db.models.functions import Lower
+
+from accounts.models import Team
+
+
+class Origin(models.TextChoices):
+    MARKETING = "marketing", "Marketing"
+    REP_SOURCED = "rep_sourced", "Rep-sourced"
+
+
+class RepSourceChannel(models.TextChoices):
+    COLD_CALL = "cold_call", "Cold call"
+    SOCIAL = "social", "Social"
+    REFERRAL = "referral", "Referral"
+    EVENT = "event", "Event"
+
+
+class Status(models.TextChoices):
+    NURTURE = "nurture", "Nurture"
+    QUEUED = "queued", "Queued (unassigned)"
+    ASSIGNED = "assigned", "Assigned"
+    CONTACTED = "contacted", "Contacted"
+    WORKING = "working", "Working"
+    OPPORTUNITY = "opportunity", "Opportunity"
+    WON = "won", "Won"
+    LOST = "lost", "Lost"
+
+
+# Statuses sales may see; everything else (the nurture pool) is invisible to them.
+SALES_VISIBLE_STATUSES = [s for s in Status.values if s != Status.NURTURE]
+OPEN_STATUSES = [Status.QUEUED, Status.ASSIGNED, Status.CONTACTED, Status.WORKING, Status.OPPORTUNITY]
+CLOSED_STATUSES = [Status.WON, Status.LOST]
+
+
+class RejectReason(models.TextChoices):
+    NOT_A_FIT = "not_a_fit", "Not a fit"
+    BAD_DATA = "bad_data", "Bad data"
+    NO_BUDGET = "no_budget", "No budget"
+    DUPLICATE = "duplicate", "Duplicate"
+    TOO_EARLY = "too_early", "Too early"
+    OTHER = "other", "Other"
+
+
+class Lead(models.Model):
+    # Identity: email (case-insensitive) and/or an id from a source system.
+    email = models.EmailField(max_length=254, null=True, blank=True)
+    external_id = models.CharField(max_length=100, null=True, blank=True)
+
+    # Person
+    first_name = models.CharField(max_length=100, blank=True)
+    last_name = models.CharField(max_length=100, blank=True)
+    title = models.CharField(max_length=150, blank=True)
+    phone = models.CharField(max_length=50, blank=True)
+
+    # Company firmographics
+    company = models.CharField(max_length=200, blank=True)
+    industry = models.CharField(max_length=100, blank=True)
+    company_size = models.PositiveIntegerField(null=True, blank=True, help_text="Employees")
+    annual_revenue = models.DecimalField(max_digits=16, decimal_places=2, null=True, blank=True)
+    country = models.CharField(max_length=100, blank=True)
+    region = models.CharField(max_length=100, blank=True)
+    city = models.CharField(max_length=100, blank=True)
+    website = models.CharField(max_length=200, blank=True)
+
+    # Where it came from
+    source = models.CharField(max_length=100, blank=True)
+    campaign = models.CharField(max_length=150, blank=True)
+    origin = models.CharField(max_length=16, choices=Origin.choices, default=Origin.MARKETING)
+    rep_source_channel = models.CharField(max_length=16, choices=RepSourceChannel.choices, blank=True)
+
+    # Lifecycle
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.NURTURE)
+    team = models.ForeignKey(Team, null=True, blank=True, on_delete=models.SET_NULL, related_name="leads")
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="owned_leads"
+    )
+    created_at = models.DateTimeField(db_index=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    promoted_at = models.DateTimeField(null=True, blank=True)
+    assigned_at = models.DateTimeField(null=True, blank=True)
+    # Stored deadline for first contact: set at assignment, cleared at first contact.
+    sla_due_at = models.DateTimeField(null=True, blank=True)
+    first_contact_at = models.DateTimeField(null=True, blank=True)
+    closed_at = models.DateTimeField(null=True, blank=True)
+    last_activity_at = models.DateTimeField(null=True, blank=True)
+    deal_value = models.DecimalField(max_digits=14, decimal_places=2, null=True, blank=True)
+    lost_reason = models.CharField(max_length=200, blank=True)
+    # Touches logged (or imported from history); kept for the comparison reports.
+    touch_count = models.PositiveIntegerField(default=0)
+
+    # Score against the active definition version (written by scoring).
+    score = models.IntegerField(null=True, blank=True)
+    fit_score = models.IntegerField(null=True, blank=True)
+    behaviour_score = models.IntegerField(null=True, blank=True)
+    passes_gates = models.BooleanField(null=True, blank=True)
+    score_explanation = models.JSONField(default=dict, blank=True)
+    scored_version = models.PositiveIntegerField(null=True, blank=True)
+    scored_at = models.DateTimeField(null=True, blank=True)
+    # Version number and explanation at promotion, frozen for the lead brief.
+    promoted_version = models.PositiveIntegerField(null=True, blank=True)
+    promotion_explanation = models.JSONField(default=dict, blank=True)
+
+    # Sent back to marketing by a rep
+    rejected_at = models.DateTimeField(null=True, blank=True)
+    rejected_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    reject_reason = models.CharField(max_length=16, choices=RejectReason.choices, blank=True)
+    reject_note = models.TextField(blank=True)
+    rejected_version = models.PositiveIntegerField(null=True, blank=True)
+    recycled_count = models.PositiveIntegerField(default=0)
+
+    attributes = models.JSONField(default=dict, blank=True)
+    # Set when data or activity changed; scoring.tasks.rescore_dirty_leads rescoring
+    # picks these up in batches and clears the flag.
+    needs_rescore = models.BooleanField(default=False)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            # Upserts by key (leads.intake) rely on these to make one lead, never two.
+            models.UniqueConstraint(Lower("email"), name="lead_email_ci_unique", condition=Q(email__isnull=False)),
+            models.UniqueConstraint(
+                fields=["external_id"], name="lead_external_id_unique", condition=Q(external_id__isnull=False)
+            ),
+            models.CheckConstraint(
+                condition=Q(email__isnull=False) | Q(external_id__isnull=False), name="lead_has_a_key"
+            ),
+            models.CheckConstraint(
+                condition=~Q(status="nurture") | Q(owner__isnull=True), name="nurture_lead_has_no_owner"
+            ),
+        ]
+        indexes = [
+            # The nurture pool page and the set-based rescoring scan by status.
+            models.Index(fields=["status", "-created_at"], name="lead_status_created_idx"),
+            # My queue: a rep's open leads by first-contact deadline.
+            models.Index(fields=["owner", "status", "sla_due_at"], name="lead_owner_queue_idx"),
+            models.Index(fields=["team", "status"], name="lead_team_status_idx"),
+            # SLA sweeps (sla.tasks) look only at leads whose clock is running.
+            models.Index(fields=["sla_due_at"], name="lead_sla_due_idx", condition=Q(sla_due_at__isnull=False)),
+            models.Index(fields=["source"], name="lead_source_idx"),
+            models.Index(fields=["campaign"], name="lead_campaign_idx"),
+            models.Index(fields=["country"], name="lead_country_idx"),
+            models.Index(fields=["industry"], name="lead_industry_idx"),
+            models.Index(fields=["score"], name="lead_score_idx"),
+            models.Index(fields=["last_activity_at"], name="lead_last_activity_idx"),
+            models.Index(fields=["origin", "status", "closed_at"], name="lead_origin_outcome_idx"),
+            # Incremental rescoring (scoring.tasks.rescore_dirty_leads) reads only flagged leads.
+            models.Index(fields=["id"], name="lead_needs_rescore_idx", condition=Q(needs_rescore=True)),
+        ]
+
+    def __str__(self) -> str:
+        name = f"{self.first_name} {self.last_name}".strip()
+        return name or self.email or self.external_id or f"Lead {self.pk}"
+
+    @property
+    def full_name(self) -> str:
+        return f"{self.first_name} {self.last_name}".strip()
+
+    @property
+    def in_nurture_pool(self) -> bool:
+        return self.status == Status.NURTURE
+
+    @property
+    def email_domain(self) -> str:
+        return self.email.rsplit("@", 1)[-1].lower() if self.email else ""
+
+
+class EventKind(models.TextChoices):
+    PAGE_VIEW = "page_view", "Page view"
+    PRICING_PAGE_VIEW = "pricing_page_view", "Pricing page view"
+    CONTENT_DOWNLOAD = "content_download", "Content download"
+    WEBINAR_ATTENDED = "webinar_attended", "Webinar attended"
+    EMAIL_CLICK = "email_click", "Email click"
+    FORM_SUBMISSION = "form_submission", "Form submission"
+    DEMO_REQUEST = "demo_request", "Demo request"
+
+
+class EngagementEvent(models.Model):
+    lead = models.ForeignKey(Lead, on_delete=models.CASCADE, related_name="events")
+    kind = models.CharField(max_length=32, choices=EventKind.choices)
+    occurred_at = models.DateTimeField()
+    properties = models.JSONField(default=dict, blank=True)
+    # Sender's id: a retried batch does not duplicate events (leads.intake).
+    external_id = models.CharField(max_length=100, null=True, blank=True)
+    received_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-occurred_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["external_id"], name="event_external_id_unique", condition=Q(external_id__isnull=False)
+            )
+        ]
+        indexes = [
+            # Behaviour rules count a lead's events of a kind within a window.
+            models.Index(fields=["lead", "kind", "occurred_at"], name="event_lead_kind_time_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} at {self.occurred_at:%Y-%m-%d %H:%M}"
+
+
+class TouchKind(models.TextChoices):
+    CALL = "call", "Call"
+    EMAIL = "email", "Email"
+    MEETING = "meeting", "Meeting"
+    SOCIAL = "social", "Social message"
+    NOTE = "note", "Note"
+
+
+# A note is not an attempt to reach the lead, so it does not stop the clock.
+CONTACT_ATTEMPT_KINDS = [TouchKind.CALL, TouchKind.EMAIL, TouchKind.MEETING, TouchKind.SOCIAL]
+
+
+class TouchOutcome(models.TextChoices):
+    CONNECTED = "connected", "Connected"
+    LEFT_VOICEMAIL = "left_voicemail", "Left voicemail"
+    NO_ANSWER = "no_answer", "No answer"
+    SENT = "sent", "Sent"
+    REPLIED = "replied", "Replied"
+    MEETING_BOOKED = "meeting_booked", "Meeting booked"
+    NOT_INTERESTED = "not_interested", "Not interested"
+    NONE = "none", "No outcome"
+
+
+class Touch(models.Model):
+    lead = models.ForeignKey(Lead, on_delete=models.CASCADE, related_name="touches")
+    rep = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="touches")
+    kind = models.CharField(max_length=16, choices=TouchKind.choices)
+    outcome = models.CharField(max_length=16, choices=TouchOutcome.choices, default=TouchOutcome.NONE)
+    occurred_at = models.DateTimeField()
+    notes = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-occurred_at"]
+        indexes = [models.Index(fields=["lead", "occurred_at"], name="touch_lead_time_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} ({self.get_outcome_display()})"
+
+    @property
+    def is_contact_attempt(self) -> bool:
+        return self.kind in CONTACT_ATTEMPT_KINDS
+
+
+class HistoryAction(models.TextChoices):
+    CREATED = "created", "Created"
+    UPDATED = "updated", "Updated"
+    IMPORTED = "imported", "Imported"
+    SCORED = "scored", "Scored"
+    PROMOTED = "promoted", "Promoted to sales queue"
+    ASSIGNED = "assigned", "Assigned"
+    REASSIGNED = "reassigned", "Reassigned"
+    STATUS_CHANGED = "status_changed", "Stage changed"
+    FIRST_CONTACT = "first_contact", "First contact"
+    REJECTED = "rejected", "Rejected to marketing"
+    SLA_WARNING = "sla_warning", "SLA warning"
+    SLA_BREACHED = "sla_breached", "SLA breached"
+    SLA_ESCALATED = "sla_escalated", "SLA escalated"
+
+
+class LeadHistory(models.Model):
+    """One row per handoff transition, written in the same transaction as the change."""
+
+    lead = models.ForeignKey(Lead, on_delete=models.CASCADE, related_name="history")
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    action = models.CharField(max_length=24, choices=HistoryAction.choices)
+    field = models.CharField(max_length=50, blank=True)
+    old_value = models.CharField(max_length=255, blank=True)
+    new_value = models.CharField(max_length=255, blank=True)
+    note = models.TextField(blank=True)
+    data = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(db_index=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name_plural = "lead history"
+        indexes = [
+            models.Index(fields=["lead", "-created_at"], name="history_lead_time_idx"),
+            # Reports read transitions by kind over a period.
+            models.Index(fields=["action", "created_at"], name="history_action_time_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_action_display()} {self.old_value} → {self.new_value}".strip()
+
+
+class ImportMapping(models.Model):
+    """A named, reusable mapping from a CSV's columns (and values) to lead fields."""
+
+    name = models.CharField(max_length=100, unique=True)
+    # {"Column header": "lead_field", ...}
+    columns = models.JSONField(default=dict)
+    # {"lead_field": {"raw value": "stored value", ...}, ...}
+    values = models.JSONField(default=dict, blank=True)
+    # Options such as {"create_missing_owners": true, "key": "external_id"}.
+    options = models.JSONField(default=dict, blank=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class ImportJob(models.Model):
+    class State(models.TextChoices):
+        UPLOADED = "uploaded", "Uploaded"
+        QUEUED = "queued", "Queued"
+        RUNNING = "running", "Running"
+        DONE = "done", "Done"
+        FAILED = "failed", "Failed"
+
+    file = models.FileField(upload_to="imports/%Y/%m/")
+    original_name = models.CharField(max_length=255)
+    mapping = models.ForeignKey(ImportMapping, null=True, blank=True, on_delete=models.SET_NULL)
+    # Snapshot of the mapping used, so a later edit does not rewrite history.
+    mapping_snapshot = models.JSONField(default=dict, blank=True)
+    state = models.CharField(max_length=16, choices=State.choices, default=State.UPLOADED)
+    total_rows = models.PositiveIntegerField(default=0)
+    processed_rows = models.PositiveIntegerField(default=0)
+    created_count = models.PositiveIntegerField(default=0)
+    updated_count = models.PositiveIntegerField(default=0)
+    rejected_count = models.PositiveIntegerField(default=0)
+    # [{"line": 12, "reason": "..."}, ...]
+    rejections = models.JSONField(default=list, blank=True)
+    error = models.TextField(blank=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"Import {self.pk}: {self.original_name}"
+
+    @property
+    def progress_percent(self) -> int:
+        return int(100 * self.processed_rows / self.total_rows) if self.total_rows else 0
+
+
+class AssignmentRule(models.Model):
+    """Ordered routing rules: the first enabled rule whose conditions match sends a lead to its team."""
+
+    class Strategy(models.TextChoices):
+        ROUND_ROBIN = "round_robin", "Round robin"
+        WEIGHTED = "weighted", "Weighted round robin"
+        LEAST_LOADED = "least_loaded", "Least loaded"
+
+    name = models.CharField(max_length=100)
+    position = models.PositiveIntegerField(default=0)
+    enabled = models.BooleanField(default=True)
+    # {"country": ["US", "CA"], "industry": [...], "company_size_min": 50, "company_size_max": 500,
+    #  "source": [...], "score_min": 60, "score_max": 100}
+    conditions = models.JSONField(default=dict, blank=True)
+    team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="assignment_rules")
+    strategy = models.CharField(max_length=16, choices=Strategy.choices, default=Strategy.ROUND_ROBIN)
+    skip_outside_working_hours = models.BooleanField(default=False)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["position", "id"]
+
+    def __str__(self) -> str:
+        return self.name

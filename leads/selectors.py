@@ -1,0 +1,42 @@
+from django.db.models import Q, QuerySet
+from django.shortcuts import get_object_or_404
+
+from accounts.models import Role, User
+
+from .models import SALES_VISIBLE_STATUSES, Lead
+
+
+def leads_visible_to(*, user: User) -> QuerySet[Lead]:
+    """Every lead query a user triggers starts here.
+
+    Marketing and admins see everything. A rep sees only leads they own; a
+    manager only their teams' leads; neither ever sees the nurture pool.
+    """
+    if not user.is_authenticated or not user.is_active:
+        return Lead.objects.none()
+    if user.is_superuser or user.role in (Role.MARKETING, Role.ADMIN):
+        return Lead.objects.all()
+    if user.role == Role.REP:
+        return Lead.objects.filter(owner=user, status__in=SALES_VISIBLE_STATUSES)
+    if user.role == Role.MANAGER:
+        return Lead.objects.filter(
+            Q(team__manager=user) | Q(owner__rep_profile__team__manager=user),
+            status__in=SALES_VISIBLE_STATUSES,
+        )
+    return Lead.objects.none()
+
+
+def lead_get_for_user(*, user: User, lead_id: int, write: bool = False) -> Lead:
+    """The one way a view fetches a lead: 404 when the user may not see it.
+
+    `write` is for operations that change the lead; read-only callers leave it False.
+    """
+    qs = leads_visible_to(user=user).select_related("owner", "team")
+    if write:
+        qs = qs.select_for_update(of=("self",))
+    return get_object_or_404(qs, pk=lead_id)
+
+
+def nurture_pool(*, user: User) -> QuerySet[Lead]:
+    """The hidden pool: only marketing and admins get anything back."""
+    return leads_visible_to(user=user).filter(status="nurture") if not user.is_sales else Lead.objects.none()

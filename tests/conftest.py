@@ -1,0 +1,96 @@
+"""Shared fixtures: a standing cast (marketer, two reps on one team, a rep on
+another team, a manager, an admin) so permission tests read plainly."""
+
+from dataclasses import dataclass
+
+import pytest
+from rest_framework.test import APIClient
+
+from accounts.models import Role, Team, User
+from leads.models import Lead, Status
+from tests.factories import LeadFactory, TeamFactory, UserFactory, make_rep
+
+
+@dataclass
+class Cast:
+    team: Team
+    other_team: Team
+    marketer: User
+    rep: User
+    teammate: User
+    other_rep: User
+    manager: User
+    other_manager: User
+    admin: User
+
+    def by_role(self, name: str) -> User | None:
+        return None if name == "anonymous" else getattr(self, name)
+
+
+ROLE_NAMES = ["anonymous", "marketer", "rep", "other_rep", "manager", "admin"]
+
+
+@pytest.fixture
+def cast(db) -> Cast:
+    manager = UserFactory(username="manager", role=Role.MANAGER)
+    other_manager = UserFactory(username="other_manager", role=Role.MANAGER)
+    team = TeamFactory(name="East", manager=manager)
+    other_team = TeamFactory(name="West", manager=other_manager)
+    return Cast(
+        team=team,
+        other_team=other_team,
+        marketer=UserFactory(username="marketer", role=Role.MARKETING),
+        rep=make_rep(team=team, username="rep1"),
+        teammate=make_rep(team=team, username="rep2"),
+        other_rep=make_rep(team=other_team, username="rep3"),
+        manager=manager,
+        other_manager=other_manager,
+        admin=UserFactory(username="admin", role=Role.ADMIN, is_superuser=True, is_staff=True),
+    )
+
+
+@dataclass
+class Leads:
+    """One lead in each place that matters for visibility."""
+
+    pool: Lead  # nurture pool: marketing only
+    rep_owned: Lead  # assigned to cast.rep
+    teammate_owned: Lead  # assigned to cast.teammate (same team)
+    other_team: Lead  # assigned to cast.other_rep
+    team_queued: Lead  # promoted, unassigned, in cast.team's queue
+
+
+@pytest.fixture
+def leads(cast) -> Leads:
+    return Leads(
+        pool=LeadFactory(email="pool@nurture.com", status=Status.NURTURE),
+        rep_owned=LeadFactory(email="mine@x.com", status=Status.ASSIGNED, owner=cast.rep, team=cast.team),
+        teammate_owned=LeadFactory(email="mate@x.com", status=Status.ASSIGNED, owner=cast.teammate, team=cast.team),
+        other_team=LeadFactory(email="other@y.com", status=Status.ASSIGNED, owner=cast.other_rep, team=cast.other_team),
+        team_queued=LeadFactory(email="queued@x.com", status=Status.QUEUED, team=cast.team),
+    )
+
+
+@pytest.fixture
+def api():
+    """An API client; `api.as_user(user)` authenticates with that user's token."""
+    client = APIClient()
+
+    def as_user(user):
+        client.force_authenticate(user=None)
+        client.credentials()
+        if user is not None:
+            from rest_framework.authtoken.models import Token
+
+            token, _ = Token.objects.get_or_create(user=user)
+            client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+        return client
+
+    client.as_user = as_user
+    return client
+
+
+def login(client, user):
+    if user is not None:
+        client.force_login(user)
+    return client

@@ -1,0 +1,57 @@
+"""Every route, every role: the server refuses what a role may not use.
+
+Adding a route without an entry in tests/route_matrix fails
+test_every_route_has_a_permission_entry.
+"""
+
+import pytest
+from django.test import Client
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+
+from tests.route_matrix import EXEMPT_NAMES, EXEMPT_PREFIXES, ROLES, Route, all_routes
+
+
+def _named_routes(resolver=None, namespace: str = "") -> set[str]:
+    names: set[str] = set()
+    for entry in (resolver or get_resolver()).url_patterns:
+        if isinstance(entry, URLResolver):
+            ns = f"{namespace}{entry.namespace}:" if entry.namespace else namespace
+            names |= _named_routes(entry, ns)
+        elif isinstance(entry, URLPattern) and entry.name:
+            names.add(f"{namespace}{entry.name}")
+    return names
+
+
+def test_every_route_has_a_permission_entry():
+    covered = {route.name for route in all_routes()}
+    missing = sorted(
+        name
+        for name in _named_routes()
+        if name not in covered and name not in EXEMPT_NAMES and not name.startswith(EXEMPT_PREFIXES)
+    )
+    assert missing == [], f"Routes without a permission test in tests/route_matrix: {missing}"
+
+
+def test_every_entry_lists_every_role():
+    for route in all_routes():
+        assert set(route.expect) == set(ROLES), route.name
+
+
+CASES = [(route, role) for route in all_routes() for role in ROLES]
+
+
+@pytest.mark.parametrize(("route", "role"), CASES, ids=[f"{r.name}-{r.method}-{role}" for r, role in CASES])
+def test_route_answers_role(route: Route, role: str, cast, leads, api):
+    user = cast.by_role(role)
+    url = reverse(route.name, kwargs=route.kwargs(leads))
+    if route.api:
+        client = api.as_user(user)
+        response = getattr(client, route.method)(url, route.data, format="json")
+    else:
+        client = Client()
+        if user is not None:
+            client.force_login(user)
+        response = getattr(client, route.method)(url, route.data or {})
+    assert response.status_code == route.expect[role], (
+        f"{route.method.upper()} {url} as {role}: {response.status_code}, expected {route.expect[role]}"
+    )
