@@ -1,0 +1,99 @@
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+
+
+class DefinitionVersion(models.Model):
+    """One version of the qualified-lead definition.
+
+    draft -> proposed -> active -> retired. A proposed version becomes active only
+    when a Marketing user and a Sales user (two different people) approved it
+    (scoring.services.definition_approve). Exactly one version is active.
+    """
+
+    class State(models.TextChoices):
+        DRAFT = "draft", "Draft"
+        PROPOSED = "proposed", "Proposed"
+        ACTIVE = "active", "Active"
+        RETIRED = "retired", "Retired"
+
+    number = models.PositiveIntegerField(unique=True)
+    title = models.CharField(max_length=150, blank=True)
+    state = models.CharField(max_length=16, choices=State.choices, default=State.DRAFT)
+    # JSON list of rules; schema and validation in scoring.rules.
+    rules = models.JSONField(default=list, blank=True)
+    threshold = models.IntegerField(default=50)
+    # Optimistic lock: every save bumps it; a save against an older revision is a conflict.
+    revision = models.PositiveIntegerField(default=1)
+    based_on = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField()
+    updated_at = models.DateTimeField()
+    proposed_at = models.DateTimeField(null=True, blank=True)
+    activated_at = models.DateTimeField(null=True, blank=True)
+    retired_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-number"]
+        constraints = [
+            # Exactly one active version: activation (scoring.services) relies on it.
+            models.UniqueConstraint(fields=["state"], condition=Q(state="active"), name="one_active_definition"),
+        ]
+
+    def __str__(self) -> str:
+        return f"v{self.number}" + (f" {self.title}" if self.title else "")
+
+
+class Approval(models.Model):
+    class Side(models.TextChoices):
+        MARKETING = "marketing", "Marketing"
+        SALES = "sales", "Sales"
+
+    version = models.ForeignKey(DefinitionVersion, on_delete=models.CASCADE, related_name="approvals")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    side = models.CharField(max_length=16, choices=Side.choices)
+    # The revision approved; an edit after it withdraws the approval.
+    revision = models.PositiveIntegerField()
+    created_at = models.DateTimeField()
+    withdrawn_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["version", "user"], condition=Q(withdrawn_at__isnull=True), name="one_live_approval_per_user"
+            )
+        ]
+
+
+class Comment(models.Model):
+    version = models.ForeignKey(DefinitionVersion, on_delete=models.CASCADE, related_name="comments")
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    body = models.TextField()
+    created_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["created_at"]
+
+
+class Preview(models.Model):
+    """What a proposed version would do, against the active one; built by a Celery job."""
+
+    class State(models.TextChoices):
+        QUEUED = "queued", "Queued"
+        RUNNING = "running", "Running"
+        DONE = "done", "Done"
+        FAILED = "failed", "Failed"
+
+    version = models.ForeignKey(DefinitionVersion, on_delete=models.CASCADE, related_name="previews")
+    revision = models.PositiveIntegerField()
+    state = models.CharField(max_length=16, choices=State.choices, default=State.QUEUED)
+    progress = models.PositiveSmallIntegerField(default=0)
+    data = models.JSONField(default=dict, blank=True)
+    error = models.TextField(blank=True)
+    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField()
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]

@@ -1,0 +1,262 @@
+"""The rule schema of a qualified-lead definition version.
+
+A version's `rules` column holds a JSON list; each item is one of:
+
+  fit       {"id", "type": "fit", "label", "field", "op", "value", "points"}
+  behaviour {"id", "type": "behaviour", "label", "event_kind", "min_count",
+             "within_days", "points", "cap", "half_life_days"}
+  gate      {"id", "type": "gate", "label", "field", "op", "value"}
+
+`field` is a lead field from LEAD_FIELDS (plus "email_domain", derived from the
+email). `op` is one of OPERATORS. A behaviour rule fires when the lead has at
+least `min_count` events of `event_kind` within the last `within_days` days and
+then scores `points` per occurrence (weighted by 0.5 ** (age_days / half_life_days)
+when a half-life is set), capped at `cap` when given, rounded to the nearest
+whole point. Points may be negative on fit rules.
+
+This module is pure (no ORM): the engine, the SQL compiler, the editor and the
+API all parse rules through `rules_parse`, so they agree on one meaning.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from django.core.exceptions import ValidationError
+
+# Lead fields a rule may test, with their kind (text or number).
+LEAD_FIELDS: dict[str, str] = {
+    "email": "text",
+    "email_domain": "text",
+    "title": "text",
+    "company": "text",
+    "industry": "text",
+    "company_size": "number",
+    "annual_revenue": "number",
+    "country": "text",
+    "region": "text",
+    "city": "text",
+    "source": "text",
+    "campaign": "text",
+}
+
+OPERATORS: dict[str, str] = {
+    "equals": "equals",
+    "not_equals": "does not equal",
+    "one_of": "is one of",
+    "not_one_of": "is not one of",
+    "contains": "contains",
+    "not_contains": "does not contain",
+    "gt": "is greater than",
+    "lt": "is less than",
+    "between": "is between",
+    "is_empty": "is empty",
+    "is_not_empty": "is not empty",
+}
+NUMBER_ONLY_OPS = {"gt", "lt", "between"}
+LIST_OPS = {"one_of", "not_one_of"}
+NO_VALUE_OPS = {"is_empty", "is_not_empty"}
+
+EVENT_KINDS = (
+    "page_view",
+    "pricing_page_view",
+    "content_download",
+    "webinar_attended",
+    "email_click",
+    "form_submission",
+    "demo_request",
+)
+
+
+@dataclass(frozen=True)
+class FitRule:
+    id: str
+    label: str
+    field: str
+    op: str
+    value: Any
+    points: int
+    type: str = "fit"
+
+
+@dataclass(frozen=True)
+class GateRule:
+    id: str
+    label: str
+    field: str
+    op: str
+    value: Any
+    type: str = "gate"
+
+
+@dataclass(frozen=True)
+class BehaviourRule:
+    id: str
+    label: str
+    event_kind: str
+    min_count: int
+    within_days: int
+    points: int
+    cap: int | None = None
+    half_life_days: float | None = None
+    type: str = "behaviour"
+
+
+Rule = FitRule | GateRule | BehaviourRule
+
+
+@dataclass(frozen=True)
+class Definition:
+    """What the engine needs of a version: its number, rules and threshold."""
+
+    version: int
+    threshold: int
+    fit_rules: tuple[FitRule, ...] = field(default_factory=tuple)
+    behaviour_rules: tuple[BehaviourRule, ...] = field(default_factory=tuple)
+    gates: tuple[GateRule, ...] = field(default_factory=tuple)
+
+    @classmethod
+    def from_rules(cls, *, version: int, threshold: int, rules: list[Rule]) -> Definition:
+        return cls(
+            version=version,
+            threshold=threshold,
+            fit_rules=tuple(r for r in rules if isinstance(r, FitRule)),
+            behaviour_rules=tuple(r for r in rules if isinstance(r, BehaviourRule)),
+            gates=tuple(r for r in rules if isinstance(r, GateRule)),
+        )
+
+
+def _number(value: Any, where: str, errors: list[str]) -> float | None:
+    if isinstance(value, bool):
+        errors.append(f"{where}: must be a number.")
+        return None
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        errors.append(f"{where}: must be a number.")
+        return None
+
+
+def _int(
+    value: Any, where: str, errors: list[str], *, minimum: int | None = None, optional: bool = False
+) -> int | None:
+    if value in (None, "") and optional:
+        return None
+    if isinstance(value, bool) or not isinstance(value, (int, str, float)):
+        errors.append(f"{where}: must be a whole number.")
+        return None
+    try:
+        number = int(str(value).strip())
+    except ValueError:
+        errors.append(f"{where}: must be a whole number.")
+        return None
+    if minimum is not None and number < minimum:
+        errors.append(f"{where}: must be at least {minimum}.")
+        return None
+    return number
+
+
+def _condition_value(op: str, field_name: str, value: Any, where: str, errors: list[str]) -> Any:
+    kind = LEAD_FIELDS[field_name]
+    if op in NO_VALUE_OPS:
+        return None
+    if op in NUMBER_ONLY_OPS and kind != "number":
+        errors.append(f"{where}: '{OPERATORS[op]}' works only on number fields, not {field_name}.")
+        return None
+    if op == "between":
+        if not isinstance(value, (list, tuple)) or len(value) != 2:
+            errors.append(f"{where}: 'between' needs two numbers, low and high.")
+            return None
+        low, high = (_number(v, where, errors) for v in value)
+        if low is None or high is None:
+            return None
+        if low > high:
+            errors.append(f"{where}: the low end of 'between' is above the high end.")
+            return None
+        return [low, high]
+    if op in LIST_OPS:
+        items = value if isinstance(value, (list, tuple)) else str(value or "").split(",")
+        items = [str(v).strip() for v in items if str(v).strip()]
+        if not items:
+            errors.append(f"{where}: give at least one value.")
+            return None
+        if kind == "number":
+            numbers = [_number(v, where, errors) for v in items]
+            return None if None in numbers else numbers
+        return items
+    if value is None or (isinstance(value, str) and not value.strip()):
+        errors.append(f"{where}: a value is required.")
+        return None
+    if kind == "number" or op in NUMBER_ONLY_OPS:
+        return _number(value, where, errors)
+    return str(value).strip()
+
+
+def _rule_parse(raw: Any, index: int, errors: list[str]) -> Rule | None:
+    where = f"Rule {index + 1}"
+    if not isinstance(raw, dict):
+        errors.append(f"{where}: must be an object.")
+        return None
+    rule_type = raw.get("type")
+    rule_id = str(raw.get("id") or uuid.uuid4().hex[:8])
+    label = str(raw.get("label") or "").strip()[:120]
+    count_before = len(errors)
+    if rule_type in ("fit", "gate"):
+        field_name = raw.get("field")
+        op = raw.get("op")
+        if field_name not in LEAD_FIELDS:
+            errors.append(f"{where}: unknown field {field_name!r}.")
+            return None
+        if op not in OPERATORS:
+            errors.append(f"{where}: unknown operator {op!r}.")
+            return None
+        value = _condition_value(op, field_name, raw.get("value"), where, errors)
+        label = label or f"{field_name} {OPERATORS[op]} {value if value is not None else ''}".strip()
+        if rule_type == "gate":
+            return None if len(errors) > count_before else GateRule(rule_id, label, field_name, op, value)
+        points = _int(raw.get("points"), f"{where} points", errors)
+        if len(errors) > count_before:
+            return None
+        return FitRule(rule_id, label, field_name, op, value, points)
+    if rule_type == "behaviour":
+        kind = raw.get("event_kind")
+        if kind not in EVENT_KINDS:
+            errors.append(f"{where}: unknown event kind {kind!r}.")
+            return None
+        min_count = _int(raw.get("min_count", 1), f"{where} at least", errors, minimum=1)
+        within_days = _int(raw.get("within_days"), f"{where} within days", errors, minimum=1)
+        points = _int(raw.get("points"), f"{where} points", errors)
+        cap = _int(raw.get("cap"), f"{where} cap", errors, minimum=0, optional=True)
+        half_life = raw.get("half_life_days")
+        if half_life in ("", None):
+            half_life = None
+        else:
+            half_life = _number(half_life, f"{where} half-life", errors)
+            if half_life is not None and half_life <= 0:
+                errors.append(f"{where} half-life: must be above zero.")
+        if len(errors) > count_before:
+            return None
+        label = label or f"{kind.replace('_', ' ')} ×{min_count} in {within_days}d"
+        return BehaviourRule(rule_id, label, kind, min_count, within_days, points, cap, half_life)
+    errors.append(f"{where}: type must be fit, behaviour or gate.")
+    return None
+
+
+def rules_parse(raw_rules: Any) -> list[Rule]:
+    """Validate and normalise a JSON rule list; raise ValidationError naming each bad rule."""
+    if not isinstance(raw_rules, list):
+        raise ValidationError({"rules": ["Rules must be a list."]})
+    errors: list[str] = []
+    rules = [_rule_parse(raw, i, errors) for i, raw in enumerate(raw_rules)]
+    ids = [r.id for r in rules if r is not None]
+    if len(ids) != len(set(ids)):
+        errors.append("Two rules share one id.")
+    if errors:
+        raise ValidationError({"rules": errors})
+    return [r for r in rules if r is not None]
+
+
+def rules_dump(rules: list[Rule]) -> list[dict]:
+    return [asdict(r) for r in rules]
