@@ -1,6 +1,6 @@
 from django.urls import path
 
-from .views import pool, queue
+from .views import pool, queue, routing
 
 app_name = "leads"
 
@@ -9,5 +9,5 @@ urlpatterns = [
     path("pool/", pool.pool, name="pool"),
     # Sales: queue and dashboards (issue: routing and the queue)
     path("queue/", queue.my_queue, name="my_queue"),
-    path("team/", queue.team_dashboard, name="team_dashboard"),
+    path("team/", routing.team_dashboard, name="team_dashboard"),
 ]

@@ -3,7 +3,7 @@
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
-from accounts.access import MANAGERS, role_required
+from accounts.access import role_required
 from accounts.models import Role
 
 from ..selectors import leads_visible_to
@@ -13,8 +13,3 @@ from ..selectors import leads_visible_to
 def my_queue(request: HttpRequest) -> HttpResponse:
     leads = leads_visible_to(user=request.user).order_by("sla_due_at")[:100]
     return render(request, "leads/my_queue.html", {"leads": leads})
-
-
-@role_required(*MANAGERS)
-def team_dashboard(request: HttpRequest) -> HttpResponse:
-    return render(request, "leads/team_dashboard.html", {})
