@@ -25,12 +25,18 @@ install: $(VENV)/bin/python
 install-dev: $(VENV)/bin/python
 	$(PIP) install --quiet --disable-pip-version-check -r requirements-dev.txt
 
-## browser: Debian's chromium for the Playwright tests (never Playwright's own download)
+## browser: Debian's chromium for the Playwright tests (never Playwright's own
+## download) and docker-compose to validate docker-compose.yml (no engine needed)
 browser:
-	@command -v chromium >/dev/null 2>&1 || { \
+	@missing=""; \
+	command -v chromium >/dev/null 2>&1 || missing="$$missing chromium"; \
+	command -v docker-compose >/dev/null 2>&1 || missing="$$missing docker-compose"; \
+	if [ -n "$$missing" ]; then \
 	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
-	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
-	  else echo "Install chromium (Debian: sudo apt-get install chromium) for the browser tests." >&2; exit 1; fi; }
+	    echo "Installing$$missing from Debian's packages"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
+	  else echo "Install$$missing (Debian: sudo apt-get install$$missing) for the test suite." >&2; exit 1; fi; \
+	fi
 
 lint: install-dev
 	$(VENV)/bin/ruff check .

@@ -8,10 +8,22 @@ from pathlib import Path
 
 import environ
 from celery.schedules import crontab
+from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 
-env = environ.Env()
+
+class Env(environ.Env):
+    """django-environ, but a value that does not parse names its variable."""
+
+    def get_value(self, var, cast=None, default=environ.Env.NOTSET, parse_default=False):
+        try:
+            return super().get_value(var, cast=cast, default=default, parse_default=parse_default)
+        except (ValueError, TypeError) as exc:
+            raise ImproperlyConfigured(f"Environment variable {var} has a bad value: {exc}") from exc
+
+
+env = Env()
 # A local .env is optional and never committed; real deployments set variables.
 environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
 

@@ -1,0 +1,103 @@
+import pytest
+from django.contrib.auth.models import Group
+from django.urls import reverse
+
+from accounts.models import ROLE_GROUPS, Role
+from tests.factories import UserFactory
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.mark.parametrize(
+    ("role_user", "home"),
+    [
+        ("marketer", "/leads/pool/"),
+        ("rep", "/leads/queue/"),
+        ("manager", "/leads/team/"),
+        ("admin", "/leads/team/"),
+    ],
+)
+def test_each_role_lands_on_its_own_home_page(client, cast, role_user, home):
+    user = cast.by_role(role_user)
+    response = client.post(reverse("login"), {"username": user.username, "password": "leadhandoff"})
+    assert response.status_code == 302
+    assert client.get(response.url).url == home
+
+
+def test_wrong_password_shows_a_clear_message_and_no_session(client, cast):
+    response = client.post(reverse("login"), {"username": "rep1", "password": "nope"})
+    assert response.status_code == 200
+    assert "That username and password do not match" in response.content.decode()
+    assert "_auth_user_id" not in client.session
+
+
+def test_logout_ends_the_session(client, cast):
+    client.force_login(cast.rep)
+    response = client.post(reverse("logout"))
+    assert response.status_code == 302
+    assert client.get(reverse("leads:my_queue")).status_code == 302  # back to login
+
+
+def test_password_change_needs_the_old_password(client, cast):
+    client.force_login(cast.rep)
+    url = reverse("password_change")
+    bad = client.post(
+        url, {"old_password": "wrong", "new_password1": "N3w-pass-phrase!", "new_password2": "N3w-pass-phrase!"}
+    )
+    assert bad.status_code == 200
+    assert "old password was entered incorrectly" in bad.content.decode()
+    good = client.post(
+        url, {"old_password": "leadhandoff", "new_password1": "N3w-pass-phrase!", "new_password2": "N3w-pass-phrase!"}
+    )
+    assert good.status_code == 302
+    cast.rep.refresh_from_db()
+    assert cast.rep.check_password("N3w-pass-phrase!")
+
+
+def test_navigation_shows_only_what_the_role_may_use(client, cast):
+    client.force_login(cast.rep)
+    page = client.get(reverse("leads:my_queue")).content.decode()
+    assert "My queue" in page
+    assert "Nurture pool" not in page
+    client.force_login(cast.marketer)
+    page = client.get(reverse("leads:pool")).content.decode()
+    assert "Nurture pool" in page
+    assert "My queue" not in page
+
+
+def test_refused_page_is_the_friendly_403(client, cast):
+    client.force_login(cast.rep)
+    response = client.get(reverse("leads:pool"))
+    assert response.status_code == 403
+    assert "Not allowed" in response.content.decode()
+
+
+def test_unknown_page_is_the_friendly_404(client, cast):
+    client.force_login(cast.rep)
+    response = client.get("/no-such-page/")
+    assert response.status_code == 404
+    assert "Not found" in response.content.decode()
+
+
+def test_every_role_has_its_group_with_permissions(cast):
+    for role, group_name in ROLE_GROUPS.items():
+        group = Group.objects.get(name=group_name)
+        assert group.permissions.exists(), role
+    assert cast.marketer.groups.filter(name="Marketing").exists()
+    assert cast.rep.has_perm("scoring.view_definitionversion")
+    assert not cast.rep.has_perm("leads.view_lead")
+    assert cast.admin.is_staff
+
+
+def test_changing_role_moves_the_user_between_groups(db):
+    from accounts.services import user_set_role
+
+    user = UserFactory(role=Role.REP)
+    user_set_role(user=user, role=Role.MANAGER)
+    assert list(user.groups.values_list("name", flat=True)) == ["Sales manager"]
+
+
+def test_only_the_admin_role_reaches_the_admin_site(client, cast):
+    for user, expected in [(cast.rep, 302), (cast.manager, 302), (cast.marketer, 302), (cast.admin, 200)]:
+        client.force_login(user)
+        assert client.get("/admin/").status_code == expected, user.username

@@ -1,0 +1,49 @@
+import datetime
+
+import pytest
+from django.db import IntegrityError
+
+from accounts.models import RepProfile, Role
+from accounts.services import user_create
+from tests.factories import TeamFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def test_a_rep_profile_knows_its_working_hours_in_its_own_timezone():
+    team = TeamFactory()
+    rep = user_create(
+        username="tokyo",
+        password="x",
+        role=Role.REP,
+        team=team,
+        timezone="Asia/Tokyo",
+        work_start=datetime.time(9),
+        work_end=datetime.time(18),
+    )
+    profile = rep.rep_profile
+    monday_10_tokyo = datetime.datetime(2026, 11, 23, 1, 0, tzinfo=datetime.UTC)  # 10:00 in Tokyo
+    monday_20_tokyo = datetime.datetime(2026, 11, 23, 11, 0, tzinfo=datetime.UTC)  # 20:00 in Tokyo
+    saturday = datetime.datetime(2026, 11, 21, 1, 0, tzinfo=datetime.UTC)
+    assert profile.is_working_at(monday_10_tokyo)
+    assert not profile.is_working_at(monday_20_tokyo)
+    assert not profile.is_working_at(saturday)
+
+
+def test_a_rep_needs_a_team():
+    with pytest.raises(ValueError, match="team"):
+        user_create(username="lonely", password="x", role=Role.REP)
+
+
+def test_working_hours_must_start_before_they_end():
+    team = TeamFactory()
+    rep = user_create(username="r", password="x", role=Role.REP, team=team)
+    RepProfile.objects.filter(pk=rep.rep_profile.pk)
+    with pytest.raises(IntegrityError):
+        RepProfile.objects.filter(pk=rep.rep_profile.pk).update(work_start=datetime.time(18), work_end=datetime.time(9))
+
+
+def test_there_is_at_most_one_fallback_team():
+    TeamFactory(is_fallback=True)
+    with pytest.raises(IntegrityError):
+        TeamFactory(is_fallback=True)

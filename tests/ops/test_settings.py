@@ -1,0 +1,52 @@
+"""Configuration comes from the environment and a bad value stops start-up with a clear message."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+GOOD_SECRET = "s3cr3t-" + "q" * 60
+
+
+def _django_check(settings_module: str, **env: str) -> subprocess.CompletedProcess:
+    clean = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "DATABASE_URL", "REDIS_URL"))}
+    return subprocess.run(
+        [sys.executable, "manage.py", "check"],
+        cwd=ROOT,
+        env={**clean, "DJANGO_SETTINGS_MODULE": settings_module, **env},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+def test_production_refuses_to_start_without_a_secret_key():
+    result = _django_check("leadhandoff.settings.production", DATABASE_URL="sqlite:///x", REDIS_URL="redis://r:6379/0")
+    assert result.returncode != 0
+    assert "DJANGO_SECRET_KEY" in result.stderr
+
+
+def test_production_refuses_a_weak_secret_key():
+    result = _django_check(
+        "leadhandoff.settings.production", DJANGO_SECRET_KEY="short", DATABASE_URL="sqlite:///x", REDIS_URL="redis://r"
+    )
+    assert result.returncode != 0
+    assert "at least 50 characters" in result.stderr
+
+
+def test_production_needs_a_database_url():
+    result = _django_check("leadhandoff.settings.production", DJANGO_SECRET_KEY=GOOD_SECRET, REDIS_URL="redis://r")
+    assert result.returncode != 0
+    assert "DATABASE_URL" in result.stderr
+
+
+def test_a_malformed_number_names_the_variable():
+    result = _django_check("leadhandoff.settings.local", FIRST_CONTACT_SLA_HOURS="a day")
+    assert result.returncode != 0
+    assert "Environment variable FIRST_CONTACT_SLA_HOURS has a bad value" in result.stderr
+
+
+def test_the_demo_defaults_need_no_server():
+    result = _django_check("leadhandoff.settings.local")
+    assert result.returncode == 0, result.stderr
