@@ -10,12 +10,13 @@ DEBUG = env.bool("DJANGO_DEBUG", default=True)
 # processes, with nothing to install or start.
 if CELERY_BROKER_URL == "filesystem://":  # noqa: F405
     _broker_dir = BASE_DIR / ".broker"
-    for sub in ("in", "processed"):
+    for sub in ("in", "processed", "control"):
         (_broker_dir / sub).mkdir(parents=True, exist_ok=True)
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "data_folder_in": str(_broker_dir / "in"),
         "data_folder_out": str(_broker_dir / "in"),
         "processed_folder": str(_broker_dir / "processed"),
+        "control_folder": str(_broker_dir / "control"),
         "store_processed": False,
     }
 
