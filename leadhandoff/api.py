@@ -3,6 +3,7 @@
 from django.core.exceptions import PermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
+from drf_spectacular import openapi
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
@@ -41,3 +42,15 @@ def exception_handler(exc, context):
             body["fields"] = exc.fields
         return Response(body, status=exc.status_code)
     return drf_exception_handler(exc, context)
+
+
+class AutoSchema(openapi.AutoSchema):
+    """Name nested Input/OutputSerializers after their API view.
+
+    Every view nests classes called InputSerializer and OutputSerializer (HackSoft
+    style); without this their OpenAPI component names would collide.
+    """
+
+    def get_serializer_name(self, serializer, direction):
+        qualname = type(serializer).__qualname__
+        return qualname.replace(".", "") if "." in qualname else super().get_serializer_name(serializer, direction)

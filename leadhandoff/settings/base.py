@@ -146,7 +146,7 @@ REST_FRAMEWORK = {
         "rest_framework.filters.SearchFilter",
         "rest_framework.filters.OrderingFilter",
     ],
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "leadhandoff.api.AutoSchema",
     "EXCEPTION_HANDLER": "leadhandoff.api.exception_handler",
 }
 SPECTACULAR_SETTINGS = {
@@ -155,6 +155,17 @@ SPECTACULAR_SETTINGS = {
     "VERSION": "1",
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
+    # One component per choice set, named for what it is.
+    "ENUM_NAME_OVERRIDES": {
+        "LeadStatusEnum": "leads.models.Status",
+        "EventKindEnum": "leads.models.EventKind",
+        "TouchKindEnum": "leads.models.TouchKind",
+        "TouchOutcomeEnum": "leads.models.TouchOutcome",
+        "RepSourceChannelEnum": "leads.models.RepSourceChannel",
+        "RejectReasonEnum": "leads.models.RejectReason",
+        "OriginEnum": "leads.models.Origin",
+        "DefinitionStateEnum": "scoring.models.DefinitionVersion.State",
+    },
 }
 
 # --- Celery -----------------------------------------------------------------
