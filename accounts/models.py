@@ -93,6 +93,10 @@ class RepProfile(models.Model):
     paused = models.BooleanField(default=False)
     # Position in the team's round robin (last time a lead was routed here).
     last_assigned_at = models.DateTimeField(null=True, blank=True)
+    # Running credit of smooth weighted round robin (leads.routing): kept between
+    # routing calls so a 3:1 weight holds across many small promotions, not just
+    # within one batch.
+    routing_credit = models.IntegerField(default=0)
 
     class Meta:
         indexes = [models.Index(fields=["team", "last_assigned_at"], name="rep_round_robin_idx")]

@@ -1,22 +1,548 @@
-"""Routing promoted leads to teams and reps.
+"""Routing promoted leads to teams and reps (manager actions live in leads.assignment).
 
-STUB until the routing feature lands: it only parks leads in the fallback
-team's unassigned queue. The signature is the contract scoring relies on.
+`leads_route` is the set-based path used by promotion (scoring calls it inside
+its transaction) and by leads.tasks: it loads the rules, the teams' reps (locked)
+and their current loads once per call, decides every lead in memory, then writes
+with one UPDATE ... FROM unnest(arrays) (the UPDATE ... FROM VALUES idea, with the
+batch passed as arrays), one INSERT ... SELECT FROM unnest of history rows and
+one bulk update of the reps' round-robin positions. No per-lead queries.
+
+Order of locks, the same everywhere so routers never deadlock: leads (by id),
+then rep profiles (by id).
 """
 
 import datetime
+import json
+import logging
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 
-from accounts.models import Team, User
+from django.conf import settings
+from django.db import connection, transaction
+from django.db.models import Q
 
-from .models import Lead, Status
+from accounts.models import RepProfile, Team, User
+from leadhandoff.api import ApplicationError
+
+from .models import AssignmentRule, HistoryAction, Lead, LeadHistory, Status
+from .routing_selectors import rep_uncontacted_loads
+from .services import history_row
+
+logger = logging.getLogger(__name__)
+
+# Lists a rule may test a lead's field against (case-insensitive, exact value).
+LIST_CONDITIONS = ("country", "region", "industry", "source")
+# Inclusive bounds; a lead without the value does not match a rule that sets a bound.
+RANGE_CONDITIONS = (("company_size", "company_size_min", "company_size_max"), ("score", "score_min", "score_max"))
+CONDITION_KEYS = frozenset(LIST_CONDITIONS) | {k for _, lo, hi in RANGE_CONDITIONS for k in (lo, hi)}
+
+# Leads per transaction when the periodic task retries the unassigned queues.
+WAITING_BATCH = 1000
+
+_TICK = datetime.timedelta(microseconds=1)
+
+
+def first_contact_due(*, assigned_at: datetime.datetime) -> datetime.datetime:
+    return assigned_at + datetime.timedelta(hours=settings.FIRST_CONTACT_SLA_HOURS)
+
+
+# --- Rule matching (pure) ----------------------------------------------------
+
+
+def _norm(value: object) -> str:
+    return str(value).strip().casefold()
+
+
+def compile_conditions(conditions: dict) -> Callable[[dict], str | None]:
+    """A matcher for one rule: lead (a mapping of lead field values) -> why it matches, or None.
+
+    Every condition kind that is set must hold, except geography: a rule listing
+    both countries and regions matches a lead whose country OR region is listed
+    ("UK, DE" or the region "Nordics"). Lists compare case-insensitively; bounds
+    are inclusive and an unknown value never meets a bound. The lists are
+    normalised once here, not once per lead.
+    """
+    geo = [(key, {_norm(v) for v in conditions.get(key) or []}) for key in ("country", "region")]
+    geo = [(key, wanted) for key, wanted in geo if wanted]
+    lists = [(key, {_norm(v) for v in conditions.get(key) or []}) for key in ("industry", "source")]
+    lists = [(key, wanted) for key, wanted in lists if wanted]
+    ranges = [
+        (key, key.replace("_", " "), conditions.get(lo_key), conditions.get(hi_key))
+        for key, lo_key, hi_key in RANGE_CONDITIONS
+        if conditions.get(lo_key) is not None or conditions.get(hi_key) is not None
+    ]
+
+    def match(lead: dict) -> str | None:
+        reasons: list[str] = []
+        if geo:
+            for key, wanted in geo:
+                value = lead.get(key) or ""
+                if value and _norm(value) in wanted:
+                    reasons.append(f"{key} {value}")
+                    break
+            else:
+                return None
+        for key, wanted in lists:
+            value = lead.get(key) or ""
+            if not value or _norm(value) not in wanted:
+                return None
+            reasons.append(f"{key} {value}")
+        for key, label, lo, hi in ranges:
+            value = lead.get(key)
+            if value is None or (lo is not None and value < lo) or (hi is not None and value > hi):
+                return None
+            reasons.append(f"{label} {value} in {'' if lo is None else lo}–{'' if hi is None else hi}")
+        return ", ".join(reasons) or "matches every lead"
+
+    return match
+
+
+def conditions_match(conditions: dict, lead: dict) -> str | None:
+    """Why `lead` meets `conditions`, or None when it does not (see compile_conditions)."""
+    return compile_conditions(conditions)(lead)
+
+
+CONDITION_LABELS = {
+    "country": "Countries",
+    "region": "Regions",
+    "industry": "Industries",
+    "source": "Sources",
+    "company_size_min": "Company size from",
+    "company_size_max": "Company size up to",
+    "score_min": "Score from",
+    "score_max": "Score up to",
+}
+
+
+def conditions_clean(conditions: dict) -> dict:
+    """Validate and normalise a rule's conditions; ApplicationError with one message per bad field.
+
+    Lists are trimmed, emptied of blanks and de-duplicated (case-insensitively);
+    bounds are whole numbers with the lower one not above the upper one.
+    """
+    errors: dict[str, list[str]] = {}
+    clean: dict = {}
+    if not isinstance(conditions, dict):
+        raise ApplicationError("Conditions must be an object.", fields={"conditions": ["Expected an object."]})
+    for key in sorted(set(conditions) - CONDITION_KEYS):
+        errors[key] = [f"Unknown condition. Use one of: {', '.join(sorted(CONDITION_KEYS))}."]
+    for key in LIST_CONDITIONS:
+        values = conditions.get(key) or []
+        if isinstance(values, str):
+            values = values.split(",")
+        if not isinstance(values, list | tuple):
+            errors[key] = ["Give a comma-separated list."]
+            continue
+        seen: dict[str, str] = {}
+        for value in values:
+            value = str(value).strip()
+            if len(value) > 100:
+                errors.setdefault(key, []).append(f"“{value[:20]}…” is longer than 100 characters.")
+            elif value:
+                seen.setdefault(_norm(value), value)
+        if seen:
+            clean[key] = list(seen.values())
+    for _field, lo_key, hi_key in RANGE_CONDITIONS:
+        bounds = {}
+        for key in (lo_key, hi_key):
+            value = conditions.get(key)
+            if value in (None, ""):
+                continue
+            try:
+                number = int(value)
+                if isinstance(value, float | str) and str(value).strip() not in (str(number),) and value != number:
+                    raise ValueError
+            except (TypeError, ValueError):
+                errors[key] = ["Enter a whole number."]
+                continue
+            if number < 0 and _field == "company_size":
+                errors[key] = ["A company size cannot be negative."]
+                continue
+            bounds[key] = number
+        if lo_key in bounds and hi_key in bounds and bounds[lo_key] > bounds[hi_key]:
+            errors[hi_key] = [
+                f"{CONDITION_LABELS[hi_key]} ({bounds[hi_key]}) is below {CONDITION_LABELS[lo_key].lower()} "
+                f"({bounds[lo_key]})."
+            ]
+        clean.update(bounds)
+    if errors:
+        raise ApplicationError("The rule's conditions are not valid.", fields=errors)
+    return clean
+
+
+def conditions_summary(conditions: dict) -> str:
+    """A rule's conditions in words, for the rule list."""
+    parts = []
+    geo = [*(conditions.get("country") or []), *(conditions.get("region") or [])]
+    if geo:
+        parts.append("in " + ", ".join(geo))
+    for key in ("industry", "source"):
+        if conditions.get(key):
+            parts.append(f"{key} " + ", ".join(conditions[key]))
+    for key, lo_key, hi_key in RANGE_CONDITIONS:
+        lo, hi = conditions.get(lo_key), conditions.get(hi_key)
+        label = key.replace("_", " ")
+        if lo is not None and hi is not None:
+            parts.append(f"{label} {lo}–{hi}")
+        elif lo is not None:
+            parts.append(f"{label} ≥ {lo}")
+        elif hi is not None:
+            parts.append(f"{label} ≤ {hi}")
+    return "; ".join(parts) or "every lead"
+
+
+@dataclass(frozen=True)
+class _Rule:
+    id: int | None
+    name: str
+    team_id: int
+    strategy: str
+    skip_off_hours: bool
+    match: Callable[[dict], str | None]
+
+
+DEFAULT_STRATEGY = AssignmentRule.Strategy.ROUND_ROBIN
+
+
+# --- Reps in memory -----------------------------------------------------------
+
+
+@dataclass
+class _Rep:
+    profile: RepProfile
+    load: int  # open leads not yet contacted
+    changed: bool = False
+    _working: bool | None = field(default=None, repr=False)
+
+    @property
+    def user_id(self) -> int:
+        return self.profile.user_id
+
+    def working(self, now: datetime.datetime) -> bool:
+        if self._working is None:
+            self._working = self.profile.is_working_at(now)
+        return self._working
+
+    def refusal(self, *, now: datetime.datetime, skip_off_hours: bool) -> str | None:
+        p = self.profile
+        if not p.user.is_active:
+            return "inactive"
+        if p.out_of_office:
+            return "out of office"
+        if p.paused:
+            return "paused"
+        if self.load >= p.capacity:
+            return "at capacity"
+        if skip_off_hours and not self.working(now):
+            return "outside working hours"
+        return None
+
+
+def _rr_key(rep: _Rep) -> tuple:
+    # Never-assigned reps first, then the longest since their last lead; id breaks ties.
+    last = rep.profile.last_assigned_at
+    return (last is not None, last or datetime.datetime.min.replace(tzinfo=datetime.UTC), rep.profile.id)
+
+
+def pick_rep(eligible: Sequence[_Rep], strategy: str) -> _Rep:
+    """Choose among eligible reps (ordered by profile id). Deterministic for a given state."""
+    if strategy == AssignmentRule.Strategy.WEIGHTED:
+        # Smooth weighted round robin (as in nginx): every eligible rep earns its
+        # weight, the richest is chosen and pays the total. Interleaves 3:1 as
+        # A A B A rather than A A A B, and the credit persists between calls.
+        total = 0
+        for rep in eligible:
+            rep.profile.routing_credit += rep.profile.routing_weight
+            total += rep.profile.routing_weight
+            rep.changed = True
+        chosen = max(eligible, key=lambda r: (r.profile.routing_credit, -r.profile.id))
+        chosen.profile.routing_credit -= total
+        return chosen
+    if strategy == AssignmentRule.Strategy.LEAST_LOADED:
+        return min(eligible, key=lambda r: (r.load, *_rr_key(r)))
+    return min(eligible, key=_rr_key)
+
+
+def _waiting_reason(team_name: str, reps: list[_Rep], refusals: list[str]) -> str:
+    if not reps:
+        return f"Waiting in {team_name}'s unassigned queue: the team has no reps."
+    counts: dict[str, int] = {}
+    for r in refusals:
+        counts[r] = counts.get(r, 0) + 1
+    detail = ", ".join(f"{n} {why}" for why, n in sorted(counts.items()))
+    return f"Waiting in {team_name}'s unassigned queue: no rep available ({detail})."
+
+
+# --- The set-based router -------------------------------------------------------
+
+_LEAD_FIELDS = ("id", "team_id", "country", "region", "industry", "company_size", "source", "score")
+
+
+@dataclass
+class _Decision:
+    lead_id: int
+    team_id: int
+    owner_id: int | None
+    old_team_id: int | None
+    rule: _Rule | None
+    why: str
 
 
 def leads_route(*, lead_ids: list[int], now: datetime.datetime, actor: User | None = None) -> int:
     """Route queued leads (status "queued") among `lead_ids`; return how many were assigned to a rep.
 
     Called inside the caller's transaction (scoring promotion) and by leads.tasks.
+    A lead no rep can take stays "queued" in its team's unassigned queue (team set,
+    owner empty) for leads.tasks.route_waiting_leads to retry. Leads locked by
+    another transaction are skipped and retried later, so two routers never
+    assign the same lead.
     """
-    fallback = Team.objects.filter(is_fallback=True).first()
+    if not lead_ids:
+        return 0
+    with transaction.atomic():
+        return _route(lead_ids=lead_ids, now=now, actor=actor)
+
+
+def _route(*, lead_ids: list[int], now: datetime.datetime, actor: User | None) -> int:
+    leads = list(
+        Lead.objects.filter(id__in=lead_ids, status=Status.QUEUED, owner__isnull=True)
+        .order_by("id")
+        .select_for_update(skip_locked=True)
+        .values(*_LEAD_FIELDS)
+    )
+    if not leads:
+        return 0
+
+    rules = [
+        _Rule(r.id, r.name, r.team_id, r.strategy, r.skip_outside_working_hours, compile_conditions(r.conditions or {}))
+        for r in AssignmentRule.objects.filter(enabled=True).order_by("position", "id")
+    ]
+    preset_team_ids = {lead["team_id"] for lead in leads if lead["team_id"]}
+    teams = {
+        t.id: t
+        for t in Team.objects.filter(
+            Q(is_fallback=True) | Q(id__in=preset_team_ids) | Q(id__in={r.team_id for r in rules})
+        )
+    }
+    fallback = next((t for t in teams.values() if t.is_fallback), None)
+
+    # 1. Which team (and under which rule) each lead goes to.
+    plans: list[tuple[dict, int, _Rule | None, str]] = []
+    for lead in leads:
+        plan = _team_for(lead, rules, fallback, teams)
+        if plan is not None:
+            plans.append((lead, *plan))
+    if not plans:
+        return 0
+
+    # 2. Lock the teams' reps (one query, id order), then read their loads (one aggregate).
+    team_ids = sorted({team_id for _, team_id, _, _ in plans})
+    profiles = list(
+        RepProfile.objects.filter(team_id__in=team_ids)
+        .select_related("user")
+        .order_by("id")
+        .select_for_update(of=("self",))
+    )
+    loads = rep_uncontacted_loads(user_ids=[p.user_id for p in profiles])
+    reps_by_team: dict[int, list[_Rep]] = {tid: [] for tid in team_ids}
+    for p in profiles:
+        reps_by_team[p.team_id].append(_Rep(profile=p, load=loads.get(p.user_id, 0)))
+
+    # Round-robin positions must keep their order across calls even when the
+    # clock reads the same instant (one bulk call, or a frozen test clock): each
+    # assignment stamps a strictly later instant, at most a few µs past `now`.
+    latest = max((p.last_assigned_at for p in profiles if p.last_assigned_at), default=None)
+    stamp = now if latest is None or latest < now else latest + _TICK
+
+    # 3. Decide in memory.
+    decisions: list[_Decision] = []
+    for lead, team_id, rule, why in plans:
+        reps = reps_by_team[team_id]
+        strategy = rule.strategy if rule else DEFAULT_STRATEGY
+        skip_off_hours = bool(rule and rule.skip_off_hours)
+        eligible, refusals = [], []
+        for rep in reps:
+            refusal = rep.refusal(now=now, skip_off_hours=skip_off_hours)
+            (refusals.append(refusal) if refusal else eligible.append(rep))
+        if not eligible:
+            waiting = _waiting_reason(teams[team_id].name, reps, refusals)
+            decisions.append(_Decision(lead["id"], team_id, None, lead["team_id"], rule, f"{why}. {waiting}"))
+            continue
+        rep = pick_rep(eligible, strategy)
+        rep.load += 1
+        rep.profile.last_assigned_at = stamp
+        rep.changed = True
+        stamp += _TICK
+        label = AssignmentRule.Strategy(strategy).label.lower()
+        decisions.append(_Decision(lead["id"], team_id, rep.user_id, lead["team_id"], rule, f"{why}; {label}"))
+
+    # 4. Write: leads, history, reps.
+    to_write = [d for d in decisions if d.owner_id is not None or d.team_id != d.old_team_id]
+    written = set(_write_leads(to_write, now=now))
+    users = {p.user_id: p.user for p in profiles}
+    due = first_contact_due(assigned_at=now).isoformat()
+    history = []
+    for d in to_write:
+        if d.lead_id not in written:
+            continue
+        data = {
+            "team_id": d.team_id,
+            "team": teams[d.team_id].name,
+            "rule_id": d.rule.id if d.rule else None,
+            "rule": d.rule.name if d.rule else None,
+            "strategy": d.rule.strategy if d.rule else DEFAULT_STRATEGY,
+        }
+        if d.owner_id is not None:
+            data |= {"owner_id": d.owner_id, "sla_due_at": due}
+            row = (d.lead_id, HistoryAction.ASSIGNED, "owner", "", users[d.owner_id].username, d.why, data)
+        else:
+            old_team = teams[d.old_team_id].name if d.old_team_id in teams else ""
+            row = (d.lead_id, HistoryAction.UPDATED, "team", old_team, teams[d.team_id].name, d.why, data)
+        history.append(row)
+    _write_history(history, now=now, actor_id=actor.id if actor else None)
+    changed = [rep.profile for reps in reps_by_team.values() for rep in reps if rep.changed]
+    if changed:
+        RepProfile.objects.bulk_update(changed, ["last_assigned_at", "routing_credit"])
+    return sum(1 for d in to_write if d.owner_id is not None and d.lead_id in written)
+
+
+def _team_for(
+    lead: dict, rules: list[_Rule], fallback: Team | None, teams: dict[int, Team]
+) -> tuple[int, _Rule | None, str] | None:
+    """The team a lead goes to, the rule that sent it there and why; None if nowhere."""
+    if lead["team_id"]:
+        # Already in a team's unassigned queue (an earlier routing, or a manager
+        # put it there): it stays; the team's first matching rule picks the strategy.
+        team = teams[lead["team_id"]]
+        for rule in rules:
+            if rule.team_id == team.id and (reason := rule.match(lead)) is not None:
+                return team.id, rule, f"Rule '{rule.name}' ({reason}) → {team.name}"
+        return team.id, None, f"In {team.name}'s unassigned queue"
+    for rule in rules:
+        if (reason := rule.match(lead)) is not None:
+            return rule.team_id, rule, f"Rule '{rule.name}' ({reason}) → {teams[rule.team_id].name}"
     if fallback is not None:
-        Lead.objects.filter(id__in=lead_ids, status=Status.QUEUED, team__isnull=True).update(team=fallback)
-    return 0
+        return fallback.id, None, f"No rule matched → fallback team {fallback.name}"
+    logger.warning("Lead %s matches no routing rule and there is no fallback team", lead["id"])
+    return None
+
+
+def _write_leads(decisions: list[_Decision], *, now: datetime.datetime) -> list[int]:
+    """Apply decisions in set-based statements; return the ids actually changed.
+
+    The WHERE repeats the routing precondition (queued, no owner) so a lead changed
+    since it was read is left alone and gets no history row.
+    """
+    if not decisions:
+        return []
+    due = first_contact_due(assigned_at=now)
+    if connection.vendor != "postgresql":  # the SQLite demo: same effect, Django's bulk_update
+        objs = []
+        for d in decisions:
+            assigned = d.owner_id is not None
+            objs.append(
+                Lead(
+                    id=d.lead_id,
+                    team_id=d.team_id,
+                    owner_id=d.owner_id,
+                    status=Status.ASSIGNED if assigned else Status.QUEUED,
+                    assigned_at=now if assigned else None,
+                    sla_due_at=due if assigned else None,
+                    updated_at=now,
+                )
+            )
+        fields = ["team", "owner", "status", "assigned_at", "sla_due_at", "updated_at"]
+        Lead.objects.bulk_update(objs, fields, batch_size=500)
+        return [d.lead_id for d in decisions]
+
+    # One statement whatever the batch: the decisions travel as three arrays.
+    table = connection.ops.quote_name(Lead._meta.db_table)
+    sql = (
+        f"UPDATE {table} AS l SET team_id = v.team_id, owner_id = v.owner_id, "  # noqa: S608 - names are ours
+        "status = CASE WHEN v.owner_id IS NULL THEN l.status ELSE %s END, "
+        "assigned_at = CASE WHEN v.owner_id IS NULL THEN l.assigned_at ELSE %s END, "
+        "sla_due_at = CASE WHEN v.owner_id IS NULL THEN l.sla_due_at ELSE %s END, "
+        "updated_at = %s "
+        "FROM unnest(%s::bigint[], %s::bigint[], %s::bigint[]) AS v(id, team_id, owner_id) "
+        "WHERE l.id = v.id AND l.status = %s AND l.owner_id IS NULL "
+        "RETURNING l.id"
+    )
+    params = [
+        Status.ASSIGNED,
+        now,
+        due,
+        now,
+        [d.lead_id for d in decisions],
+        [d.team_id for d in decisions],
+        [d.owner_id for d in decisions],
+        Status.QUEUED,
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return [row[0] for row in cursor.fetchall()]
+
+
+def _write_history(
+    rows: list[tuple[int, str, str, str, str, str, dict]], *, now: datetime.datetime, actor_id: int | None
+) -> None:
+    """Insert one history row per (lead_id, action, field, old, new, note, data), set-based.
+
+    The same rows leads.services.history_row would build, without a model
+    instance per row: at ten thousand leads a call that is most of the cost.
+    """
+    if not rows:
+        return
+    if connection.vendor != "postgresql":
+        LeadHistory.objects.bulk_create(
+            [
+                history_row(lead_id=lid, action=a, at=now, actor_id=actor_id, field=f, old=o, new=n, note=t, data=d)
+                for lid, a, f, o, n, t, d in rows
+            ],
+            batch_size=500,
+        )
+        return
+    table = connection.ops.quote_name(LeadHistory._meta.db_table)
+    columns = list(zip(*rows, strict=True))
+    sql = (
+        f"INSERT INTO {table} "  # noqa: S608 - names are ours
+        "(lead_id, action, field, old_value, new_value, note, data, actor_id, created_at) "
+        "SELECT u.lead_id, u.action, u.field, left(u.old_value, 255), left(u.new_value, 255), u.note, "
+        "u.data::jsonb, %s, %s "
+        "FROM unnest(%s::bigint[], %s::text[], %s::text[], %s::text[], %s::text[], %s::text[], %s::text[]) "
+        "AS u(lead_id, action, field, old_value, new_value, note, data)"
+    )
+    params = [
+        actor_id,
+        now,
+        list(columns[0]),
+        [str(a) for a in columns[1]],
+        list(columns[2]),
+        list(columns[3]),
+        list(columns[4]),
+        list(columns[5]),
+        [json.dumps(d) for d in columns[6]],
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+
+
+def leads_route_waiting(*, now: datetime.datetime, team_ids: list[int] | None = None) -> int:
+    """Retry every lead waiting in an unassigned queue, one transaction per batch.
+
+    Safe to run twice or on two workers at once: leads_route skips leads another
+    router holds and only touches leads still queued without an owner.
+    """
+    qs = Lead.objects.filter(status=Status.QUEUED, owner__isnull=True)
+    if team_ids is not None:
+        qs = qs.filter(team_id__in=team_ids)
+    assigned = 0
+    last_id = 0
+    while True:
+        batch = list(qs.filter(id__gt=last_id).order_by("id").values_list("id", flat=True)[:WAITING_BATCH])
+        if not batch:
+            return assigned
+        last_id = batch[-1]
+        try:
+            assigned += leads_route(lead_ids=batch, now=now)
+        except Exception:  # one bad batch must not stall the sweep; the next run retries it
+            logger.exception("Routing waiting leads %s..%s failed", batch[0], batch[-1])

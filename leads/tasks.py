@@ -2,3 +2,36 @@
 
 Several features add tasks here; append yours, do not rewrite the file.
 """
+
+# --- Routing (issue: routing) -------------------------------------------------
+from celery import shared_task  # noqa: E402
+from django.db import OperationalError  # noqa: E402
+from django.utils import timezone  # noqa: E402
+
+
+@shared_task(autoretry_for=(OperationalError,), retry_backoff=True, max_retries=5)
+def route_leads(lead_ids: list[int]) -> int:
+    """Route these queued leads now (safe twice: only queued, ownerless leads move)."""
+    from .routing import leads_route
+
+    return leads_route(lead_ids=lead_ids, now=timezone.now())
+
+
+@shared_task(autoretry_for=(OperationalError,), retry_backoff=True, max_retries=3)
+def route_waiting_leads(team_ids: list[int] | None = None) -> int:
+    """Beat, every minute: retry the unassigned queues (a rep came back, capacity freed up)."""
+    from .routing import leads_route_waiting
+
+    return leads_route_waiting(now=timezone.now(), team_ids=team_ids)
+
+
+# --- Imports (issue: CSV import) ----------------------------------------------
+# No autoretry: an interrupted import is failed with a message and "Run again"
+# re-runs it from the top (the upsert by key makes that safe); a worker that
+# died mid-run is taken over through the job's advisory lock (leads.imports.jobs).
+@shared_task
+def import_run(job_id: int) -> str:
+    """Run one queued import job (safe twice: claimed by a compare-and-set from queued to running)."""
+    from .imports.jobs import import_job_run
+
+    return import_job_run(job_id=job_id)
