@@ -1,1 +1,170 @@
-from django.contrib import admin  # noqa: F401
+"""Admin pages for the leads app (only the Admin role is staff, so only admins get here).
+
+The lead, event and history tables grow large: every list skips the full
+count (show_full_result_count), joins what it shows (list_select_related),
+filters only on low-cardinality columns and edits foreign keys by id
+(raw_id_fields) so no page loads every user or lead into a select box.
+"""
+
+from django.contrib import admin
+
+from .models import AssignmentRule, EngagementEvent, ImportJob, ImportMapping, Lead, LeadHistory, Touch
+
+
+class LargeTableAdmin(admin.ModelAdmin):
+    show_full_result_count = False
+    list_per_page = 50
+
+
+@admin.register(Lead)
+class LeadAdmin(LargeTableAdmin):
+    list_display = ("id", "__str__", "email", "company", "status", "origin", "owner", "team", "score", "created_at")
+    list_display_links = ("id", "__str__")
+    list_filter = ("status", "origin", "passes_gates", "needs_rescore", "team")
+    # Exact matches on the keys use their unique indexes; names and company are a scan.
+    search_fields = ("=external_id", "email", "company", "last_name")
+    list_select_related = ("owner", "team")
+    raw_id_fields = ("owner", "team", "rejected_by")
+    readonly_fields = ("updated_at", "scored_at", "scored_version", "score_explanation", "promotion_explanation")
+    ordering = ("-created_at",)
+    fieldsets = (
+        ("Identity", {"fields": ("email", "external_id", "first_name", "last_name", "title", "phone")}),
+        (
+            "Company",
+            {
+                "fields": (
+                    "company",
+                    "industry",
+                    "company_size",
+                    "annual_revenue",
+                    "country",
+                    "region",
+                    "city",
+                    "website",
+                )
+            },
+        ),
+        ("Source", {"fields": ("source", "campaign", "origin", "rep_source_channel", "attributes")}),
+        (
+            "Lifecycle",
+            {
+                "fields": (
+                    "status",
+                    "team",
+                    "owner",
+                    "created_at",
+                    "updated_at",
+                    "promoted_at",
+                    "assigned_at",
+                    "sla_due_at",
+                    "first_contact_at",
+                    "closed_at",
+                    "last_activity_at",
+                    "deal_value",
+                    "lost_reason",
+                    "touch_count",
+                )
+            },
+        ),
+        (
+            "Score",
+            {
+                "fields": (
+                    "score",
+                    "fit_score",
+                    "behaviour_score",
+                    "passes_gates",
+                    "scored_version",
+                    "scored_at",
+                    "score_explanation",
+                    "promoted_version",
+                    "promotion_explanation",
+                    "needs_rescore",
+                )
+            },
+        ),
+        (
+            "Rejection",
+            {
+                "fields": (
+                    "rejected_at",
+                    "rejected_by",
+                    "reject_reason",
+                    "reject_note",
+                    "rejected_version",
+                    "recycled_count",
+                )
+            },
+        ),
+    )
+
+
+@admin.register(EngagementEvent)
+class EngagementEventAdmin(LargeTableAdmin):
+    list_display = ("id", "lead", "kind", "occurred_at", "external_id", "received_at")
+    list_filter = ("kind",)
+    search_fields = ("=external_id", "=lead__email")
+    list_select_related = ("lead",)
+    raw_id_fields = ("lead",)
+    readonly_fields = ("received_at",)
+    ordering = ("-occurred_at",)
+
+
+@admin.register(Touch)
+class TouchAdmin(LargeTableAdmin):
+    list_display = ("id", "lead", "rep", "kind", "outcome", "occurred_at")
+    list_filter = ("kind", "outcome")
+    search_fields = ("=lead__email", "rep__username")
+    list_select_related = ("lead", "rep")
+    raw_id_fields = ("lead", "rep")
+    ordering = ("-occurred_at",)
+
+
+@admin.register(LeadHistory)
+class LeadHistoryAdmin(LargeTableAdmin):
+    list_display = ("id", "lead", "action", "field", "old_value", "new_value", "actor", "created_at")
+    list_filter = ("action",)
+    search_fields = ("=lead__email",)
+    list_select_related = ("lead", "actor")
+    raw_id_fields = ("lead", "actor")
+    ordering = ("-created_at", "-id")
+
+
+@admin.register(ImportMapping)
+class ImportMappingAdmin(admin.ModelAdmin):
+    list_display = ("name", "created_by", "updated_at")
+    search_fields = ("name",)
+    list_select_related = ("created_by",)
+    raw_id_fields = ("created_by",)
+
+
+@admin.register(ImportJob)
+class ImportJobAdmin(LargeTableAdmin):
+    list_display = (
+        "id",
+        "original_name",
+        "state",
+        "total_rows",
+        "processed_rows",
+        "created_count",
+        "updated_count",
+        "rejected_count",
+        "created_by",
+        "created_at",
+    )
+    list_filter = ("state",)
+    search_fields = ("original_name",)
+    list_select_related = ("created_by", "mapping")
+    raw_id_fields = ("created_by", "mapping")
+    readonly_fields = ("created_at", "started_at", "finished_at")
+
+
+@admin.register(AssignmentRule)
+class AssignmentRuleAdmin(admin.ModelAdmin):
+    list_display = ("position", "name", "enabled", "team", "strategy", "skip_outside_working_hours", "updated_at")
+    list_display_links = ("name",)
+    list_filter = ("enabled", "strategy", "team")
+    search_fields = ("name",)
+    list_select_related = ("team",)
+    raw_id_fields = ("team",)
+    ordering = ("position", "id")

@@ -1,9 +1,12 @@
+import datetime
+from dataclasses import dataclass
+
 from django.db.models import Q, QuerySet
 from django.shortcuts import get_object_or_404
 
 from accounts.models import Role, User
 
-from .models import SALES_VISIBLE_STATUSES, Lead
+from .models import SALES_VISIBLE_STATUSES, EngagementEvent, Lead, LeadHistory, Touch
 
 
 def leads_visible_to(*, user: User) -> QuerySet[Lead]:
@@ -40,3 +43,28 @@ def lead_get_for_user(*, user: User, lead_id: int, write: bool = False) -> Lead:
 def nurture_pool(*, user: User) -> QuerySet[Lead]:
     """The hidden pool: only marketing and admins get anything back."""
     return leads_visible_to(user=user).filter(status="nurture") if not user.is_sales else Lead.objects.none()
+
+
+@dataclass(frozen=True)
+class TimelineEntry:
+    at: datetime.datetime
+    kind: str  # "event", "touch" or "history"
+    item: EngagementEvent | Touch | LeadHistory
+
+
+def lead_timeline(*, lead: Lead, limit: int = 100) -> list[TimelineEntry]:
+    """A lead's events, touches and history, newest first: three queries, at most `limit` of each.
+
+    The caller fetched `lead` through lead_get_for_user, so access is settled.
+    """
+    entries = [TimelineEntry(e.occurred_at, "event", e) for e in lead.events.order_by("-occurred_at", "-id")[:limit]]
+    entries += [
+        TimelineEntry(t.occurred_at, "touch", t)
+        for t in lead.touches.select_related("rep").order_by("-occurred_at", "-id")[:limit]
+    ]
+    entries += [
+        TimelineEntry(h.created_at, "history", h)
+        for h in lead.history.select_related("actor").order_by("-created_at", "-id")[:limit]
+    ]
+    entries.sort(key=lambda entry: entry.at, reverse=True)
+    return entries

@@ -80,3 +80,39 @@ class TouchFactory(factory.django.DjangoModelFactory):
     lead = factory.SubFactory(LeadFactory)
     kind = TouchKind.CALL
     occurred_at = factory.LazyFunction(timezone.now)
+
+
+# --- Routing (issue: routing) -------------------------------------------------
+from leads.models import AssignmentRule  # noqa: E402
+
+
+class AssignmentRuleFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = AssignmentRule
+
+    name = factory.Sequence(lambda n: f"Rule {n}")
+    position = factory.Sequence(lambda n: n)
+    team = factory.SubFactory(TeamFactory)
+    conditions = factory.LazyFunction(dict)
+    strategy = AssignmentRule.Strategy.ROUND_ROBIN
+
+
+# --- The sales queue (issue: queue) ---------------------------------------------
+def make_queue_lead(*, rep: User, at: datetime.datetime | None = None, sla_hours: int | None = 24, **kwargs) -> Lead:
+    """A marketing lead promoted and assigned to `rep` at `at`, its first-contact clock running."""
+    at = at or timezone.now()
+    profile = RepProfile.objects.filter(user=rep).select_related("team").first()
+    defaults = {
+        "status": Status.ASSIGNED,
+        "owner": rep,
+        "team": profile.team if profile else None,
+        "promoted_at": at,
+        "assigned_at": at,
+        "sla_due_at": at + datetime.timedelta(hours=sla_hours) if sla_hours is not None else None,
+        "last_activity_at": at,
+        "created_at": at - datetime.timedelta(days=3),
+        "score": 72,
+        "promoted_version": 1,
+    }
+    defaults.update(kwargs)
+    return LeadFactory(**defaults)

@@ -1,14 +1,137 @@
-"""Marketing's pages over the nurture pool."""
+"""Marketing's pages over the nurture pool: the list, its CSV export and the lead page."""
 
-from django.http import HttpRequest, HttpResponse
+import csv
+import datetime
+from collections.abc import Iterator
+
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import render
+from django.utils import timezone
 
 from accounts.access import MARKETING_SIDE, role_required
 
-from ..selectors import nurture_pool
+from ..filters import PoolFilter
+from ..selectors import lead_get_for_user, lead_timeline, nurture_pool
+
+POOL_PAGE_SIZE = 50
+TIMELINE_LIMIT = 100
+
+# Only what the list shows: the pool page stays a fixed two queries (count, page) at any size.
+POOL_LIST_FIELDS = (
+    "id",
+    "email",
+    "external_id",
+    "first_name",
+    "last_name",
+    "title",
+    "company",
+    "industry",
+    "country",
+    "source",
+    "campaign",
+    "score",
+    "passes_gates",
+    "last_activity_at",
+    "created_at",
+    "rejected_at",
+    "reject_reason",
+    "recycled_count",
+    "status",
+)
+
+EXPORT_COLUMNS = (
+    "id",
+    "email",
+    "external_id",
+    "first_name",
+    "last_name",
+    "title",
+    "phone",
+    "company",
+    "industry",
+    "company_size",
+    "annual_revenue",
+    "country",
+    "region",
+    "city",
+    "website",
+    "source",
+    "campaign",
+    "origin",
+    "score",
+    "fit_score",
+    "behaviour_score",
+    "passes_gates",
+    "last_activity_at",
+    "created_at",
+    "rejected_at",
+    "reject_reason",
+    "recycled_count",
+)
+
+
+def _pool_filter(request: HttpRequest, now: datetime.datetime) -> PoolFilter:
+    return PoolFilter(request.GET, queryset=nurture_pool(user=request.user), now=now)
 
 
 @role_required(*MARKETING_SIDE)
 def pool(request: HttpRequest) -> HttpResponse:
-    leads = nurture_pool(user=request.user)[:50]
-    return render(request, "leads/pool.html", {"leads": leads})
+    filterset = _pool_filter(request, timezone.now())
+    page = Paginator(filterset.qs.only(*POOL_LIST_FIELDS), POOL_PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(request, "leads/pool.html", {"filter": filterset, "page": page, "leads": page.object_list})
+
+
+class _Echo:
+    """A file-like object for csv.writer that hands each line back instead of storing it."""
+
+    def write(self, value: str) -> str:
+        return value
+
+
+# A spreadsheet runs a cell starting with one of these as a formula; lead data
+# comes from outside, so exported text never starts with one.
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _cell(value: object) -> object:
+    if value is None:
+        return ""
+    if isinstance(value, datetime.datetime):
+        return value.isoformat()
+    if isinstance(value, str) and value.startswith(_FORMULA_START):
+        return "'" + value
+    return value
+
+
+def _export_rows(queryset) -> Iterator[str]:
+    writer = csv.writer(_Echo())
+    yield writer.writerow(EXPORT_COLUMNS)
+    for row in queryset.values_list(*EXPORT_COLUMNS).iterator(chunk_size=2000):
+        yield writer.writerow([_cell(value) for value in row])
+
+
+@role_required(*MARKETING_SIDE)
+def pool_export(request: HttpRequest) -> StreamingHttpResponse:
+    """The filtered pool as CSV, streamed in chunks so a large pool never sits in memory."""
+    now = timezone.now()
+    filterset = _pool_filter(request, now)
+    response = StreamingHttpResponse(_export_rows(filterset.qs), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="nurture-pool-{now:%Y%m%d-%H%M}.csv"'
+    return response
+
+
+@role_required(*MARKETING_SIDE)
+def lead_detail(request: HttpRequest, lead_id: int) -> HttpResponse:
+    """Any lead, any status, for marketing: profile, score and why, rejection, timeline."""
+    lead = lead_get_for_user(user=request.user, lead_id=lead_id)
+    return render(
+        request,
+        "leads/lead_detail.html",
+        {
+            "lead": lead,
+            "explanation": lead.score_explanation,
+            "timeline": lead_timeline(lead=lead, limit=TIMELINE_LIMIT),
+            "timeline_limit": TIMELINE_LIMIT,
+        },
+    )

@@ -1,0 +1,158 @@
+"""Filters for lead lists: the API's and the nurture pool page's.
+
+Both filter a queryset that already went through leads.selectors, so a
+filter can only narrow what the user may see, never widen it.
+"""
+
+import datetime
+import operator
+from functools import reduce
+
+import django_filters
+from django import forms
+from django.db.models import F, Q, QuerySet
+from django.utils import timezone
+
+from .models import Lead, Origin, Status
+
+# --- API --------------------------------------------------------------------
+
+
+class LeadApiFilter(django_filters.FilterSet):
+    status = django_filters.ChoiceFilter(choices=Status.choices)
+    origin = django_filters.ChoiceFilter(choices=Origin.choices)
+    source = django_filters.CharFilter()
+    campaign = django_filters.CharFilter()
+    country = django_filters.CharFilter()
+    industry = django_filters.CharFilter()
+    # By id, not a model choice: validating a choice would tell a caller which user ids exist.
+    owner = django_filters.NumberFilter(field_name="owner_id", label="Owner (user id)")
+    team = django_filters.NumberFilter(field_name="team_id", label="Team id")
+
+    class Meta:
+        model = Lead
+        fields = ("status", "origin", "source", "campaign", "country", "industry", "owner", "team")
+
+
+# --- Nurture pool page ------------------------------------------------------
+
+SCORE_BANDS = [
+    ("unscored", "Not scored yet"),
+    ("lt25", "Below 25"),
+    ("25-49", "25–49"),
+    ("50-74", "50–74"),
+    ("75plus", "75 and above"),
+]
+_SCORE_BAND_Q = {
+    "unscored": Q(score__isnull=True),
+    "lt25": Q(score__lt=25),
+    "25-49": Q(score__gte=25, score__lt=50),
+    "50-74": Q(score__gte=50, score__lt=75),
+    "75plus": Q(score__gte=75),
+}
+
+ACTIVITY_WINDOWS = [
+    ("7", "Within 7 days"),
+    ("30", "Within 30 days"),
+    ("90", "Within 90 days"),
+    ("older", "More than 90 days ago"),
+    ("never", "Never"),
+]
+
+# Sort key -> order_by terms. Every order ends in -id so pages never overlap.
+POOL_SORTS = {
+    "-created": (F("created_at").desc(), F("id").desc()),
+    "created": (F("created_at").asc(), F("id").asc()),
+    "-score": (F("score").desc(nulls_last=True), F("id").desc()),
+    "score": (F("score").asc(nulls_last=True), F("id").asc()),
+    "-activity": (F("last_activity_at").desc(nulls_last=True), F("id").desc()),
+    "activity": (F("last_activity_at").asc(nulls_last=True), F("id").asc()),
+    "company": (F("company").asc(), F("id").asc()),
+    "-company": (F("company").desc(), F("id").desc()),
+}
+POOL_SORT_CHOICES = [
+    ("-created", "Newest first"),
+    ("created", "Oldest first"),
+    ("-score", "Highest score"),
+    ("score", "Lowest score"),
+    ("-activity", "Most recent activity"),
+    ("activity", "Least recent activity"),
+    ("company", "Company A–Z"),
+    ("-company", "Company Z–A"),
+]
+POOL_DEFAULT_SORT = "-created"
+
+
+def _text_input(placeholder: str) -> forms.TextInput:
+    return forms.TextInput(attrs={"placeholder": placeholder, "class": "form-control form-control-sm"})
+
+
+def _select() -> forms.Select:
+    return forms.Select(attrs={"class": "form-select form-select-sm"})
+
+
+class PoolFilter(django_filters.FilterSet):
+    """Search, filters and sorting of the nurture pool page (and its CSV export).
+
+    Source, campaign, country and industry match exactly, so the single-column
+    indexes on Lead serve them on a large pool.
+    """
+
+    q = django_filters.CharFilter(method="filter_search", label="Search", widget=_text_input("Name, email, company"))
+    source = django_filters.CharFilter(widget=_text_input("Source"))
+    campaign = django_filters.CharFilter(widget=_text_input("Campaign"))
+    country = django_filters.CharFilter(widget=_text_input("Country"))
+    industry = django_filters.CharFilter(widget=_text_input("Industry"))
+    score_band = django_filters.ChoiceFilter(
+        choices=SCORE_BANDS, method="filter_score_band", label="Score", empty_label="Any score", widget=_select()
+    )
+    activity = django_filters.ChoiceFilter(
+        choices=ACTIVITY_WINDOWS,
+        method="filter_activity",
+        label="Last activity",
+        empty_label="Any time",
+        widget=_select(),
+    )
+    sort = django_filters.ChoiceFilter(
+        choices=POOL_SORT_CHOICES, method="sort_by", label="Sort", empty_label=None, widget=_select()
+    )
+
+    class Meta:
+        model = Lead
+        fields: list[str] = []
+
+    def __init__(self, data=None, *args, now: datetime.datetime | None = None, **kwargs):
+        super().__init__(data, *args, **kwargs)
+        self.now = now or timezone.now()
+
+    def filter_search(self, queryset: QuerySet[Lead], name: str, value: str) -> QuerySet[Lead]:
+        # Every word must match somewhere: "ana acme" finds Ana at Acme.
+        terms = value.split()[:5]
+        for term in terms:
+            queryset = queryset.filter(
+                reduce(
+                    operator.or_,
+                    (
+                        Q(**{f"{field}__icontains": term})
+                        for field in ("first_name", "last_name", "email", "company", "external_id")
+                    ),
+                )
+            )
+        return queryset
+
+    def filter_score_band(self, queryset: QuerySet[Lead], name: str, value: str) -> QuerySet[Lead]:
+        return queryset.filter(_SCORE_BAND_Q[value])
+
+    def filter_activity(self, queryset: QuerySet[Lead], name: str, value: str) -> QuerySet[Lead]:
+        if value == "never":
+            return queryset.filter(last_activity_at__isnull=True)
+        if value == "older":
+            return queryset.filter(last_activity_at__lt=self.now - datetime.timedelta(days=90))
+        return queryset.filter(last_activity_at__gte=self.now - datetime.timedelta(days=int(value)))
+
+    def sort_by(self, queryset: QuerySet[Lead], name: str, value: str) -> QuerySet[Lead]:
+        return queryset.order_by(*POOL_SORTS[value])
+
+    def filter_queryset(self, queryset: QuerySet[Lead]) -> QuerySet[Lead]:
+        # The default order; a chosen `sort` replaces it (sort_by).
+        return super().filter_queryset(queryset.order_by(*POOL_SORTS[POOL_DEFAULT_SORT]))
