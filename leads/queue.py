@@ -1,0 +1,424 @@
+"""Writes of the sales queue: touches, stages, rejections to marketing, rep-sourced leads.
+
+Every function is keyword-only, runs in one transaction, locks the lead it
+changes (leads.selectors.lead_get_for_user(write=True)) and writes a history
+row for every transition. Only the lead's owner works it: a lead that is not
+(or no longer) in the caller's queue is a 404 (NotInQueueError), another role
+on a lead it may see is a 403.
+"""
+
+import datetime
+from decimal import Decimal
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.validators import validate_email
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.http import Http404
+
+from accounts.models import User
+from leadhandoff.api import ApplicationError, ConflictError
+
+from .models import (
+    CLOSED_STATUSES,
+    CONTACT_ATTEMPT_KINDS,
+    HistoryAction,
+    Lead,
+    Origin,
+    RejectReason,
+    RepSourceChannel,
+    Status,
+    Touch,
+    TouchKind,
+    TouchOutcome,
+)
+from .selectors import lead_get_for_user
+from .services import history_write, status_change
+
+# Statuses a rep works a lead in; queued leads have no owner yet.
+WORKABLE_STATUSES = [Status.ASSIGNED, Status.CONTACTED, Status.WORKING, Status.OPPORTUNITY]
+# Forward order of the open stages; won and lost close the lead.
+STAGE_ORDER = {Status.ASSIGNED: 0, Status.CONTACTED: 1, Status.WORKING: 2, Status.OPPORTUNITY: 3}
+# Stages a rep may move a lead to by hand (contacted comes with the first contact touch too).
+STAGE_TARGETS = [Status.CONTACTED, Status.WORKING, Status.OPPORTUNITY, Status.WON, Status.LOST]
+# A touch may be logged a little ahead of the server clock (a phone's clock runs fast).
+CLOCK_SKEW = datetime.timedelta(minutes=2)
+MAX_DEAL_VALUE = Decimal("999999999999.99")
+
+NOT_IN_QUEUE = "This lead is not in your queue: it may have been reassigned or sent back to marketing."
+ALREADY_KNOWN = "This contact is already known to LeadHandoff; ask marketing."
+
+
+class NotInQueueError(ApplicationError):
+    """The lead is not the caller's (any more): a 404 with a message that says why."""
+
+    status_code = 404
+
+    def __init__(self, message: str = NOT_IN_QUEUE):
+        super().__init__(message)
+
+
+def _lead_to_work(*, user: User, lead_id: int) -> Lead:
+    """Lock the caller's own lead; 404 when they cannot see it, 403 when they see it but do not own it."""
+    try:
+        lead = lead_get_for_user(user=user, lead_id=lead_id, write=True)
+    except Http404:
+        raise NotInQueueError() from None
+    if lead.status == Status.NURTURE:
+        # Marketing and admins can see pool leads, but nobody works them from the queue.
+        raise NotInQueueError()
+    if lead.owner_id != user.pk:
+        raise PermissionDenied("Only the rep who owns this lead works it.")
+    return lead
+
+
+def _require_open(lead: Lead) -> None:
+    if lead.status in CLOSED_STATUSES:
+        raise ApplicationError(f"This lead is already closed ({lead.get_status_display().lower()}).")
+    if lead.status not in WORKABLE_STATUSES:
+        raise ApplicationError(f"A lead in status {lead.get_status_display().lower()} cannot be worked.")
+
+
+def _status_label(status: str) -> str:
+    return Status(status).label.lower()
+
+
+@transaction.atomic
+def touch_log(
+    *,
+    user: User,
+    lead_id: int,
+    kind: str,
+    outcome: str = TouchOutcome.NONE,
+    notes: str = "",
+    occurred_at: datetime.datetime | None = None,
+    now: datetime.datetime,
+) -> Touch:
+    """Log a call, email, meeting, social message or note on the caller's lead.
+
+    The first contact attempt (not a note) records first contact, stops the
+    first-contact clock (sla_due_at cleared) and moves an assigned lead to
+    contacted, with history rows for both.
+    """
+    errors: dict[str, list[str]] = {}
+    if kind not in TouchKind.values:
+        errors["kind"] = [f"Choose one of: {', '.join(TouchKind.values)}."]
+    if outcome not in TouchOutcome.values:
+        errors["outcome"] = [f"Choose one of: {', '.join(TouchOutcome.values)}."]
+    occurred_at = occurred_at or now
+    if occurred_at > now + CLOCK_SKEW:
+        errors["occurred_at"] = ["A touch cannot be in the future."]
+    if errors:
+        raise ApplicationError("The touch was not logged.", fields=errors)
+
+    lead = _lead_to_work(user=user, lead_id=lead_id)
+    _require_open(lead)
+    occurred_at = min(occurred_at, now)
+    if lead.origin == Origin.MARKETING and lead.assigned_at and occurred_at < lead.assigned_at:
+        # Otherwise a back-dated call could stop a clock that had not started.
+        raise ApplicationError(
+            "The touch was not logged.",
+            fields={"occurred_at": ["A touch cannot be before the lead was assigned to you."]},
+        )
+
+    touch = Touch.objects.create(
+        lead=lead, rep=user, kind=kind, outcome=outcome, occurred_at=occurred_at, notes=notes.strip()
+    )
+    update_fields = ["touch_count", "last_activity_at", "updated_at"]
+    if lead.last_activity_at is None or occurred_at > lead.last_activity_at:
+        lead.last_activity_at = occurred_at
+    if kind in CONTACT_ATTEMPT_KINDS:
+        if lead.first_contact_at is None:
+            lead.first_contact_at = occurred_at
+            history_write(
+                lead=lead,
+                action=HistoryAction.FIRST_CONTACT,
+                at=occurred_at,
+                actor=user,
+                field="first_contact_at",
+                new=occurred_at.isoformat(),
+                note=f"{touch.get_kind_display()}: {touch.get_outcome_display()}",
+                data={
+                    "touch_id": touch.pk,
+                    "kind": kind,
+                    "sla_due_at": lead.sla_due_at.isoformat() if lead.sla_due_at else None,
+                    "within_sla": None if lead.sla_due_at is None else occurred_at <= lead.sla_due_at,
+                },
+            )
+            update_fields.append("first_contact_at")
+        if lead.sla_due_at is not None:
+            lead.sla_due_at = None
+            update_fields.append("sla_due_at")
+        if lead.status == Status.ASSIGNED:
+            status_change(
+                lead=lead,
+                new_status=Status.CONTACTED,
+                at=occurred_at,
+                actor=user,
+                note=f"First contact: {touch.get_kind_display().lower()}",
+            )
+            update_fields.append("status")
+    # F(): two touches logged at once on one lead both count.
+    lead.touch_count = F("touch_count") + 1
+    lead.save(update_fields=update_fields)
+    lead.refresh_from_db(fields=["touch_count"])
+    return touch
+
+
+def _stage_errors(
+    *, lead: Lead, to_status: str, value: Decimal | None, reason: str
+) -> tuple[str, dict[str, list[str]]]:
+    """Why a stage change is refused ("" and {} when it is allowed)."""
+    if to_status not in STAGE_TARGETS:
+        return "Unknown stage.", {"status": [f"Choose one of: {', '.join(STAGE_TARGETS)}."]}
+    if lead.status == to_status:
+        return f"The lead is already {_status_label(to_status)}.", {}
+    if value is not None and (value < 0 or value > MAX_DEAL_VALUE):
+        return "The value is out of range.", {"value": ["Enter a value of zero or more."]}
+    if to_status == Status.LOST:
+        if not reason.strip():
+            return "Say why the lead was lost.", {"reason": ["A lost lead needs a reason."]}
+        return "", {}
+    if to_status in STAGE_ORDER and STAGE_ORDER[to_status] < STAGE_ORDER[lead.status]:
+        return (
+            f"A lead cannot move back from {_status_label(lead.status)} to {_status_label(to_status)}.",
+            {"status": ["Stages only move forward (or to lost)."]},
+        )
+    if lead.first_contact_at is None and lead.status == Status.ASSIGNED:
+        return (
+            "Log the first contact (a call, email, meeting or social message) before moving this lead on.",
+            {"status": ["The lead has not been contacted yet."]},
+        )
+    if to_status == Status.OPPORTUNITY and value is None:
+        return "An opportunity needs its value.", {"value": ["Enter the opportunity's value."]}
+    if to_status == Status.WON and value is None and lead.deal_value is None:
+        return "A won deal needs its value.", {"value": ["Enter the value won."]}
+    return "", {}
+
+
+@transaction.atomic
+def lead_stage_change(
+    *,
+    user: User,
+    lead_id: int,
+    to_status: str,
+    value: Decimal | None = None,
+    reason: str = "",
+    note: str = "",
+    expected_status: str | None = None,
+    now: datetime.datetime,
+) -> Lead:
+    """Move the caller's lead along contacted → working → opportunity → won, or to lost.
+
+    Forward moves only, once contacted; lost from any open stage (with a
+    reason); opportunity and won need a value (won reuses the opportunity's).
+    Closing sets closed_at and stops any running clock. `expected_status` is
+    the stage the caller saw: if the lead moved meanwhile, a 409.
+    """
+    lead = _lead_to_work(user=user, lead_id=lead_id)
+    if expected_status and lead.status != expected_status:
+        raise ConflictError(
+            f"The lead moved to {lead.get_status_display().lower()} meanwhile; reload and try again.",
+            fields={"status": [f"The lead is now {lead.get_status_display().lower()}."]},
+        )
+    _require_open(lead)
+    if value is not None and abs(value) <= MAX_DEAL_VALUE:
+        value = Decimal(value).quantize(Decimal("0.01"))
+    message, fields = _stage_errors(lead=lead, to_status=to_status, value=value, reason=reason)
+    if message:
+        raise ApplicationError(message, fields=fields)
+
+    update_fields = ["status", "last_activity_at", "updated_at"]
+    if value is not None and value != lead.deal_value:
+        history_write(
+            lead=lead,
+            action=HistoryAction.UPDATED,
+            at=now,
+            actor=user,
+            field="deal_value",
+            old=lead.deal_value,
+            new=value,
+        )
+        lead.deal_value = value
+        update_fields.append("deal_value")
+    if to_status == Status.LOST:
+        lead.lost_reason = reason.strip()[:200]
+        update_fields.append("lost_reason")
+    if to_status in CLOSED_STATUSES:
+        lead.closed_at = now
+        update_fields.append("closed_at")
+        if lead.sla_due_at is not None:
+            lead.sla_due_at = None
+            update_fields.append("sla_due_at")
+    status_change(
+        lead=lead,
+        new_status=to_status,
+        at=now,
+        actor=user,
+        note="; ".join(part for part in (reason.strip(), note.strip()) if part),
+    )
+    lead.last_activity_at = now
+    lead.save(update_fields=update_fields)
+    return lead
+
+
+@transaction.atomic
+def lead_reject(*, user: User, lead_id: int, reason: str, note: str = "", now: datetime.datetime) -> Lead:
+    """Send a marketing lead back to the nurture pool with a structured reason.
+
+    It leaves the rep's queue (no owner, no team, no clock), keeps the version
+    of the definition that promoted it for marketing's rejection report, and
+    clears this cycle's assignment so a later promotion starts a fresh one
+    (the history keeps the old times).
+    """
+    note = note.strip()
+    if reason not in RejectReason.values:
+        raise ApplicationError(
+            "Choose a reason.", fields={"reason": [f"Choose one of: {', '.join(RejectReason.values)}."]}
+        )
+    if reason == RejectReason.OTHER and not note:
+        raise ApplicationError("Say why in a note.", fields={"note": ["A note is required when the reason is other."]})
+    lead = _lead_to_work(user=user, lead_id=lead_id)
+    _require_open(lead)
+    if lead.origin != Origin.MARKETING:
+        raise ApplicationError(
+            "Only leads from marketing go back to marketing; close a lead you sourced yourself as lost.",
+            fields={"reason": ["This lead is rep-sourced."]},
+        )
+    old_status = lead.status
+    history_write(
+        lead=lead,
+        action=HistoryAction.REJECTED,
+        at=now,
+        actor=user,
+        field="status",
+        old=old_status,
+        new=Status.NURTURE,
+        note=note,
+        data={
+            "reason": reason,
+            "version": lead.promoted_version,
+            "owner_id": lead.owner_id,
+            "team_id": lead.team_id,
+            "assigned_at": lead.assigned_at.isoformat() if lead.assigned_at else None,
+            "first_contact_at": lead.first_contact_at.isoformat() if lead.first_contact_at else None,
+        },
+    )
+    lead.status = Status.NURTURE
+    lead.owner = None
+    lead.team = None
+    lead.sla_due_at = None
+    lead.assigned_at = None
+    lead.first_contact_at = None
+    lead.rejected_at = now
+    lead.rejected_by = user
+    lead.reject_reason = reason
+    lead.reject_note = note
+    lead.rejected_version = lead.promoted_version
+    lead.recycled_count = F("recycled_count") + 1
+    lead.last_activity_at = now
+    lead.save(
+        update_fields=[
+            "status",
+            "owner",
+            "team",
+            "sla_due_at",
+            "assigned_at",
+            "first_contact_at",
+            "rejected_at",
+            "rejected_by",
+            "reject_reason",
+            "reject_note",
+            "rejected_version",
+            "recycled_count",
+            "last_activity_at",
+            "updated_at",
+        ]
+    )
+    lead.refresh_from_db(fields=["recycled_count"])
+    return lead
+
+
+def _rep_team(user: User):
+    profile = getattr(user, "rep_profile", None)
+    if profile is None:
+        raise PermissionDenied("Only reps with a team add prospects.")
+    return profile.team
+
+
+@transaction.atomic
+def rep_sourced_create(
+    *,
+    user: User,
+    email: str,
+    channel: str,
+    first_name: str = "",
+    last_name: str = "",
+    company: str = "",
+    title: str = "",
+    phone: str = "",
+    now: datetime.datetime,
+) -> Lead:
+    """A rep adds their own prospect: straight into their queue, assigned, with no first-contact clock.
+
+    A contact already known (any lead with that email, in the pool or a queue)
+    is refused without saying where it is.
+    """
+    if not user.is_rep:
+        raise PermissionDenied("Only reps add prospects.")
+    email = (email or "").strip()
+    errors: dict[str, list[str]] = {}
+    if not email:
+        errors["email"] = ["An email is required."]
+    else:
+        try:
+            validate_email(email)
+        except ValidationError:
+            errors["email"] = ["Enter a valid email address."]
+    if channel not in RepSourceChannel.values:
+        errors["channel"] = [f"Choose one of: {', '.join(RepSourceChannel.values)}."]
+    if errors:
+        raise ApplicationError("The prospect was not added.", fields=errors)
+    team = _rep_team(user)
+    if Lead.objects.filter(email__iexact=email).exists():
+        raise ApplicationError(ALREADY_KNOWN, fields={"email": [ALREADY_KNOWN]})
+    try:
+        # A savepoint: the unique index (lead_email_ci_unique) catches a race with intake.
+        with transaction.atomic():
+            lead = Lead.objects.create(
+                email=email,
+                first_name=first_name.strip(),
+                last_name=last_name.strip(),
+                company=company.strip(),
+                title=title.strip(),
+                phone=phone.strip(),
+                origin=Origin.REP_SOURCED,
+                rep_source_channel=channel,
+                status=Status.ASSIGNED,
+                owner=user,
+                team=team,
+                created_at=now,
+                assigned_at=now,
+                sla_due_at=None,
+                last_activity_at=now,
+            )
+    except IntegrityError:
+        raise ApplicationError(ALREADY_KNOWN, fields={"email": [ALREADY_KNOWN]}) from None
+    history_write(
+        lead=lead,
+        action=HistoryAction.CREATED,
+        at=now,
+        actor=user,
+        note=f"Rep-sourced ({RepSourceChannel(channel).label.lower()})",
+        data={"origin": Origin.REP_SOURCED, "channel": channel},
+    )
+    history_write(
+        lead=lead,
+        action=HistoryAction.ASSIGNED,
+        at=now,
+        actor=user,
+        field="owner",
+        new=user.username,
+        data={"owner_id": user.pk, "team_id": team.pk, "sla": False},
+    )
+    return lead

@@ -1,0 +1,204 @@
+"""Reads for the sales queue: a rep's queue, the lead brief, marketing's rejections.
+
+Every function starts from leads.selectors.leads_visible_to, so the nurture pool
+and other reps' leads never leak, and returns querysets with what the page needs
+joined or prefetched, so a page makes a fixed number of queries however long
+the queue is.
+"""
+
+import datetime
+from dataclasses import dataclass, field
+
+from django.db.models import Count, F, Q, QuerySet
+from django.http import Http404
+
+from accounts.models import User
+
+from .models import CLOSED_STATUSES, OPEN_STATUSES, EngagementEvent, EventKind, Lead, LeadHistory, Origin, Status, Touch
+from .selectors import lead_get_for_user, leads_visible_to
+
+# The queue's status filter: open work by default, or one stage, or everything.
+QUEUE_STATUS_OPEN = "open"
+QUEUE_STATUS_CLOSED = "closed"
+QUEUE_STATUS_ALL = "all"
+# Statuses a rep's own lead can be in (queued leads have no owner, nurture is hidden).
+REP_LEAD_STATUSES = [Status.ASSIGNED, Status.CONTACTED, Status.WORKING, Status.OPPORTUNITY, Status.WON, Status.LOST]
+
+# How much engagement and history the brief shows; older rows are summarised by counts.
+BRIEF_EVENTS_LIMIT = 50
+BRIEF_HISTORY_LIMIT = 100
+
+
+@dataclass(frozen=True)
+class QueueFilters:
+    status: str = QUEUE_STATUS_OPEN
+    source: str = ""
+    origin: str = ""
+    overdue: bool = False
+    q: str = ""
+
+
+def my_queue(*, user: User, filters: QueueFilters | None = None, now: datetime.datetime) -> QuerySet[Lead]:
+    """The caller's own leads, most urgent first-contact deadline first.
+
+    Leads whose clock runs come first (earliest deadline on top), then the rest
+    by most recent activity. Only the caller's own leads, whatever their role:
+    managers use the team dashboard.
+    """
+    filters = filters or QueueFilters()
+    qs = leads_visible_to(user=user).filter(owner=user)
+    if filters.status == QUEUE_STATUS_OPEN:
+        qs = qs.filter(status__in=OPEN_STATUSES)
+    elif filters.status == QUEUE_STATUS_CLOSED:
+        qs = qs.filter(status__in=CLOSED_STATUSES)
+    elif filters.status in REP_LEAD_STATUSES:
+        qs = qs.filter(status=filters.status)
+    if filters.source:
+        qs = qs.filter(source=filters.source)
+    if filters.origin in Origin.values:
+        qs = qs.filter(origin=filters.origin)
+    if filters.overdue:
+        qs = qs.filter(sla_due_at__lt=now)
+    if filters.q:
+        for term in filters.q.split()[:5]:
+            qs = qs.filter(
+                Q(first_name__icontains=term)
+                | Q(last_name__icontains=term)
+                | Q(email__icontains=term)
+                | Q(company__icontains=term)
+            )
+    return qs.order_by(F("sla_due_at").asc(nulls_last=True), F("last_activity_at").desc(nulls_last=True), "-id").only(
+        *QUEUE_FIELDS
+    )
+
+
+# Columns the queue shows (the list never needs the JSON explanations).
+QUEUE_FIELDS = (
+    "id",
+    "email",
+    "first_name",
+    "last_name",
+    "title",
+    "company",
+    "source",
+    "campaign",
+    "origin",
+    "rep_source_channel",
+    "status",
+    "score",
+    "sla_due_at",
+    "assigned_at",
+    "first_contact_at",
+    "last_activity_at",
+    "touch_count",
+    "deal_value",
+    "owner_id",
+)
+
+
+def my_queue_sources(*, user: User) -> list[str]:
+    """The distinct sources among the caller's own leads, for the source filter."""
+    return list(
+        leads_visible_to(user=user)
+        .filter(owner=user)
+        .exclude(source="")
+        .order_by("source")
+        .values_list("source", flat=True)
+        .distinct()
+    )
+
+
+@dataclass
+class Brief:
+    """Everything a rep reads before the first call."""
+
+    lead: Lead
+    explanation: dict
+    explanation_version: int | None
+    events: list[EngagementEvent]
+    event_counts: list[dict] = field(default_factory=list)
+    event_total: int = 0
+    touches: list[Touch] = field(default_factory=list)
+    history: list[LeadHistory] = field(default_factory=list)
+
+
+def brief_lead_get(*, user: User, lead_id: int) -> Lead:
+    """The lead of a brief: visible to the user and in the sales queue (never the pool).
+
+    Admins may see pool leads on marketing's pages; the brief is a sales page,
+    so a nurture lead is a 404 here for everyone.
+    """
+    lead = lead_get_for_user(user=user, lead_id=lead_id)
+    if lead.status == Status.NURTURE:
+        raise Http404("No such lead in the sales queue.")
+    return lead
+
+
+def brief(*, lead: Lead) -> Brief:
+    """Touches, history and the latest engagement of one lead: four queries whatever their length."""
+    events = list(EngagementEvent.objects.filter(lead=lead).order_by("-occurred_at", "-id")[:BRIEF_EVENTS_LIMIT])
+    event_counts = list(
+        EngagementEvent.objects.filter(lead=lead).values("kind").annotate(n=Count("id")).order_by("-n", "kind")
+    )
+    for row in event_counts:
+        row["label"] = EventKind(row["kind"]).label if row["kind"] in EventKind.values else row["kind"]
+    touches = list(Touch.objects.filter(lead=lead).select_related("rep").order_by("-occurred_at", "-id"))
+    history = list(
+        LeadHistory.objects.filter(lead=lead)
+        .select_related("actor")
+        .order_by("-created_at", "-id")[:BRIEF_HISTORY_LIMIT]
+    )
+    if lead.promotion_explanation:
+        explanation, version = lead.promotion_explanation, lead.promoted_version
+    else:
+        explanation, version = lead.score_explanation or {}, lead.scored_version
+    return Brief(
+        lead=lead,
+        explanation=explanation,
+        explanation_version=version,
+        events=events,
+        event_counts=event_counts,
+        event_total=sum(row["n"] for row in event_counts),
+        touches=touches,
+        history=history,
+    )
+
+
+def lead_touches(*, lead: Lead) -> QuerySet[Touch]:
+    return Touch.objects.filter(lead=lead).select_related("rep").order_by("-occurred_at", "-id")
+
+
+@dataclass(frozen=True)
+class RejectionFilters:
+    reason: str = ""
+    version: int | None = None
+
+
+def rejections(*, user: User, filters: RejectionFilters | None = None) -> QuerySet[Lead]:
+    """Leads reps sent back to marketing, latest first (marketing and admins only)."""
+    filters = filters or RejectionFilters()
+    if user.is_sales:
+        return Lead.objects.none()
+    qs = leads_visible_to(user=user).filter(rejected_at__isnull=False)
+    if filters.version is not None:
+        qs = qs.filter(rejected_version=filters.version)
+    if filters.reason:
+        qs = qs.filter(reject_reason=filters.reason)
+    return qs.select_related("rejected_by").order_by("-rejected_at", "-id")
+
+
+def rejection_counts(*, user: User, version: int | None = None) -> list[dict]:
+    """Rejections per reason (within a definition version when given), most frequent first."""
+    qs = rejections(user=user, filters=RejectionFilters(version=version))
+    return list(qs.order_by().values("reject_reason").annotate(n=Count("id")).order_by("-n", "reject_reason"))
+
+
+def rejection_versions(*, user: User) -> list[int]:
+    """Definition versions that have rejections, for the version filter."""
+    return list(
+        rejections(user=user)
+        .exclude(rejected_version__isnull=True)
+        .order_by("-rejected_version")
+        .values_list("rejected_version", flat=True)
+        .distinct()
+    )

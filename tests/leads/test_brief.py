@@ -1,0 +1,161 @@
+"""The lead brief: everything a rep needs before the first call, on one page."""
+
+import datetime
+
+import pytest
+from django.urls import reverse
+
+from leads.models import EventKind, HistoryAction, Origin, Status, TouchKind
+from leads.services import history_write
+from tests.factories import EngagementEventFactory, TouchFactory, make_queue_lead
+
+pytestmark = pytest.mark.django_db
+
+T0 = datetime.datetime(2026, 3, 2, 9, 0, tzinfo=datetime.UTC)
+
+PROMOTION = {
+    "version": 4,
+    "total": 81,
+    "fit": 50,
+    "behaviour": 31,
+    "threshold": 60,
+    "passes_gates": True,
+    "qualifies": True,
+    "gates": [{"id": "g1", "label": "Not a competitor", "passed": True}],
+    "rules": [
+        {"id": "r1", "label": "Director or above", "type": "fit", "points": 30},
+        {"id": "r2", "label": "Visited pricing twice", "type": "behaviour", "points": 31},
+    ],
+}
+
+
+def brief_url(lead) -> str:
+    return reverse("leads:brief", kwargs={"lead_id": lead.pk})
+
+
+@pytest.fixture
+def lead(cast):
+    lead = make_queue_lead(
+        rep=cast.rep,
+        at=T0,
+        first_name="Ada",
+        last_name="Byron",
+        title="VP Engineering",
+        company="Analytical Engines",
+        industry="Manufacturing",
+        company_size=420,
+        country="UK",
+        source="webinar",
+        campaign="Spring launch",
+        phone="+44 20 1234",
+        promoted_version=4,
+        promotion_explanation=PROMOTION,
+        score_explanation={"version": 5, "total": 10, "rules": [{"id": "x", "label": "Later rule", "points": 10}]},
+    )
+    EngagementEventFactory(lead=lead, kind=EventKind.PRICING_PAGE_VIEW)
+    EngagementEventFactory(lead=lead, kind=EventKind.PRICING_PAGE_VIEW)
+    EngagementEventFactory(lead=lead, kind=EventKind.WEBINAR_ATTENDED, properties={"title": "Scaling engines"})
+    history_write(lead=lead, action=HistoryAction.PROMOTED, at=T0, new="queued", note="Score 81 ≥ 60")
+    return lead
+
+
+def test_the_brief_explains_why_the_lead_qualified_and_who_it_is(cast, client, lead):
+    client.force_login(cast.rep)
+    content = client.get(brief_url(lead)).content.decode()
+    # Why: the version and rules frozen at promotion, not the later score.
+    assert "v4" in content
+    assert "Director or above" in content and "Visited pricing twice" in content
+    assert "Not a competitor" in content
+    assert "Later rule" not in content
+    # Profile, company, source and campaign.
+    for text in ("Ada Byron", "VP Engineering", "Analytical Engines", "Manufacturing", "420", "Spring launch"):
+        assert text in content
+    # Engagement timeline with counts, and the history.
+    assert "Pricing page view × 2" in content and "Scaling engines" in content
+    assert "Promoted to sales queue" in content
+    # The live countdown and the forms to work the lead.
+    assert f'data-due="{lead.sla_due_at.isoformat()}"' in content
+    assert 'data-testid="touch-form"' in content and 'data-testid="reject-form"' in content
+
+
+def test_the_brief_falls_back_to_the_current_score_explanation(cast, client, lead):
+    lead.promotion_explanation = {}
+    lead.save()
+    client.force_login(cast.rep)
+    assert "Later rule" in client.get(brief_url(lead)).content.decode()
+
+
+def test_the_brief_shows_prior_touches(cast, client, lead):
+    TouchFactory(lead=lead, rep=cast.rep, kind=TouchKind.EMAIL, outcome="sent", notes="Sent the deck")
+    client.force_login(cast.rep)
+    assert "Sent the deck" in client.get(brief_url(lead)).content.decode()
+
+
+def test_the_brief_makes_a_fixed_number_of_queries(cast, client, lead, django_assert_num_queries):
+    client.force_login(cast.rep)
+    client.get(brief_url(lead))
+    # session, user, lead (+owner, team), events, counts by kind, touches (+rep), history (+actor)
+    with django_assert_num_queries(7):
+        client.get(brief_url(lead))
+    for n in range(25):
+        EngagementEventFactory(lead=lead, kind=EventKind.PAGE_VIEW)
+        TouchFactory(lead=lead, rep=cast.rep if n % 2 else cast.teammate, notes=f"touch {n}")
+        history_write(lead=lead, action=HistoryAction.UPDATED, at=T0, actor=cast.manager, field="phone")
+    with django_assert_num_queries(7):
+        client.get(brief_url(lead))
+
+
+def test_the_manager_reads_the_brief_but_gets_no_forms(cast, client, lead):
+    client.force_login(cast.manager)
+    response = client.get(brief_url(lead))
+    assert response.status_code == 200
+    assert 'data-testid="touch-form"' not in response.content.decode()
+
+
+@pytest.mark.parametrize("who", ["teammate", "other_rep", "other_manager"])
+def test_other_sales_users_get_404(cast, client, lead, who):
+    client.force_login(getattr(cast, who))
+    assert client.get(brief_url(lead)).status_code == 404
+
+
+def test_marketing_is_sent_elsewhere_with_403(cast, client, lead):
+    client.force_login(cast.marketer)
+    assert client.get(brief_url(lead)).status_code == 403
+
+
+def test_pool_leads_have_no_brief_even_for_admins(cast, client, leads):
+    client.force_login(cast.admin)
+    assert client.get(brief_url(leads.pool)).status_code == 404
+
+
+def test_a_rep_sourced_brief_says_so_and_offers_no_rejection(cast, client):
+    lead = make_queue_lead(rep=cast.rep, at=T0, origin=Origin.REP_SOURCED, rep_source_channel="event", sla_due_at=None)
+    client.force_login(cast.rep)
+    content = client.get(brief_url(lead)).content.decode()
+    assert "You sourced this prospect yourself (event)" in content
+    assert 'data-testid="reject-form"' not in content
+    assert "No first-contact clock" in content
+
+
+def test_a_closed_lead_has_no_forms(cast, client):
+    lead = make_queue_lead(rep=cast.rep, at=T0, status=Status.WON, sla_due_at=None, deal_value=100)
+    client.force_login(cast.rep)
+    content = client.get(brief_url(lead)).content.decode()
+    assert 'data-testid="touch-form"' not in content and 'data-testid="stage-form"' not in content
+
+
+def test_an_uncontacted_lead_offers_only_lost_until_first_contact(cast, client, lead):
+    client.force_login(cast.rep)
+    response = client.get(brief_url(lead))
+    assert [value for value, _ in response.context["stage_form"].fields["status"].choices] == ["lost"]
+    assert 'data-testid="stage-hint"' in response.content.decode()
+
+    lead.status, lead.first_contact_at, lead.sla_due_at = Status.CONTACTED, T0, None
+    lead.save()
+    response = client.get(brief_url(lead))
+    assert [value for value, _ in response.context["stage_form"].fields["status"].choices] == [
+        "working",
+        "opportunity",
+        "won",
+        "lost",
+    ]
