@@ -1,0 +1,172 @@
+"""Forms of the CSV import: the upload and the column / value mapping."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from crispy_forms.helper import FormHelper
+from crispy_forms.layout import Submit
+from django import forms
+from django.conf import settings
+
+from .imports.files import ImportFileError
+from .imports.jobs import upload_check
+from .imports.mapping import (
+    ATTRIBUTE_PREFIX,
+    attribute_name,
+    target_choices,
+    targets_of,
+    values_from_text,
+    values_to_text,
+)
+from .models import ImportMapping
+
+KEY_CHOICES = [
+    ("", "Automatic: external id when mapped, else email"),
+    ("email", "Email (case-insensitive)"),
+    ("external_id", "External id"),
+]
+KEEP_AS_ATTRIBUTE = "__attribute__"
+
+
+class UploadForm(forms.Form):
+    file = forms.FileField(
+        label="CSV file",
+        help_text="UTF-8 (with or without BOM), separated by commas or semicolons, with a header line.",
+        widget=forms.ClearableFileInput(attrs={"accept": ".csv,text/csv"}),
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        limit_mb = settings.IMPORT_MAX_UPLOAD_BYTES / (1024 * 1024)
+        self.fields["file"].help_text += f" Up to {limit_mb:.0f} MB."
+        self.helper = FormHelper()
+        self.helper.form_tag = False
+
+    def clean_file(self):
+        upload = self.cleaned_data["file"]
+        try:
+            upload_check(name=upload.name, size=upload.size)
+        except ImportFileError as exc:
+            raise forms.ValidationError(exc.message) from exc
+        return upload
+
+
+class MappingForm(forms.Form):
+    """One target per file column, the value maps as text, and the options."""
+
+    values = forms.CharField(
+        label="Value mapping",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 6, "class": "font-monospace"}),
+        help_text="One per line: “field: raw value -> stored value”. Use * as the field for every column; "
+        "leave the stored value empty to treat a placeholder such as Select as empty. "
+        "Stages: open, won, lost. Example: “stage: Engaging -> open”.",
+    )
+    key = forms.ChoiceField(label="Match rows to leads by", choices=KEY_CHOICES, required=False)
+    create_missing_owners = forms.BooleanField(label="Create missing owners as inactive reps", required=False)
+    team = forms.CharField(
+        label="Team for created reps and unowned open deals",
+        required=False,
+        max_length=100,
+        help_text="Created when it does not exist. Empty: the fallback team (“Unassigned” when there is none).",
+    )
+    date_format = forms.CharField(
+        label="Date format",
+        required=False,
+        max_length=40,
+        help_text="Empty for ISO dates (2024-03-31). Otherwise strftime codes, e.g. %d/%m/%Y.",
+    )
+    decimal_comma = forms.BooleanField(label="Numbers use a decimal comma (1.234,50)", required=False)
+    default_source = forms.CharField(label="Source for rows without one", required=False, max_length=100)
+    save_as = forms.CharField(
+        label="Save this mapping as",
+        required=False,
+        max_length=100,
+        help_text="Optional. A saved mapping can be picked for the next file; the same name overwrites it.",
+    )
+
+    def __init__(self, *args, header: list[str], samples: dict[str, list[str]], initial_mapping: dict[str, Any], **kw):
+        super().__init__(*args, **kw)
+        self.header = header
+        self.base_options = dict(initial_mapping.get("options") or {})
+        columns = initial_mapping.get("columns") or {}
+        choices = target_choices() + [(KEEP_AS_ATTRIBUTE, "Keep in the lead’s attributes")]
+        self.column_fields = []
+        for index, column in enumerate(header):
+            name = f"col_{index}"
+            targets = targets_of(columns.get(column))
+            initial = targets[0] if len(targets) == 1 else ""
+            if initial.startswith(ATTRIBUTE_PREFIX):
+                initial = KEEP_AS_ATTRIBUTE
+            self.fields[name] = forms.ChoiceField(label=column, choices=choices, required=False, initial=initial)
+            self.fields[name].widget.attrs["class"] = "form-select form-select-sm"
+            if len(targets) > 1:  # several fields from one column: kept as is (shown read-only)
+                self.fields[name].disabled = True
+                self.fields[name].help_text = "maps to " + ", ".join(targets)
+            sample = ", ".join(dict.fromkeys(v for v in samples.get(column, []) if v.strip()))
+            self.column_fields.append((column, self[name], sample[:120]))
+        self.multi_targets = {c: columns[c] for c in header if len(targets_of(columns.get(c))) > 1}
+        self.lookup_columns = {c: t for c, t in columns.items() if c not in header}
+        options = self.base_options
+        self.fields["values"].initial = values_to_text(initial_mapping.get("values") or {})
+        self.fields["key"].initial = options.get("key", "")
+        self.fields["create_missing_owners"].initial = bool(options.get("create_missing_owners"))
+        self.fields["team"].initial = options.get("team", "")
+        self.fields["date_format"].initial = options.get("date_format", "")
+        self.fields["decimal_comma"].initial = bool(options.get("decimal_comma"))
+        self.fields["default_source"].initial = (options.get("defaults") or {}).get("source", "")
+        self.helper = FormHelper()
+        self.helper.form_tag = False
+        self.helper.add_input(Submit("submit", "Save mapping and preview"))
+
+    def clean(self):
+        cleaned = super().clean()
+        values, errors = values_from_text(cleaned.get("values") or "")
+        for error in errors:
+            self.add_error("values", error)
+        cleaned["values_map"] = values
+        return cleaned
+
+    def to_mapping(self) -> dict[str, Any]:
+        data = self.cleaned_data
+        columns: dict[str, Any] = {}
+        for index, column in enumerate(self.header):
+            if column in self.multi_targets:
+                columns[column] = self.multi_targets[column]
+                continue
+            target = data.get(f"col_{index}") or ""
+            if target == KEEP_AS_ATTRIBUTE:
+                target = ATTRIBUTE_PREFIX + (attribute_name(column) or f"column_{index + 1}")
+            if target:
+                columns[column] = target
+        columns.update(self.lookup_columns)
+        options = dict(self.base_options)  # keeps options the form does not show (lookups, other defaults)
+        for name in ("key", "team", "date_format"):
+            if data.get(name):
+                options[name] = data[name].strip()
+            else:
+                options.pop(name, None)
+        for name in ("create_missing_owners", "decimal_comma"):
+            if data.get(name):
+                options[name] = True
+            else:
+                options.pop(name, None)
+        defaults = dict(options.get("defaults") or {})
+        if data.get("default_source"):
+            defaults["source"] = data["default_source"].strip()
+        else:
+            defaults.pop("source", None)
+        if defaults:
+            options["defaults"] = defaults
+        else:
+            options.pop("defaults", None)
+        return {"columns": columns, "values": data["values_map"], "options": options}
+
+
+class SavedMappingForm(forms.Form):
+    """Start the mapping from a saved one (GET)."""
+
+    mapping = forms.ModelChoiceField(
+        queryset=ImportMapping.objects.order_by("name"), required=False, empty_label="— guess from the header —"
+    )

@@ -1,0 +1,356 @@
+"""What a CSV column can become on a lead, how headers are guessed, and how a mapping is checked.
+
+A mapping (leads.ImportMapping, or a mapping.json file for the command) is:
+
+    {
+      "columns": {"Header": "lead_field" | ["field", "field"], ...},
+      "values":  {"lead_field" | "*": {"raw value": "stored value", ...}, ...},
+      "options": {"key": "email" | "external_id", "create_missing_owners": true,
+                  "team": "Team name", "date_format": "%d/%m/%Y", "decimal_comma": false,
+                  "defaults": {"source": "crm-history"},
+                  "lookups": [{"column": "account", "key": "account", "rows": [{...}, ...]}]}
+    }
+
+A target `attributes.<name>` keeps a column in the lead's attributes. Value maps
+apply before conversion (a map to "" means empty, e.g. "Select"); a field's own
+map wins over the "*" map.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from leadhandoff.api import ApplicationError
+
+from ..models import Origin, RepSourceChannel, Status
+
+# field -> (label, help). Order is the order of the mapping form.
+TARGETS: dict[str, tuple[str, str]] = {
+    "email": ("Email", "key; compared case-insensitively"),
+    "external_id": ("External id", "key; the id in your source system"),
+    "first_name": ("First name", ""),
+    "last_name": ("Last name", ""),
+    "full_name": ("Full name", "split into first and last name"),
+    "title": ("Job title", ""),
+    "phone": ("Phone", ""),
+    "company": ("Company", ""),
+    "industry": ("Industry", ""),
+    "company_size": ("Company size", "employees, a whole number"),
+    "annual_revenue": ("Annual revenue", "a number"),
+    "country": ("Country", ""),
+    "region": ("Region", ""),
+    "city": ("City", ""),
+    "website": ("Website", ""),
+    "source": ("Source", ""),
+    "campaign": ("Campaign", ""),
+    "origin": ("Origin", "marketing or rep_sourced"),
+    "rep_source_channel": ("Rep source channel", "cold_call, social, referral, event"),
+    "owner": ("Owner", "a rep: username, email or full name"),
+    "stage": ("Stage", "open, won or lost (or a lead status)"),
+    "created_at": ("Created date", ""),
+    "first_contact_at": ("First contact date", ""),
+    "closed_at": ("Closed date", ""),
+    "deal_value": ("Deal value", "a number"),
+    "lost_reason": ("Lost reason", ""),
+    "touch_count": ("Number of touches", "a whole number"),
+}
+KEY_FIELDS = ("email", "external_id")
+ATTRIBUTE_PREFIX = "attributes."
+IGNORE = ""
+
+TEXT_LIMITS = {
+    "email": 254,
+    "external_id": 100,
+    "first_name": 100,
+    "last_name": 100,
+    "title": 150,
+    "phone": 50,
+    "company": 200,
+    "industry": 100,
+    "country": 100,
+    "region": 100,
+    "city": 100,
+    "website": 200,
+    "source": 100,
+    "campaign": 150,
+    "lost_reason": 200,
+}
+STAGES = {"open": "open", "won": Status.WON.value, "lost": Status.LOST.value}
+STAGE_VALUES = sorted({*STAGES, *Status.values})
+
+# Header spellings (normalised: lower case, letters and digits only) -> field.
+_SYNONYMS: dict[str, tuple[str, ...]] = {
+    "email": ("email", "emailaddress", "mail", "email1", "workemail", "businessemail"),
+    "external_id": (
+        "externalid",
+        "id",
+        "leadid",
+        "prospectid",
+        "opportunityid",
+        "dealid",
+        "recordid",
+        "crmid",
+        "contactid",
+    ),
+    "first_name": ("firstname", "givenname", "forename", "first"),
+    "last_name": ("lastname", "surname", "familyname", "last"),
+    "full_name": ("name", "fullname", "contactname", "leadname"),
+    "title": ("title", "jobtitle", "position", "role"),
+    "phone": ("phone", "phonenumber", "telephone", "mobile", "tel"),
+    "company": ("company", "companyname", "account", "accountname", "organisation", "organization", "employer"),
+    "industry": ("industry", "sector", "vertical"),
+    "company_size": ("companysize", "employees", "numberofemployees", "headcount", "size"),
+    "annual_revenue": ("annualrevenue", "revenue"),
+    "country": ("country", "countrycode"),
+    "region": ("region", "state", "province"),
+    "city": ("city", "town"),
+    "website": ("website", "url", "web", "domain", "companywebsite"),
+    "source": ("source", "leadsource", "channel", "utmsource"),
+    "campaign": ("campaign", "campaignname", "utmcampaign"),
+    "origin": ("origin", "leadorigin"),
+    "rep_source_channel": ("repsourcechannel",),
+    "owner": ("owner", "leadowner", "salesagent", "salesrep", "rep", "agent", "assignedto", "accountowner"),
+    "stage": ("stage", "dealstage", "status", "leadstatus", "leadstage", "outcome"),
+    "created_at": ("createdat", "created", "createddate", "createdon", "datecreated"),
+    "first_contact_at": ("firstcontactat", "firstcontact", "firstcontactdate", "engagedate", "contactedat"),
+    "closed_at": ("closedat", "closedate", "closeddate", "dateclosed"),
+    "deal_value": ("dealvalue", "closevalue", "amount", "value", "dealamount", "opportunityvalue"),
+    "lost_reason": ("lostreason", "reasonlost", "lossreason"),
+    "touch_count": ("touches", "touchcount", "numberoftouches", "activities", "activitycount"),
+}
+_GUESS = {spelling: field for field, spellings in _SYNONYMS.items() for spelling in spellings}
+
+OPTION_NAMES = {"key", "create_missing_owners", "team", "date_format", "decimal_comma", "defaults", "lookups"}
+
+
+def normalise_header(header: str) -> str:
+    return re.sub(r"[^a-z0-9]", "", header.lower())
+
+
+def attribute_name(header: str) -> str:
+    """A column kept in attributes: "Do Not Email" -> "do_not_email"."""
+    return re.sub(r"[^a-z0-9]+", "_", header.lower()).strip("_")[:64]
+
+
+def target_choices() -> list[tuple[str, str]]:
+    return [(IGNORE, "— ignore —")] + [(name, label) for name, (label, _help) in TARGETS.items()]
+
+
+def guess_columns(header: list[str]) -> dict[str, str]:
+    """Header -> field for the columns whose name we recognise; each field is guessed at most once."""
+    guessed: dict[str, str] = {}
+    taken: set[str] = set()
+    for column in header:
+        field = _GUESS.get(normalise_header(column))
+        if field and field not in taken:
+            guessed[column] = field
+            taken.add(field)
+    return guessed
+
+
+def targets_of(spec: Any) -> list[str]:
+    """A column maps to one field or a list of fields; '' means ignored."""
+    if spec in (None, IGNORE):
+        return []
+    if isinstance(spec, str):
+        return [spec]
+    return [s for s in spec if s]
+
+
+def is_known_target(name: str) -> bool:
+    return name in TARGETS or (
+        name.startswith(ATTRIBUTE_PREFIX)
+        and bool(re.fullmatch(r"[A-Za-z0-9_.\- ]{1,64}", name[len(ATTRIBUTE_PREFIX) :]))
+    )
+
+
+def key_field(mapped: set[str], options: Mapping[str, Any]) -> str | None:
+    """The key a row is matched by: the option, else the external id when mapped, else the email."""
+    key = options.get("key")
+    if key in KEY_FIELDS:
+        return key if key in mapped else None
+    if "external_id" in mapped:
+        return "external_id"
+    if "email" in mapped:
+        return "email"
+    return None
+
+
+def mapping_check(mapping: Mapping[str, Any], *, header: list[str] | None = None) -> dict[str, list[str]]:
+    """Every problem with a mapping, by the part it is in ({} when usable). Checks the header too if given."""
+    errors: dict[str, list[str]] = {}
+    columns = mapping.get("columns") or {}
+    values = mapping.get("values") or {}
+    options = mapping.get("options") or {}
+    if not isinstance(columns, dict) or not isinstance(values, dict) or not isinstance(options, dict):
+        return {"mapping": ["columns, values and options must each be a JSON object."]}
+    lookup_columns = _lookup_columns(options)
+    seen: dict[str, str] = {}
+    for column, spec in columns.items():
+        if not isinstance(spec, str | list) or (isinstance(spec, list) and not all(isinstance(s, str) for s in spec)):
+            errors.setdefault("columns", []).append(f"“{column}”: give a field name or a list of field names.")
+            continue
+        for target in targets_of(spec):
+            if not is_known_target(target):
+                errors.setdefault("columns", []).append(f"“{column}”: unknown lead field “{target}”.")
+            elif target in seen:
+                errors.setdefault("columns", []).append(
+                    f"“{target}” is mapped from two columns: “{seen[target]}” and “{column}”."
+                )
+            else:
+                seen[target] = column
+        if header is not None and column not in header and column not in lookup_columns:
+            errors.setdefault("columns", []).append(f"The file has no column “{column}”.")
+    mapped = set(seen)
+    if "full_name" in mapped and mapped & {"first_name", "last_name"}:
+        errors.setdefault("columns", []).append("Map either a full name or first and last name, not both.")
+    if key_field(mapped, options) is None:
+        wanted = options.get("key")
+        if wanted in KEY_FIELDS:
+            errors.setdefault("columns", []).append(f"The key is {wanted} but no column is mapped to it.")
+        else:
+            errors.setdefault("columns", []).append(
+                "No key column: map a column to Email or External id so rows can be matched to leads."
+            )
+    for field, table in values.items():
+        if field != "*" and not is_known_target(field):
+            errors.setdefault("values", []).append(f"Value map for unknown lead field “{field}”.")
+        elif not isinstance(table, dict):
+            errors.setdefault("values", []).append(f"Value map for “{field}” must be an object of raw → stored.")
+    unknown = set(options) - OPTION_NAMES
+    if unknown:
+        errors.setdefault("options", []).append(f"Unknown options: {', '.join(sorted(unknown))}.")
+    if options.get("key") not in (None, "", *KEY_FIELDS):
+        errors.setdefault("options", []).append("key must be “email” or “external_id”.")
+    defaults = options.get("defaults") or {}
+    if not isinstance(defaults, dict) or not all(is_known_target(k) for k in defaults):
+        errors.setdefault("options", []).append("defaults must map lead fields to values.")
+    for lookup in options.get("lookups") or []:
+        if not isinstance(lookup, dict) or not {"column", "key", "rows"} <= set(lookup):
+            errors.setdefault("options", []).append("Each lookup needs column, key and rows.")
+    return errors
+
+
+def _lookup_columns(options: Mapping[str, Any]) -> set[str]:
+    """Virtual columns a lookup adds: '<column>.<lookup column>'."""
+    names: set[str] = set()
+    for lookup in options.get("lookups") or []:
+        if isinstance(lookup, dict) and lookup.get("rows"):
+            for name in lookup["rows"][0]:
+                names.add(f"{lookup.get('column')}.{name}")
+    return names
+
+
+def mapping_from_file(path: str | Path) -> dict[str, Any]:
+    """Load mapping.json; lookups naming a `file` are read (relative to the mapping) into `rows`."""
+    from .files import CsvFile, ImportFileError
+
+    path = Path(path)
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ApplicationError(f"{path}: no such mapping file.") from None
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise ApplicationError(f"{path} is not a JSON mapping: {exc}.") from exc
+    if not isinstance(data, dict):
+        raise ApplicationError(f"{path} must hold a JSON object with columns, values and options.")
+    mapping = {
+        "columns": data.get("columns") or {},
+        "values": data.get("values") or {},
+        "options": dict(data.get("options") or {}),
+    }
+    lookups = []
+    for lookup in mapping["options"].get("lookups") or []:
+        if isinstance(lookup, dict) and lookup.get("file") and "rows" not in lookup:
+            try:
+                table = CsvFile.from_path(path.parent / lookup["file"])
+            except ImportFileError as exc:
+                raise ApplicationError(f"Lookup file of {path}: {exc.message}") from exc
+            rows = [dict(zip(table.header, row.cells, strict=False)) for row in table.rows()]
+            lookup = {k: v for k, v in lookup.items() if k != "file"} | {"rows": rows}
+        lookups.append(lookup)
+    if lookups:
+        mapping["options"]["lookups"] = lookups
+    errors = mapping_check(mapping)
+    if errors:
+        raise ApplicationError(f"{path} is not a usable mapping.", fields=errors)
+    return mapping
+
+
+# --- Value-map text, as marketers edit it in the browser ---------------------
+
+
+def values_to_text(values: Mapping[str, Mapping[str, Any]]) -> str:
+    """One `field: raw -> stored` per line (the mapping form's textarea)."""
+    lines = []
+    for field, table in values.items():
+        for raw, stored in table.items():
+            lines.append(f"{field}: {raw} -> {'' if stored is None else stored}".rstrip())
+    return "\n".join(lines)
+
+
+def values_from_text(text: str) -> tuple[dict[str, dict[str, str]], list[str]]:
+    """Parse the textarea back; returns (values, errors naming the bad lines)."""
+    values: dict[str, dict[str, str]] = {}
+    errors: list[str] = []
+    for number, line in enumerate(text.splitlines(), start=1):
+        if not line.strip() or line.lstrip().startswith("#"):
+            continue
+        match = re.fullmatch(r"\s*([^:]+?)\s*:\s*(.*?)\s*->\s*(.*?)\s*", line)
+        if not match:
+            errors.append(f"Line {number}: write it as “field: raw value -> stored value”.")
+            continue
+        field, raw, stored = match.groups()
+        if field != "*" and not is_known_target(field):
+            errors.append(f"Line {number}: unknown lead field “{field}”.")
+            continue
+        values.setdefault(field, {})[raw] = stored
+    return values, errors
+
+
+def suggest_values(columns: Mapping[str, Any], samples: Mapping[str, list[str]]) -> dict[str, dict[str, str]]:
+    """Value maps worth proposing from sample values: stages to open/won/lost, 'Select' to empty."""
+    suggested: dict[str, dict[str, str]] = {}
+    for column, spec in columns.items():
+        seen = [v for v in dict.fromkeys(samples.get(column, [])) if v.strip()]
+        for target in targets_of(spec):
+            if target == "stage":
+                table = {}
+                for raw in seen:
+                    low = raw.strip().lower()
+                    if low in STAGE_VALUES:
+                        continue
+                    if re.search(r"won|closed.?won|success|converted|customer", low):
+                        table[raw] = "won"
+                    elif re.search(r"lost|closed.?lost|dead|disqualified|rejected", low):
+                        table[raw] = "lost"
+                    else:
+                        table[raw] = "open"
+                if table:
+                    suggested["stage"] = table
+            elif target == "origin":
+                table = {}
+                for raw in seen:
+                    low = raw.strip().lower()
+                    if low not in Origin.values:
+                        table[raw] = Origin.REP_SOURCED if re.search(r"rep|sales|outbound", low) else Origin.MARKETING
+                if table:
+                    suggested["origin"] = table
+            elif target == "rep_source_channel":
+                continue
+    if any(v.strip().lower() == "select" for vs in samples.values() for v in vs):
+        suggested["*"] = {"Select": ""}
+    return suggested
+
+
+CHOICE_FIELDS = {
+    "origin": {**{v: v for v in Origin.values}, **{label.lower(): v for v, label in Origin.choices}},
+    "rep_source_channel": {
+        **{v: v for v in RepSourceChannel.values},
+        **{label.lower(): v for v, label in RepSourceChannel.choices},
+    },
+}

@@ -1,0 +1,523 @@
+"""The import itself: parse rows, match them to leads, decide status and owner, write in chunks.
+
+Each chunk runs in one transaction: owners it needs, the lock on the leads it
+matches, the lead writes and their history rows commit together or not at all,
+so an interrupted import leaves no half-written lead. Rows are matched by key
+(external id first, then email compared case-insensitively, as leads.intake
+does), so running the same file again updates the same leads and creates none.
+
+Rules a row goes through (each refusal is reported with its line and reason):
+- a cell that does not convert (date, number, email, stage...) rejects the row;
+- the key column must have a value;
+- a later row with an email or external id already seen in the file is
+  reported as a duplicate of the first one; the first row wins, nothing merges;
+- a row whose email and external id name two different stored leads is refused;
+- stage open/won/lost becomes the lead status: won -> won, lost -> lost, open ->
+  `working` when the deal was contacted (a first-contact date or touches),
+  `assigned` when it has an owner, `queued` (in a team's queue) when it has none.
+  A lead with an owner is never left in the nurture pool. An import never moves a
+  lead back into the pool.
+- imported open leads get no SLA clock (sla_due_at stays empty): their first
+  contact happened, or not, in the system they came from.
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.db import IntegrityError, connection, transaction
+from django.db.models import Q
+from django.db.models.functions import Lower
+from django.utils.text import slugify
+
+from accounts.models import RepProfile, Role, Team, User
+from accounts.services import user_create
+
+from ..models import OPEN_STATUSES, Lead, Status
+from ..signals import lead_activity
+from .files import CsvFile, CsvRow
+from .mapping import ATTRIBUTE_PREFIX
+from .parse import ParsedRow, Plan
+from .writer import ChunkOutcome, LeadWrite, WriteContext, write_chunk_orm, write_chunk_postgres
+
+CHUNK_SIZE = 5000
+SALES_OWNED_OPEN = (Status.ASSIGNED, Status.CONTACTED, Status.WORKING, Status.OPPORTUNITY)
+FALLBACK_TEAM_NAME = "Unassigned"
+
+
+@dataclass
+class ImportResult:
+    total: int = 0
+    processed: int = 0
+    created: int = 0
+    updated: int = 0
+    rejections: list[dict[str, Any]] = field(default_factory=list)
+    owners_created: list[str] = field(default_factory=list)
+    dry_run: bool = False
+
+    @property
+    def rejected(self) -> int:
+        return len(self.rejections)
+
+
+class _DryRunRollbackError(Exception):
+    pass
+
+
+# --- Owners ----------------------------------------------------------------------
+
+
+class OwnerResolver:
+    """Finds the rep a cell names (username, email or full name, any case); creates inactive reps on request."""
+
+    def __init__(self, *, create_missing: bool, team_name: str | None):
+        self.create_missing = create_missing
+        self.team_name = (team_name or "").strip() or None
+        self._team: Team | None = None
+        self._load()
+
+    def _load(self) -> None:
+        self.by_name: dict[str, list[int]] = {}
+        self.team_of: dict[int, int | None] = {}
+        self.usernames: set[str] = set()
+        self.created: list[str] = []
+        users = User.objects.filter(role__in=(Role.REP, Role.MANAGER)).values_list(
+            "id", "username", "email", "first_name", "last_name", "role"
+        )
+        team_of_rep = dict(RepProfile.objects.values_list("user_id", "team_id"))
+        team_of_manager: dict[int, int] = {}
+        for team_id, manager_id in (
+            Team.objects.filter(manager__isnull=False).order_by("id").values_list("id", "manager_id")
+        ):
+            team_of_manager.setdefault(manager_id, team_id)
+        for pk, username, email, first, last, role in users:
+            self.team_of[pk] = team_of_rep.get(pk) if role == Role.REP else team_of_manager.get(pk)
+            for name in {username.lower(), (email or "").lower(), f"{first} {last}".strip().lower()}:
+                if name:
+                    self.by_name.setdefault(name, []).append(pk)
+        self.usernames = {u.lower() for u in User.objects.values_list("username", flat=True)}
+
+    def reset(self) -> None:
+        """After a rolled-back chunk: forget reps created in it."""
+        self._team = None
+        self._load()
+
+    def find(self, raw: str) -> tuple[int | None, str | None]:
+        """(user id, None), or (None, reason) when no rep or several reps carry the name.
+
+        A name nobody carries creates an inactive rep when create_missing is on.
+        """
+        ids = self.by_name.get(" ".join(raw.split()).lower(), [])
+        if len(ids) == 1:
+            return ids[0], None
+        if len(ids) > 1:
+            return None, f"owner “{raw}” matches {len(ids)} users; use the username or email"
+        if self.create_missing:
+            return self.create(raw), None
+        return None, f"owner “{raw}” is not a sales rep here (turn on “create missing owners” to add them)"
+
+    def team_for_new_reps(self) -> Team:
+        if self._team is None:
+            self._team = team_named(self.team_name) if self.team_name else fallback_team()
+        return self._team
+
+    def create(self, raw: str) -> int:
+        name = " ".join(raw.split())
+        email = name if "@" in name else ""
+        if email:
+            first, last, base = "", "", email.split("@", 1)[0]
+        else:
+            first, _, last = name.rpartition(" ")
+            first, last = (first, last) if first else (last, "")
+            base = slugify(name).replace("-", ".")
+        base = (base or "rep")[:140]
+        username, n = base, 1
+        while username.lower() in self.usernames:
+            n += 1
+            username = f"{base}{n}"
+        team = self.team_for_new_reps()
+        user = user_create(
+            username=username,
+            password=None,
+            role=Role.REP,
+            email=email,
+            first_name=first[:150],
+            last_name=last[:150],
+            team=team,
+            is_active=False,
+        )
+        self.usernames.add(username.lower())
+        self.created.append(name)
+        for key in {username.lower(), email.lower(), name.lower()}:
+            if key:
+                self.by_name[key] = [user.pk]
+        self.team_of[user.pk] = team.pk
+        return user.pk
+
+
+def fallback_team() -> Team:
+    """The team that catches what nothing else claims; "Unassigned" is created when there is none."""
+    team = Team.objects.filter(is_fallback=True).first()
+    if team is not None:
+        return team
+    try:
+        with transaction.atomic():
+            team, _ = Team.objects.get_or_create(name=FALLBACK_TEAM_NAME, defaults={"is_fallback": True})
+    except IntegrityError:  # another import made the fallback team at the same moment
+        team = Team.objects.get(is_fallback=True)
+    return team
+
+
+def team_named(name: str) -> Team:
+    try:
+        with transaction.atomic():
+            team, _ = Team.objects.get_or_create(name=name)
+    except IntegrityError:
+        team = Team.objects.get(name=name)
+    return team
+
+
+# --- Status ---------------------------------------------------------------------
+
+
+def status_for(
+    *, stage: str | None, owner_id: int | None, contacted: bool, current: str | None
+) -> tuple[str | None, str | None]:
+    """(new status, None) or (None, reason). `current` is the stored lead's status (None for a new lead)."""
+    if stage in (Status.WON, Status.LOST):
+        return stage, None
+    if stage == "open" or (stage is None and owner_id and current in (None, Status.NURTURE)):
+        if owner_id:
+            if current in SALES_OWNED_OPEN:
+                return current, None  # never set a rep's progress back
+            return (Status.WORKING if contacted else Status.ASSIGNED), None
+        if current in OPEN_STATUSES:
+            return current, None
+        return Status.QUEUED, None
+    if stage is None:
+        return (current or Status.NURTURE), None
+    # An explicit lead status.
+    if stage == Status.NURTURE:
+        if owner_id:
+            return None, "a lead with an owner cannot be in the nurture pool (stage nurture)"
+        if current not in (None, Status.NURTURE):
+            return None, f"an import does not move a lead back into the nurture pool (it is {current})"
+        return Status.NURTURE, None
+    if stage in SALES_OWNED_OPEN and not owner_id:
+        return None, f"stage {stage} needs an owner"
+    return stage, None
+
+
+# --- The import -------------------------------------------------------------------
+
+
+@dataclass(slots=True)
+class _Existing:
+    id: int
+    email: str | None
+    external_id: str | None
+    status: str
+    owner_id: int | None
+    team_id: int | None
+    assigned_at: datetime.datetime | None
+    created_at: datetime.datetime
+    first_contact_at: datetime.datetime | None
+    touch_count: int
+
+
+class Importer:
+    """One run of a mapping over a file. `run()` returns an ImportResult."""
+
+    def __init__(
+        self,
+        *,
+        csv_file: CsvFile,
+        mapping: dict[str, Any],
+        actor: User | None,
+        now: datetime.datetime,
+        job_id: int | None = None,
+        dry_run: bool = False,
+        chunk_size: int = CHUNK_SIZE,
+        on_chunk: Callable[[ImportResult], None] | None = None,
+        writer: Callable[[list[LeadWrite], WriteContext], ChunkOutcome] | None = None,
+        set_based: bool | None = None,
+    ):
+        self.csv_file = csv_file
+        self.plan = Plan.compile(mapping, csv_file.header)  # ApplicationError when unusable
+        self.actor = actor
+        self.now = now
+        self.job_id = job_id
+        self.dry_run = dry_run
+        self.chunk_size = chunk_size
+        self.on_chunk = on_chunk
+        # Set-based on PostgreSQL (COPY, arrays, ON CONFLICT); plain ORM elsewhere (the SQLite demo).
+        # Tests choose the fallback on PostgreSQL with set_based=False.
+        self.set_based = connection.vendor == "postgresql" if set_based is None else set_based
+        self.writer = writer or (write_chunk_postgres if self.set_based else write_chunk_orm)
+        self.owners: OwnerResolver | None = None
+        self.result = ImportResult(dry_run=dry_run)
+        self.seen_email: dict[str, int] = {}
+        self.seen_external_id: dict[str, int] = {}
+        self.seen_lead_id: dict[int, int] = {}
+        self.columns = self._columns()
+        self._queue_team_id: int | None = None
+
+    def _columns(self) -> list[str]:
+        mapped = self.plan.mapped
+        cols = []
+        for name in mapped:
+            if name in ("owner", "stage", "full_name") or name.startswith(ATTRIBUTE_PREFIX):
+                continue
+            cols.append(name)
+        if "full_name" in mapped:
+            cols += ["first_name", "last_name"]
+        if any(name.startswith(ATTRIBUTE_PREFIX) for name in mapped):
+            cols.append("attributes")
+        cols += ["created_at", "status", "owner_id", "team_id", "assigned_at", "needs_rescore"]
+        return sorted(set(cols), key=cols.index)
+
+    # -- driving --
+
+    def run(self) -> ImportResult:
+        self.result.total = self.csv_file.row_count
+        if self.dry_run:
+            try:
+                with transaction.atomic():
+                    self._run_chunks()
+                    raise _DryRunRollbackError
+            except _DryRunRollbackError:
+                pass
+        else:
+            self._run_chunks()
+        return self.result
+
+    def _run_chunks(self) -> None:
+        if {"owner"} & self.plan.mapped or self.plan.options.get("create_missing_owners"):
+            self.owners = OwnerResolver(
+                create_missing=bool(self.plan.options.get("create_missing_owners")),
+                team_name=self.plan.options.get("team"),
+            )
+        for chunk in _chunks(self.csv_file.rows(), self.chunk_size):
+            parsed = self._parse_chunk(chunk)
+            for attempt in (1, 2):
+                try:
+                    with transaction.atomic():
+                        outcome, rejections, matched = self._write_chunk(parsed)
+                        if outcome.nurture_ids:
+                            ids = list(outcome.nurture_ids)
+                            transaction.on_commit(lambda ids=ids: lead_activity.send(sender=Lead, lead_ids=ids))
+                    break
+                except IntegrityError:
+                    # A key appeared in another transaction between our look-up and write:
+                    # look again once (the chunk rolled back whole); a second failure is real.
+                    if self.owners:
+                        self.owners.reset()
+                    self._queue_team_id = None
+                    if attempt == 2:
+                        raise
+            self.seen_lead_id.update(matched)
+            if self.owners:
+                self.result.owners_created.extend(self.owners.created)
+                self.owners.created = []
+            self.result.rejections.extend(rejections)
+            self.result.created += outcome.created
+            self.result.updated += outcome.updated
+            self.result.processed += len(chunk)
+            if self.on_chunk:
+                self.on_chunk(self.result)
+
+    def _reject(self, rejections: list[dict[str, Any]], row: ParsedRow | CsvRow, reason: str, key: str = "") -> None:
+        rejections.append({"line": row.line, "reason": reason, "key": key})
+
+    def _parse_chunk(self, chunk: list[CsvRow]) -> list[ParsedRow | dict[str, Any]]:
+        """Parsed rows, or the rejection dict in their place (order kept so lines stay sorted)."""
+        out: list[ParsedRow | dict[str, Any]] = []
+        for row in chunk:
+            parsed = self.plan.parse(row)
+            key = parsed.values.get(self.plan.key) or ""
+            if parsed.errors:
+                out.append({"line": row.line, "reason": "; ".join(parsed.errors), "key": key})
+                continue
+            email, ext = parsed.email_key, parsed.external_id
+            first = (ext and self.seen_external_id.get(ext)) or (email and self.seen_email.get(email))
+            if first:
+                what = "external id" if ext and ext in self.seen_external_id else "email"
+                out.append(
+                    {"line": row.line, "reason": f"duplicate: same {what} as line {first} (first row kept)", "key": key}
+                )
+                continue
+            if ext:
+                self.seen_external_id[ext] = row.line
+            if email:
+                self.seen_email[email] = row.line
+            out.append(parsed)
+        return out
+
+    def _lookup(self, rows: list[ParsedRow]) -> tuple[dict[str, _Existing], dict[str, _Existing]]:
+        """The stored leads the rows' keys name, locked until the chunk commits."""
+        emails = [r.email_key for r in rows if r.email_key]
+        exts = [r.external_id for r in rows if r.external_id]
+        columns = [
+            "id",
+            "email",
+            "external_id",
+            "status",
+            "owner_id",
+            "team_id",
+            "assigned_at",
+            "created_at",
+            "first_contact_at",
+            "touch_count",
+        ]
+        if self.set_based:
+            # Arrays instead of thousands of IN parameters; the IS NOT NULL terms let the planner
+            # use the partial unique indexes lead_email_ci_unique and lead_external_id_unique.
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    f"SELECT {', '.join(columns)} FROM leads_lead"  # noqa: S608 - fixed column names
+                    " WHERE (email IS NOT NULL AND lower(email) = ANY(%s::text[]))"
+                    " OR (external_id IS NOT NULL AND external_id = ANY(%s::text[]))"
+                    # One lock order: two imports touching the same leads wait, never deadlock.
+                    " ORDER BY id FOR UPDATE",
+                    [emails, exts],
+                )
+                found = cursor.fetchall()
+        else:
+            condition = Q(pk__in=[])
+            if emails:
+                condition |= Q(email__isnull=False, email_ci__in=emails)
+            if exts:
+                condition |= Q(external_id__isnull=False, external_id__in=exts)
+            found = (
+                Lead.objects.alias(email_ci=Lower("email"))
+                .filter(condition)
+                .select_for_update()
+                .order_by("id")
+                .values_list(*columns)
+            )
+        by_email: dict[str, _Existing] = {}
+        by_ext: dict[str, _Existing] = {}
+        for values in found:
+            lead = _Existing(*values)
+            if lead.email:
+                by_email[lead.email.lower()] = lead
+            if lead.external_id:
+                by_ext[lead.external_id] = lead
+        return by_email, by_ext
+
+    def _queue_team(self) -> int | None:
+        if self._queue_team_id is None:
+            team_name = (self.plan.options.get("team") or "").strip()
+            self._queue_team_id = (team_named(team_name) if team_name else fallback_team()).pk
+        return self._queue_team_id
+
+    def _write_chunk(
+        self, parsed_rows: list[ParsedRow | dict[str, Any]]
+    ) -> tuple[ChunkOutcome, list[dict[str, Any]], dict[int, int]]:
+        rejections: list[dict[str, Any]] = []
+        rows = [r for r in parsed_rows if isinstance(r, ParsedRow)]
+        by_email, by_ext = self._lookup(rows) if rows else ({}, {})
+        matched: dict[int, int] = {}
+        writes: list[LeadWrite] = []
+        key_name = self.plan.key
+        for row in parsed_rows:
+            if isinstance(row, dict):
+                rejections.append(row)
+                continue
+            key = row.values.get(key_name) or ""
+            email, ext = row.email_key, row.external_id
+            by_e = by_email.get(email) if email else None
+            by_x = by_ext.get(ext) if ext else None
+            if by_x and by_e and by_x.id != by_e.id:
+                self._reject(rejections, row, f"the email belongs to another lead than the external id {ext}", key)
+                continue
+            if by_e and not by_x and ext and by_e.external_id and by_e.external_id != ext:
+                self._reject(
+                    rejections, row, f"the email belongs to a lead with another external id ({by_e.external_id})", key
+                )
+                continue
+            existing = by_x or by_e
+            if existing is not None:
+                first = self.seen_lead_id.get(existing.id) or matched.get(existing.id)
+                if first:
+                    self._reject(rejections, row, f"duplicate: names the same lead as line {first}", key)
+                    continue
+
+            owner_id = existing.owner_id if existing else None
+            if row.owner is not None and self.owners is not None:
+                found, reason = self.owners.find(row.owner)
+                if found is None:
+                    self._reject(rejections, row, reason or "owner not found", key)
+                    continue
+                owner_id = found
+
+            values = row.values
+            contacted = bool(
+                values.get("first_contact_at")
+                or values.get("touch_count")
+                or (existing and (existing.first_contact_at or existing.touch_count))
+            )
+            status, reason = status_for(
+                stage=row.stage, owner_id=owner_id, contacted=contacted, current=existing.status if existing else None
+            )
+            if status is None:
+                self._reject(rejections, row, reason or "invalid stage", key)
+                continue
+
+            write = dict(values)
+            if row.attributes:
+                write["attributes"] = row.attributes
+            write["status"] = status
+            if status == Status.NURTURE:
+                owner_id = None
+            write["owner_id"] = owner_id
+            if owner_id:
+                write["team_id"] = self.owners.team_of.get(owner_id) if self.owners else None
+                write["team_id"] = write["team_id"] or (existing.team_id if existing else None)
+            elif status == Status.QUEUED:
+                write["team_id"] = (existing.team_id if existing else None) or self._queue_team()
+            else:
+                write["team_id"] = existing.team_id if existing else None
+            if owner_id and existing and existing.owner_id == owner_id and existing.assigned_at:
+                write["assigned_at"] = existing.assigned_at
+            elif owner_id:
+                write["assigned_at"] = values.get("created_at") or (existing.created_at if existing else self.now)
+            else:
+                write["assigned_at"] = existing.assigned_at if existing else None
+            write["needs_rescore"] = status == Status.NURTURE
+            if existing is None:
+                write.setdefault("created_at", self.now)
+            else:
+                matched[existing.id] = row.line
+            writes.append(
+                LeadWrite(
+                    line=row.line,
+                    lead_id=existing.id if existing else None,
+                    old_status=existing.status if existing else None,
+                    values=write,
+                )
+            )
+        context = WriteContext(
+            columns=self.columns,
+            key=key_name,
+            now=self.now,
+            actor_id=self.actor.pk if self.actor else None,
+            job_id=self.job_id,
+        )
+        outcome = self.writer(writes, context)
+        rejections.sort(key=lambda r: r["line"])
+        return outcome, rejections, matched
+
+
+def _chunks(rows: Iterable[CsvRow], size: int) -> Iterator[list[CsvRow]]:
+    chunk: list[CsvRow] = []
+    for row in rows:
+        chunk.append(row)
+        if len(chunk) >= size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk

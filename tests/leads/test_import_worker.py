@@ -1,0 +1,93 @@
+"""A browser import run by a real Celery worker (a subprocess) through Redis."""
+
+import os
+import subprocess
+import sys
+import time
+
+import pytest
+import redis
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import connections
+from django.urls import reverse
+
+from leads.models import ImportJob, Lead, LeadHistory, Status
+
+
+def wait_for(condition, timeout=60.0) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(0.1)
+    return False
+
+
+@pytest.fixture
+def media(settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path / "media"
+    return settings.MEDIA_ROOT
+
+
+@pytest.fixture
+def import_worker(settings, media, tmp_path):
+    """A worker on this test's Redis database and test database, reading uploads from the same media folder."""
+    client = redis.Redis.from_url(settings.CELERY_BROKER_URL)
+    client.delete("celery")  # leftovers of an earlier run
+    db = connections["default"].settings_dict
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "leadhandoff.settings.test",
+        "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
+        "TEST_CELERY_BROKER_URL": settings.CELERY_BROKER_URL,
+        "MEDIA_ROOT": str(media),
+    }
+    log = open(tmp_path / "worker.log", "w")  # noqa: SIM115 - closed in the finally below
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "celery", "-A", "leadhandoff", "worker", "--pool=solo", "-Q", "celery",
+         "--loglevel=WARNING", "--without-heartbeat", "--without-gossip", "--without-mingle"],
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )  # fmt: skip
+    try:
+        yield proc
+    finally:
+        proc.terminate()
+        proc.wait(10)
+        log.close()
+        client.delete("celery")
+
+
+@pytest.mark.worker
+@pytest.mark.django_db(transaction=True)
+def test_a_started_import_is_run_by_the_worker_and_the_page_shows_it_done(cast, client, import_worker, tmp_path):
+    client.force_login(cast.marketer)
+    rows = "".join(f"lead{i}@example.com,Lead {i},Won\n" for i in range(250))
+    data = ("email,name,stage\n" + rows + "broken,Nobody,Won\n").encode()
+    response = client.post(
+        reverse("leads:import_upload"), {"file": SimpleUploadedFile("history.csv", data, "text/csv")}
+    )
+    job = ImportJob.objects.get()
+    assert response.status_code == 302
+    client.post(
+        reverse("leads:import_mapping", args=[job.pk]),
+        {"col_0": "email", "col_1": "full_name", "col_2": "stage", "values": ""},
+    )
+    response = client.post(reverse("leads:import_start", args=[job.pk]))
+    assert response.status_code == 302
+
+    def finished():
+        return ImportJob.objects.filter(pk=job.pk, state__in=["done", "failed"]).exists()
+
+    assert wait_for(finished), (tmp_path / "worker.log").read_text()
+    job.refresh_from_db()
+    assert (job.state, job.error) == (ImportJob.State.DONE, "")
+    assert (job.processed_rows, job.created_count, job.rejected_count) == (251, 250, 1)
+    assert job.rejections == [{"line": 252, "reason": "column “email”: “broken” is not an email address", "key": ""}]
+    assert Lead.objects.filter(status=Status.WON).count() == 250
+    assert LeadHistory.objects.filter(data__import_job=job.pk).count() == 250
+
+    response = client.get(reverse("leads:import_detail", args=[job.pk]))
+    assert b"100%" in response.content
+    assert b"Created 250" in response.content
