@@ -20,7 +20,7 @@ from leadhandoff.api import ApplicationError
 
 from . import intake
 from .filters import LeadApiFilter
-from .models import EngagementEvent, EventKind, Lead, Origin, RepSourceChannel
+from .models import LEAD_PROFILE_FIELDS, EngagementEvent, EventKind, Lead, Origin, RepSourceChannel
 from .selectors import lead_get_for_user, leads_visible_to
 
 # --- Shared shapes ----------------------------------------------------------
@@ -120,23 +120,7 @@ class LeadOutputSerializer(serializers.ModelSerializer):
         model = Lead
         fields = (
             "id",
-            "email",
-            "external_id",
-            "first_name",
-            "last_name",
-            "title",
-            "phone",
-            "company",
-            "industry",
-            "company_size",
-            "annual_revenue",
-            "country",
-            "region",
-            "city",
-            "website",
-            "source",
-            "campaign",
-            "origin",
+            *LEAD_PROFILE_FIELDS,
             "rep_source_channel",
             "status",
             "owner",

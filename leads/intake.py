@@ -33,33 +33,13 @@ from django.utils import timezone
 from accounts.models import User
 from leadhandoff.api import ApplicationError, ConflictError
 
-from .models import EngagementEvent, EventKind, HistoryAction, Lead, LeadHistory, Origin, Status
+from .models import LEAD_PROFILE_FIELDS, EngagementEvent, EventKind, HistoryAction, Lead, LeadHistory, Origin, Status
 from .services import history_row, history_write
 from .signals import lead_activity
 
 # Lead fields a source system may set. Everything else on a lead (status, owner,
 # team, scores, dates of the handoff) belongs to the workflow.
-LEAD_INPUT_FIELDS: tuple[str, ...] = (
-    "email",
-    "external_id",
-    "first_name",
-    "last_name",
-    "title",
-    "phone",
-    "company",
-    "industry",
-    "company_size",
-    "annual_revenue",
-    "country",
-    "region",
-    "city",
-    "website",
-    "source",
-    "campaign",
-    "origin",
-    "rep_source_channel",
-    "attributes",
-)
+LEAD_INPUT_FIELDS: tuple[str, ...] = (*LEAD_PROFILE_FIELDS, "rep_source_channel", "attributes")
 LEAD_KEY_FIELDS = ("email", "external_id")
 WORKFLOW_FIELDS: frozenset[str] = frozenset(
     f.name for f in Lead._meta.concrete_fields if f.name not in LEAD_INPUT_FIELDS

@@ -44,6 +44,29 @@ class RejectReason(models.TextChoices):
     OTHER = "other", "Other"
 
 
+# The lead's own data (identity, person, company, source), in display order.
+# Intake, the API, exports and the admin list these; the rest is workflow.
+LEAD_PROFILE_FIELDS: tuple[str, ...] = (
+    "email",
+    "external_id",
+    "first_name",
+    "last_name",
+    "title",
+    "phone",
+    "company",
+    "industry",
+    "company_size",
+    "annual_revenue",
+    "country",
+    "region",
+    "city",
+    "website",
+    "source",
+    "campaign",
+    "origin",
+)
+
+
 class Lead(models.Model):
     # Identity: email (case-insensitive) and/or an id from a source system.
     email = models.EmailField(max_length=254, null=True, blank=True)
@@ -73,9 +96,18 @@ class Lead(models.Model):
 
     # Lifecycle
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.NURTURE)
-    team = models.ForeignKey(Team, null=True, blank=True, on_delete=models.SET_NULL, related_name="leads")
+    # FK indexes that a composite index already leads with are left out (db_index=False):
+    # every index on this table is paid for by each insert, import and event.
+    team = models.ForeignKey(
+        Team, null=True, blank=True, on_delete=models.SET_NULL, related_name="leads", db_index=False
+    )  # covered by lead_team_status_idx
     owner = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="owned_leads"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="owned_leads",
+        db_index=False,  # covered by lead_owner_queue_idx
     )
     created_at = models.DateTimeField(db_index=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -106,7 +138,7 @@ class Lead(models.Model):
     # Sent back to marketing by a rep
     rejected_at = models.DateTimeField(null=True, blank=True)
     rejected_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", db_index=False
     )
     reject_reason = models.CharField(max_length=16, choices=RejectReason.choices, blank=True)
     reject_note = models.TextField(blank=True)
@@ -180,7 +212,9 @@ class EventKind(models.TextChoices):
 
 
 class EngagementEvent(models.Model):
-    lead = models.ForeignKey(Lead, on_delete=models.CASCADE, related_name="events")
+    lead = models.ForeignKey(
+        Lead, on_delete=models.CASCADE, related_name="events", db_index=False
+    )  # covered by event_lead_kind_time_idx
     kind = models.CharField(max_length=32, choices=EventKind.choices)
     occurred_at = models.DateTimeField()
     properties = models.JSONField(default=dict, blank=True)
@@ -228,7 +262,9 @@ class TouchOutcome(models.TextChoices):
 
 
 class Touch(models.Model):
-    lead = models.ForeignKey(Lead, on_delete=models.CASCADE, related_name="touches")
+    lead = models.ForeignKey(
+        Lead, on_delete=models.CASCADE, related_name="touches", db_index=False
+    )  # covered by touch_lead_time_idx
     rep = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="touches")
     kind = models.CharField(max_length=16, choices=TouchKind.choices)
     outcome = models.CharField(max_length=16, choices=TouchOutcome.choices, default=TouchOutcome.NONE)
@@ -267,7 +303,9 @@ class HistoryAction(models.TextChoices):
 class LeadHistory(models.Model):
     """One row per handoff transition, written in the same transaction as the change."""
 
-    lead = models.ForeignKey(Lead, on_delete=models.CASCADE, related_name="history")
+    lead = models.ForeignKey(
+        Lead, on_delete=models.CASCADE, related_name="history", db_index=False
+    )  # covered by history_lead_time_idx
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )

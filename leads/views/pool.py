@@ -12,6 +12,7 @@ from django.utils import timezone
 from accounts.access import MARKETING_SIDE, role_required
 
 from ..filters import PoolFilter
+from ..models import LEAD_PROFILE_FIELDS
 from ..selectors import lead_get_for_user, lead_timeline, nurture_pool
 
 POOL_PAGE_SIZE = 50
@@ -42,23 +43,7 @@ POOL_LIST_FIELDS = (
 
 EXPORT_COLUMNS = (
     "id",
-    "email",
-    "external_id",
-    "first_name",
-    "last_name",
-    "title",
-    "phone",
-    "company",
-    "industry",
-    "company_size",
-    "annual_revenue",
-    "country",
-    "region",
-    "city",
-    "website",
-    "source",
-    "campaign",
-    "origin",
+    *LEAD_PROFILE_FIELDS,
     "score",
     "fit_score",
     "behaviour_score",
