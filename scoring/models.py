@@ -67,10 +67,20 @@ class Approval(models.Model):
 
 
 class Comment(models.Model):
+    """The discussion thread of a version; state changes and edits are entries too (kind "event")."""
+
+    class Kind(models.TextChoices):
+        COMMENT = "comment", "Comment"
+        EVENT = "event", "Event"
+
     version = models.ForeignKey(DefinitionVersion, on_delete=models.CASCADE, related_name="comments")
     author = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
     body = models.TextField()
     created_at = models.DateTimeField()
+    kind = models.CharField(max_length=16, choices=Kind.choices, default=Kind.COMMENT)
+    # For events: {"event": "edited", "from_revision": 3, "to_revision": 4, "before": {...}, "changes": [...]}.
+    # The "before" snapshots let a refused save show what the other person changed (scoring.services).
+    data = models.JSONField(default=dict, blank=True)
 
     class Meta:
         ordering = ["created_at"]

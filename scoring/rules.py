@@ -12,7 +12,9 @@ email). `op` is one of OPERATORS. A behaviour rule fires when the lead has at
 least `min_count` events of `event_kind` within the last `within_days` days and
 then scores `points` per occurrence (weighted by 0.5 ** (age_days / half_life_days)
 when a half-life is set), capped at `cap` when given, rounded to the nearest
-whole point. Points may be negative on fit rules.
+whole point. Points may be negative on fit rules. The exact semantics (text
+normalisation, empty values, window edges, decay rounding) are documented in
+scoring.engine, the reference evaluator.
 
 This module is pure (no ORM): the engine, the SQL compiler, the editor and the
 API all parse rules through `rules_parse`, so they agree on one meaning.
@@ -20,6 +22,7 @@ API all parse rules through `rules_parse`, so they agree on one meaning.
 
 from __future__ import annotations
 
+import math
 import uuid
 from dataclasses import asdict, dataclass, field
 from typing import Any
@@ -58,6 +61,13 @@ OPERATORS: dict[str, str] = {
 NUMBER_ONLY_OPS = {"gt", "lt", "between"}
 LIST_OPS = {"one_of", "not_one_of"}
 NO_VALUE_OPS = {"is_empty", "is_not_empty"}
+
+# Bounds that keep every score inside the integer score columns and every window
+# inside the calendar (the engine and the SQL path both rely on them).
+MAX_RULE_POINTS = 100_000
+MAX_WINDOW_DAYS = 3650
+MAX_MIN_COUNT = 100_000
+MAX_CAP = 1_000_000
 
 EVENT_KINDS = (
     "page_view",
@@ -133,14 +143,25 @@ def _number(value: Any, where: str, errors: list[str]) -> float | None:
         errors.append(f"{where}: must be a number.")
         return None
     try:
-        return float(value)
+        number = float(value)
     except (TypeError, ValueError):
         errors.append(f"{where}: must be a number.")
         return None
+    # "nan" and "inf" parse as floats but compare as nothing (scoring.engine).
+    if not math.isfinite(number):
+        errors.append(f"{where}: must be a number.")
+        return None
+    return number
 
 
 def _int(
-    value: Any, where: str, errors: list[str], *, minimum: int | None = None, optional: bool = False
+    value: Any,
+    where: str,
+    errors: list[str],
+    *,
+    minimum: int | None = None,
+    maximum: int | None = None,
+    optional: bool = False,
 ) -> int | None:
     if value in (None, "") and optional:
         return None
@@ -154,6 +175,9 @@ def _int(
         return None
     if minimum is not None and number < minimum:
         errors.append(f"{where}: must be at least {minimum}.")
+        return None
+    if maximum is not None and number > maximum:
+        errors.append(f"{where}: must be at most {maximum}.")
         return None
     return number
 
@@ -216,7 +240,7 @@ def _rule_parse(raw: Any, index: int, errors: list[str]) -> Rule | None:
         label = label or f"{field_name} {OPERATORS[op]} {value if value is not None else ''}".strip()
         if rule_type == "gate":
             return None if len(errors) > count_before else GateRule(rule_id, label, field_name, op, value)
-        points = _int(raw.get("points"), f"{where} points", errors)
+        points = _int(raw.get("points"), f"{where} points", errors, minimum=-MAX_RULE_POINTS, maximum=MAX_RULE_POINTS)
         if len(errors) > count_before:
             return None
         return FitRule(rule_id, label, field_name, op, value, points)
@@ -225,10 +249,10 @@ def _rule_parse(raw: Any, index: int, errors: list[str]) -> Rule | None:
         if kind not in EVENT_KINDS:
             errors.append(f"{where}: unknown event kind {kind!r}.")
             return None
-        min_count = _int(raw.get("min_count", 1), f"{where} at least", errors, minimum=1)
-        within_days = _int(raw.get("within_days"), f"{where} within days", errors, minimum=1)
-        points = _int(raw.get("points"), f"{where} points", errors)
-        cap = _int(raw.get("cap"), f"{where} cap", errors, minimum=0, optional=True)
+        min_count = _int(raw.get("min_count", 1), f"{where} at least", errors, minimum=1, maximum=MAX_MIN_COUNT)
+        within_days = _int(raw.get("within_days"), f"{where} within days", errors, minimum=1, maximum=MAX_WINDOW_DAYS)
+        points = _int(raw.get("points"), f"{where} points", errors, minimum=-MAX_RULE_POINTS, maximum=MAX_RULE_POINTS)
+        cap = _int(raw.get("cap"), f"{where} cap", errors, minimum=0, maximum=MAX_CAP, optional=True)
         half_life = raw.get("half_life_days")
         if half_life in ("", None):
             half_life = None
@@ -236,6 +260,8 @@ def _rule_parse(raw: Any, index: int, errors: list[str]) -> Rule | None:
             half_life = _number(half_life, f"{where} half-life", errors)
             if half_life is not None and half_life <= 0:
                 errors.append(f"{where} half-life: must be above zero.")
+            elif half_life is not None and half_life > MAX_WINDOW_DAYS:
+                errors.append(f"{where} half-life: must be at most {MAX_WINDOW_DAYS} days.")
         if len(errors) > count_before:
             return None
         label = label or f"{kind.replace('_', ' ')} ×{min_count} in {within_days}d"

@@ -1,0 +1,324 @@
+"""A definition version compiled to one SQL SELECT: the set-based scoring path.
+
+`scores_select_sql(definition, now=...)` returns (sql, params) for a query with one
+row per lead:
+
+    lead_id, total, fit, behaviour, passes_gates, qualifies, explanation (jsonb)
+
+computed exactly as scoring.engine.evaluate computes them (same normalisation,
+windows, decay and rounding; see that module's docstring). Events are aggregated
+once per lead, one FILTER clause per behaviour rule. Every value that comes from a
+rule (field values, labels, ids, points) travels as a query parameter; only column
+names from rules.LEAD_FIELDS and fixed SQL text are written into the statement.
+
+`where_sql` restricts the leads (the table is aliased `l`, e.g. "l.status = %s");
+its params are `where_params`. The restriction is applied to the events too, so
+scoring a handful of leads reads only their events. `id_range=(low, high)` keeps
+leads with low < id <= high and reads only their events by index range: the
+chunks of a whole-pool rescore (scoring.scoring.pool_rescore).
+"""
+
+from __future__ import annotations
+
+import datetime
+import json
+from collections.abc import Sequence
+from decimal import Decimal
+from typing import Any
+
+from .engine import BEHAVIOUR_RULE_LIMIT, MAX_HALF_LIVES, number_value, text_normalise
+from .rules import LEAD_FIELDS, BehaviourRule, Definition, FitRule, GateRule
+
+# Trim set of scoring.engine.TRIM_CHARS as an escape string constant.
+_TRIM_SQL = r"E' \t\n\r'"
+_NUMBER_COLUMNS = {"company_size": "l.company_size", "annual_revenue": "l.annual_revenue"}
+
+
+class _Sql:
+    """SQL text and its positional params, built in textual order."""
+
+    def __init__(self) -> None:
+        self.parts: list[str] = []
+        self.params: list[Any] = []
+
+    def add(self, text: str, *params: Any) -> _Sql:
+        self.parts.append(text)
+        self.params.extend(params)
+        return self
+
+    def text(self) -> str:
+        return "".join(self.parts)
+
+
+def _text_column(field_name: str) -> str:
+    if field_name == "email_domain":
+        # The part after the last "@" (greedy match), like engine.email_domain.
+        raw = "regexp_replace(coalesce(l.email, ''), '^.*@', '')"
+    else:
+        if LEAD_FIELDS.get(field_name) != "text":
+            raise ValueError(f"Unknown text field {field_name!r}")
+        raw = f"coalesce(l.{field_name}, '')"
+    return f"lower(btrim({raw}, {_TRIM_SQL}))"
+
+
+def _condition(rule: FitRule | GateRule, q: _Sql) -> None:
+    """Append a boolean expression that is never NULL (see engine.condition_holds)."""
+    op = rule.op
+    negate = op.startswith("not_") or op == "is_not_empty"
+    positive = {"not_equals": "equals", "not_one_of": "one_of", "not_contains": "contains"}.get(op, op)
+    if positive == "is_not_empty":
+        positive = "is_empty"
+    q.add("(NOT " if negate else "(")
+    if LEAD_FIELDS[rule.field] == "text":
+        column = _text_column(rule.field)
+        if positive == "equals":
+            q.add(f"{column} = %s", text_normalise(rule.value))
+        elif positive == "one_of":
+            q.add(f"{column} = ANY(%s::text[])", sorted({text_normalise(v) for v in rule.value}))
+        elif positive == "contains":
+            q.add(f"strpos({column}, %s) > 0", text_normalise(rule.value))
+        elif positive == "is_empty":
+            q.add(f"{column} = ''")
+        else:
+            raise ValueError(f"Operator {op!r} does not apply to text fields")
+    else:
+        column = _NUMBER_COLUMNS[rule.field]
+        if positive == "is_empty":
+            q.add(f"{column} IS NULL")
+        elif positive in ("equals", "contains"):
+            q.add(f"coalesce({column} = %s::numeric, false)", number_value(rule.value))
+        elif positive == "one_of":
+            q.add(f"coalesce({column} = ANY(%s::numeric[]), false)", [number_value(v) for v in rule.value])
+        elif positive == "gt":
+            q.add(f"coalesce({column} > %s::numeric, false)", number_value(rule.value))
+        elif positive == "lt":
+            q.add(f"coalesce({column} < %s::numeric, false)", number_value(rule.value))
+        elif positive == "between":
+            low, high = rule.value
+            q.add(
+                f"coalesce({column} BETWEEN %s::numeric AND %s::numeric, false)", number_value(low), number_value(high)
+            )
+        else:
+            raise ValueError(f"Unknown operator {op!r}")
+    q.add(")")
+
+
+def _window_start(rule: BehaviourRule, now: datetime.datetime) -> datetime.datetime:
+    # Computed in Python (not now - interval) so no session time zone or DST rule
+    # can make a SQL "day" differ from engine's 24 hours.
+    return now - datetime.timedelta(days=rule.within_days)
+
+
+def _events_subquery(
+    definition: Definition,
+    now: datetime.datetime,
+    where_sql: str,
+    where_params: Sequence[Any],
+    id_range: tuple[int, int] | None,
+    q: _Sql,
+) -> None:
+    rules = definition.behaviour_rules
+    q.add("(SELECT e.lead_id")
+    for i, rule in enumerate(rules):
+        window = "e.kind = %s AND e.occurred_at > %s"
+        since = _window_start(rule, now)
+        q.add(f", count(*) FILTER (WHERE {window}) AS n{i}", rule.event_kind, since)
+        if rule.half_life_days is not None:
+            # Per event: float8 decay, float8 -> numeric (15 significant digits),
+            # rounded to 6 decimals; summed exactly (engine.decay_term).
+            q.add(
+                ", sum(round((%s::float8 * power(0.5::float8, least("
+                "extract(epoch FROM (%s::timestamptz - e.occurred_at))::float8 / 86400.0::float8 / %s::float8,"
+                f" %s::float8)))::numeric, 6)) FILTER (WHERE {window}) AS d{i}",
+                rule.points,
+                now,
+                float(rule.half_life_days),
+                MAX_HALF_LIVES,
+                rule.event_kind,
+                since,
+            )
+    oldest = min(_window_start(r, now) for r in rules)
+    kinds = sorted({r.event_kind for r in rules})
+    q.add(
+        " FROM leads_engagementevent e WHERE e.occurred_at > %s AND e.occurred_at <= %s AND e.kind = ANY(%s::text[])",
+        oldest,
+        now,
+        kinds,
+    )
+    if id_range is not None:
+        q.add(" AND e.lead_id > %s AND e.lead_id <= %s", *id_range)
+    if where_sql:
+        # where_sql is the caller's trusted SQL text (never user input); its values are params.
+        q.add(f" AND e.lead_id IN (SELECT l.id FROM leads_lead l WHERE {where_sql})", *where_params)  # noqa: S608
+    q.add(" GROUP BY e.lead_id) ev ON ev.lead_id = l.id")
+
+
+def _behaviour_points(i: int, rule: BehaviourRule, q: _Sql) -> None:
+    """CASE giving the rule's whole points when it fires, else NULL (engine.behaviour_points)."""
+    limit = BEHAVIOUR_RULE_LIMIT if rule.cap is None else min(rule.cap, BEHAVIOUR_RULE_LIMIT)
+    if rule.half_life_days is None:
+        raw = f"(ev.n{i} * %s::bigint)::numeric"
+        raw_params: tuple[Any, ...] = (rule.points,)
+    else:
+        raw = f"ev.d{i}"
+        raw_params = ()
+    q.add(
+        f"CASE WHEN coalesce(ev.n{i}, 0) >= %s THEN round(greatest(least({raw}, %s::numeric), %s::numeric))::int END",
+        rule.min_count,
+        *raw_params,
+        Decimal(limit),
+        Decimal(-limit),
+    )
+
+
+def scores_select_sql(
+    definition: Definition,
+    *,
+    now: datetime.datetime,
+    where_sql: str = "",
+    where_params: Sequence[Any] = (),
+    id_range: tuple[int, int] | None = None,
+) -> tuple[str, list[Any]]:
+    """One SELECT scoring every lead (or those matching `where_sql` on alias `l`)."""
+    return _scores_sql(definition, now=now, where_sql=where_sql, where_params=where_params, id_range=id_range)
+
+
+def changed_scores_select_sql(
+    definition: Definition,
+    *,
+    now: datetime.datetime,
+    where_sql: str = "",
+    where_params: Sequence[Any] = (),
+    id_range: tuple[int, int] | None = None,
+) -> tuple[str, list[Any]]:
+    """Like scores_select_sql, but only leads whose stored score differs.
+
+    The stored columns are read in the same scan of leads_lead as the lead's
+    fields, so a rescore that changes little (decay, every 15 minutes) compares in
+    place and writes only the few leads that moved (scoring.scoring.leads_rescore).
+    """
+    select_sql, params = _scores_sql(
+        definition, now=now, where_sql=where_sql, where_params=where_params, id_range=id_range, stored=True
+    )
+    q = _Sql().add("SELECT x.* FROM (").add(select_sql, *params)
+    q.add(
+        ") x WHERE x.stored_version IS DISTINCT FROM %s"
+        " OR x.stored_score IS DISTINCT FROM x.total OR x.stored_passes_gates IS DISTINCT FROM x.passes_gates"
+        " OR x.stored_explanation IS DISTINCT FROM x.explanation",
+        definition.version,
+    )
+    return q.text(), q.params
+
+
+def _scores_sql(
+    definition: Definition,
+    *,
+    now: datetime.datetime,
+    where_sql: str,
+    where_params: Sequence[Any],
+    id_range: tuple[int, int] | None,
+    stored: bool = False,
+) -> tuple[str, list[Any]]:
+    if now.tzinfo is None:
+        raise ValueError("now must be an aware datetime")
+    fits, behaviours, gates = definition.fit_rules, definition.behaviour_rules, definition.gates
+
+    # Innermost: one row per lead with each rule's outcome computed once.
+    inner = _Sql().add("SELECT l.id AS lead_id")
+    stored_columns = ""
+    if stored:
+        inner.add(
+            ", l.score AS stored_score, l.passes_gates AS stored_passes_gates, l.scored_version AS stored_version,"
+            " l.score_explanation AS stored_explanation"
+        )
+        stored_columns = ", {0}.stored_score, {0}.stored_passes_gates, {0}.stored_version, {0}.stored_explanation"
+    for i, rule in enumerate(fits):
+        inner.add(", ")
+        _condition(rule, inner)
+        inner.add(f" AS f{i}")
+    for i, rule in enumerate(gates):
+        inner.add(", ")
+        _condition(rule, inner)
+        inner.add(f" AS g{i}")
+    for i, rule in enumerate(behaviours):
+        inner.add(", ")
+        _behaviour_points(i, rule, inner)
+        inner.add(f" AS b{i}")
+    inner.add(" FROM leads_lead l")
+    if behaviours:
+        inner.add(" LEFT JOIN ")
+        _events_subquery(definition, now, where_sql, where_params, id_range, inner)
+    conditions = _Sql()
+    if id_range is not None:
+        conditions.add("l.id > %s AND l.id <= %s", *id_range)
+    if where_sql:
+        conditions.add(" AND " if id_range is not None else "").add(f"({where_sql})", *where_params)
+    if conditions.parts:
+        inner.add(" WHERE ").add(conditions.text(), *conditions.params)
+    # OFFSET 0 keeps the planner from inlining (and so recomputing) the outcomes.
+    inner.add(" OFFSET 0")
+
+    # Middle: sub-scores, gate verdict and the explanation's lists.
+    middle = _Sql().add("SELECT c.lead_id").add(stored_columns.format("c")).add(", (0")
+    for i, rule in enumerate(fits):
+        middle.add(f" + CASE WHEN c.f{i} THEN %s::bigint ELSE 0 END", rule.points)
+    middle.add(") AS fit, (0")
+    for i in range(len(behaviours)):
+        middle.add(f" + coalesce(c.b{i}, 0)")
+    middle.add(") AS behaviour, (true")
+    for i in range(len(gates)):
+        middle.add(f" AND c.g{i}")
+    # The explanation is assembled as JSON text and parsed once per lead: each
+    # entry is a constant (serialised here, with json.dumps's escaping) and only
+    # behaviour points are per lead; array_to_string skips the NULLs of rules
+    # that did not fire. Several times cheaper than jsonb_build_object per entry.
+    middle.add(") AS passes_gates, ")
+    if gates:
+        middle.add("array_to_string(ARRAY[")
+        for i, rule in enumerate(gates):
+            entry = {"id": rule.id, "label": rule.label}
+            middle.add(
+                ("" if i == 0 else ", ") + f"CASE WHEN c.g{i} THEN %s::text ELSE %s::text END",
+                json.dumps(entry | {"passed": True}),
+                json.dumps(entry | {"passed": False}),
+            )
+        middle.add("]::text[], ',')")
+    else:
+        middle.add("''")
+    middle.add(" AS gates, ")
+    if fits or behaviours:
+        middle.add("array_to_string(ARRAY[")
+        entries = 0
+        for i, rule in enumerate(fits):
+            entry = {"id": rule.id, "label": rule.label, "type": "fit", "points": rule.points}
+            middle.add(("" if entries == 0 else ", ") + f"CASE WHEN c.f{i} THEN %s::text END", json.dumps(entry))
+            entries += 1
+        for i, rule in enumerate(behaviours):
+            # '{"id": ..., "type": "behaviour", "points": ' || points || '}'
+            head = json.dumps({"id": rule.id, "label": rule.label, "type": "behaviour"})[:-1] + ', "points": '
+            middle.add(
+                ("" if entries == 0 else ", ") + f"CASE WHEN c.b{i} IS NOT NULL THEN %s::text || c.b{i} || '}}' END",
+                head,
+            )
+            entries += 1
+        middle.add("]::text[], ',')")
+    else:
+        middle.add("''")
+    middle.add(" AS rules FROM (").add(inner.text(), *inner.params).add(") c")
+
+    head = json.dumps({"version": definition.version, "threshold": definition.threshold})[:-1]
+    outer = _Sql().add("SELECT s.lead_id").add(stored_columns.format("s"))
+    outer.add(
+        ", (s.fit + s.behaviour)::int AS total, s.fit::int AS fit, s.behaviour::int AS behaviour,"
+        " s.passes_gates, (s.passes_gates AND s.fit + s.behaviour >= %s) AS qualifies,"
+        " (%s::text || ', \"total\": ' || (s.fit + s.behaviour) || ', \"fit\": ' || s.fit"
+        " || ', \"behaviour\": ' || s.behaviour || ', \"passes_gates\": ' || s.passes_gates::text"
+        " || ', \"qualifies\": ' || (s.passes_gates AND s.fit + s.behaviour >= %s)::text"
+        " || ', \"gates\": [' || s.gates || '], \"rules\": [' || s.rules || ']}')::jsonb"
+        " AS explanation FROM (",
+        definition.threshold,
+        head,
+        definition.threshold,
+    )
+    outer.add(middle.text(), *middle.params).add(") s")
+    return outer.text(), outer.params
