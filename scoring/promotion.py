@@ -18,6 +18,7 @@ from django.db import connection, transaction
 from leads.models import HistoryAction, Status
 from leads.routing import leads_route
 
+from . import portable
 from .rules import Definition
 
 
@@ -35,6 +36,8 @@ def leads_promote(
     (leads.routing.leads_route) in the same transaction; until routing assigns it,
     it waits in its team's unassigned queue.
     """
+    if portable.is_needed():
+        return portable.leads_promote(definition=definition, now=now, lead_ids=lead_ids, id_range=id_range)
     only = list(lead_ids) if lead_ids is not None else None
     low, high = id_range if id_range is not None else (None, None)
     sql = (

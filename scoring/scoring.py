@@ -28,6 +28,7 @@ from django.db import DatabaseError, connection, transaction
 
 from leads.models import EngagementEvent, Lead
 
+from . import portable
 from .engine import LeadFacts, ScoreResult, evaluate
 from .models import DefinitionVersion
 from .promotion import leads_promote
@@ -103,6 +104,8 @@ def leads_rescore(
     periodic rescore for decay rewrites just the leads whose points moved, and
     scored_at is when the stored score last changed.
     """
+    if portable.is_needed():
+        return portable.leads_rescore(definition=definition, now=now, lead_ids=lead_ids, id_range=id_range)
     where_sql, where_params = ("l.id = ANY(%s)", [list(lead_ids)]) if lead_ids is not None else ("", [])
     select_sql, select_params = changed_scores_select_sql(
         definition, now=now, where_sql=where_sql, where_params=where_params, id_range=id_range
@@ -162,7 +165,10 @@ def _rescore_and_promote(
 @contextlib.contextmanager
 def _pool_rescore_lock() -> Iterator[None]:
     # Session-level (the run spans many transactions); released on exit or when
-    # the connection drops with a dead worker.
+    # the connection drops with a dead worker. SQLite (the demo) serialises writers itself.
+    if portable.is_needed():
+        yield
+        return
     with connection.cursor() as cursor:
         cursor.execute("SELECT pg_advisory_lock(%s, %s)", POOL_RESCORE_LOCK)
     try:
@@ -211,6 +217,8 @@ def dirty_leads_claim(*, limit: int) -> list[int]:
     get disjoint batches; the caller's transaction keeps the rows locked until
     their new scores are committed, and a rollback leaves them flagged.
     """
+    if portable.is_needed():
+        return portable.dirty_leads_claim(limit=limit)
     sql = (
         "UPDATE leads_lead SET needs_rescore = false WHERE id IN ("
         "SELECT id FROM leads_lead WHERE needs_rescore ORDER BY id LIMIT %s FOR UPDATE SKIP LOCKED)"

@@ -1,0 +1,164 @@
+"""Rescoring and promotion without PostgreSQL: the embedded demo database (SQLite).
+
+Production and the test suite run on PostgreSQL, where scoring.sql rescores the
+pool set-based in one statement. SQLite has none of that SQL, so there each
+lead is evaluated by the pure engine (the reference the SQL path is tested
+against) in chunks, and written back with bulk_update: fine for a demo pool of
+a few thousand leads. Nothing here runs on PostgreSQL.
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections import defaultdict
+from collections.abc import Sequence
+
+from django.db import connection, transaction
+from django.db.models import F, Q, QuerySet
+
+from leads.models import EngagementEvent, HistoryAction, Lead, LeadHistory, Status
+from leads.routing import leads_route
+from leads.services import history_row
+
+from .engine import LeadFacts, evaluate
+from .rules import LEAD_FIELDS, Definition
+
+CHUNK = 500
+SCORE_FIELDS = [
+    "score",
+    "fit_score",
+    "behaviour_score",
+    "passes_gates",
+    "score_explanation",
+    "scored_version",
+    "scored_at",
+]
+
+
+def is_needed() -> bool:
+    return connection.vendor != "postgresql"
+
+
+def _leads(lead_ids: Sequence[int] | None, id_range: tuple[int, int] | None) -> QuerySet[Lead]:
+    qs = Lead.objects.order_by("id")
+    if lead_ids is not None:
+        qs = qs.filter(id__in=list(lead_ids))
+    if id_range is not None:
+        qs = qs.filter(id__gt=id_range[0], id__lte=id_range[1])
+    return qs
+
+
+def leads_rescore(
+    *,
+    definition: Definition,
+    now: datetime.datetime,
+    lead_ids: Sequence[int] | None = None,
+    id_range: tuple[int, int] | None = None,
+) -> int:
+    """Same contract as scoring.scoring.leads_rescore: store changed scores, return how many changed."""
+    fields = [name for name in LEAD_FIELDS if name != "email_domain"]
+    changed = 0
+    qs = _leads(lead_ids, id_range).only("id", *fields, *SCORE_FIELDS)
+    for start in range(0, qs.count(), CHUNK):
+        chunk = list(qs[start : start + CHUNK])
+        events = defaultdict(list)
+        for lead_id, kind, occurred_at in EngagementEvent.objects.filter(
+            lead_id__in=[lead.id for lead in chunk]
+        ).values_list("lead_id", "kind", "occurred_at"):
+            events[lead_id].append((kind, occurred_at))
+        dirty = []
+        for lead in chunk:
+            facts = LeadFacts(values={name: getattr(lead, name) for name in fields}, events=tuple(events[lead.id]))
+            result = evaluate(facts, definition, now)
+            new = (result.total, result.fit, result.behaviour, result.passes_gates, result.explanation())
+            old = (lead.score, lead.fit_score, lead.behaviour_score, lead.passes_gates, lead.score_explanation)
+            if new == old and lead.scored_version == definition.version:
+                continue
+            lead.score, lead.fit_score, lead.behaviour_score, lead.passes_gates, lead.score_explanation = new
+            lead.scored_version, lead.scored_at = definition.version, now
+            dirty.append(lead)
+        Lead.objects.bulk_update(dirty, SCORE_FIELDS)
+        changed += len(dirty)
+    return changed
+
+
+def leads_promote(
+    *,
+    definition: Definition,
+    now: datetime.datetime,
+    lead_ids: Sequence[int] | None = None,
+    id_range: tuple[int, int] | None = None,
+) -> list[int]:
+    """Same contract as scoring.promotion.leads_promote (exactly once by the status predicate)."""
+    candidates = (
+        _leads(lead_ids, id_range)
+        .filter(
+            status=Status.NURTURE,
+            scored_version=definition.version,
+            passes_gates=True,
+            score__gte=definition.threshold,
+        )
+        .filter(Q(rejected_at__isnull=True) | Q(last_activity_at__gt=F("rejected_at")))
+        .values_list("id", "score", "score_explanation")
+    )
+    promoted, history = [], []
+    with transaction.atomic():
+        for lead_id, score, explanation in candidates:
+            # Compare-and-set: a concurrent run that got here first changed the status.
+            if not Lead.objects.filter(id=lead_id, status=Status.NURTURE).update(
+                status=Status.QUEUED,
+                promoted_at=now,
+                promoted_version=definition.version,
+                promotion_explanation=explanation,
+            ):
+                continue
+            promoted.append(lead_id)
+            history.append(
+                history_row(
+                    lead_id=lead_id,
+                    action=HistoryAction.PROMOTED,
+                    at=now,
+                    field="status",
+                    old=Status.NURTURE,
+                    new=Status.QUEUED,
+                    note=(
+                        f"Score {score} reached the threshold {definition.threshold}"
+                        f" of definition v{definition.version}"
+                    ),
+                    data={
+                        "version": definition.version,
+                        "score": score,
+                        "threshold": definition.threshold,
+                        "explanation": explanation,
+                    },
+                )
+            )
+        LeadHistory.objects.bulk_create(history)
+        if promoted:
+            leads_route(lead_ids=promoted, now=now)
+    return promoted
+
+
+def dirty_leads_claim(*, limit: int) -> list[int]:
+    """Flagged leads, flag cleared; SQLite serialises writers, so no row locks are needed."""
+    ids = list(Lead.objects.filter(needs_rescore=True).order_by("id").values_list("id", flat=True)[:limit])
+    Lead.objects.filter(id__in=ids).update(needs_rescore=False)
+    return ids
+
+
+def lead_verdicts(
+    *, definition: Definition, now: datetime.datetime, lead_ids: Sequence[int]
+) -> dict[int, tuple[int, bool]]:
+    """Per lead: (total, qualifies) by the pure engine — the preview's pool scan and backtest on SQLite."""
+    fields = [name for name in LEAD_FIELDS if name != "email_domain"]
+    events = defaultdict(list)
+    for lead_id, kind, occurred_at in EngagementEvent.objects.filter(lead_id__in=list(lead_ids)).values_list(
+        "lead_id", "kind", "occurred_at"
+    ):
+        events[lead_id].append((kind, occurred_at))
+    verdicts = {}
+    for lead in Lead.objects.filter(id__in=list(lead_ids)).only("id", *fields):
+        facts = LeadFacts(values={name: getattr(lead, name) for name in fields}, events=tuple(events[lead.id]))
+        result = evaluate(facts, definition, now)
+        verdicts[lead.id] = (result.total, result.qualifies)
+    return verdicts
