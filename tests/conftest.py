@@ -1,9 +1,17 @@
 """Shared fixtures: a standing cast (marketer, two reps on one team, a rep on
 another team, a manager, an admin) so permission tests read plainly."""
 
+import contextlib
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
+from django.db import connections
 from rest_framework.test import APIClient
 
 from accounts.models import Role, Team, User
@@ -94,3 +102,59 @@ def login(client, user):
     if user is not None:
         client.force_login(user)
     return client
+
+
+class Worker:
+    """Handle on a real Celery worker subprocess (see `celery_worker`)."""
+
+    def __init__(self, proc: subprocess.Popen):
+        self.proc = proc
+
+    def wait_for(self, condition: Callable[[], bool], timeout: float = 60.0) -> bool:
+        """Poll `condition` until it holds: the worker runs in another process."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if condition():
+                return True
+            assert self.proc.poll() is None, "the Celery worker exited"
+            time.sleep(0.05)
+        return False
+
+
+@contextlib.contextmanager
+def running_worker(settings, *, log: Path | None = None, **extra_env: str) -> Iterator[Worker]:
+    """Start a real Celery worker on this test's Redis database, against this test database."""
+    from leadhandoff.celery import app
+
+    app.control.purge()  # messages earlier tests left on this Redis db would only slow it down
+    db = connections["default"].settings_dict
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "leadhandoff.settings.test",
+        "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
+        "TEST_CELERY_BROKER_URL": settings.CELERY_BROKER_URL,
+        **extra_env,
+    }
+    command = [sys.executable, "-m", "celery", "-A", "leadhandoff", "worker", "--pool=solo", "-Q", "celery"]
+    command += ["--loglevel=WARNING", "--without-heartbeat", "--without-gossip", "--without-mingle"]
+    with contextlib.ExitStack() as stack:
+        out = stack.enter_context(open(log, "w")) if log else subprocess.DEVNULL  # noqa: SIM115
+        proc = subprocess.Popen(command, env=env, stdout=out, stderr=subprocess.STDOUT)
+        try:
+            yield Worker(proc)
+        finally:
+            proc.terminate()
+            try:
+                proc.wait(15)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait(5)
+            app.control.purge()
+
+
+@pytest.fixture
+def celery_worker(settings) -> Iterator[Worker]:
+    """A real Celery worker through Redis. Tests using it need django_db(transaction=True)
+    so the worker, another process, sees their data."""
+    with running_worker(settings) as worker:
+        yield worker

@@ -101,3 +101,12 @@ def test_only_the_admin_role_reaches_the_admin_site(client, cast):
     for user, expected in [(cast.rep, 302), (cast.manager, 302), (cast.marketer, 302), (cast.admin, 200)]:
         client.force_login(user)
         assert client.get("/admin/").status_code == expected, user.username
+
+
+def test_a_server_error_shows_the_friendly_500_page_without_touching_the_database(rf, django_assert_num_queries):
+    from leadhandoff.views import server_error
+
+    with django_assert_num_queries(0):
+        response = server_error(rf.get("/anything/"))
+    assert response.status_code == 500
+    assert "Something went wrong" in response.content.decode()

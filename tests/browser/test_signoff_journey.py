@@ -12,7 +12,6 @@ from accounts.models import RepProfile
 from leads.models import AssignmentRule, Lead, Status
 from scoring.models import DefinitionVersion
 from tests.factories import LeadFactory
-from tests.scoring.definition_helpers import definition_worker  # noqa: F401
 
 pytestmark = [pytest.mark.browser, pytest.mark.worker, pytest.mark.django_db(transaction=True)]
 
@@ -33,7 +32,7 @@ def test_marketing_and_sales_sign_off_and_the_newly_qualified_lead_reaches_a_rep
     new_page,
     login_as,
     cast,
-    definition_worker,  # noqa: F811
+    celery_worker,
 ):
     # Routing: US leads go to the East team; rep2 is paused so rep1 gets it.
     AssignmentRule.objects.create(name="US", conditions={"country": ["US"]}, team=cast.team, position=1)
@@ -95,7 +94,7 @@ def test_marketing_and_sales_sign_off_and_the_newly_qualified_lead_reaches_a_rep
     manager.wait_for_load_state("load")  # let Chart.js finish loading before this page is left alone
 
     # 4. The worker rescores the pool with the new active version and routing assigns the lead.
-    assert definition_worker.wait_for(
+    assert celery_worker.wait_for(
         lambda: Lead.objects.filter(pk=lead.pk, status=Status.ASSIGNED, owner=cast.rep).exists()
     ), Lead.objects.values("status", "owner_id", "team_id", "score").get(pk=lead.pk)
     assert Lead.objects.get(first_name="Gina").status == Status.NURTURE  # the gate kept her in the pool

@@ -1,17 +1,13 @@
 """A browser import run by a real Celery worker (a subprocess) through Redis."""
 
-import os
-import subprocess
-import sys
 import time
 
 import pytest
-import redis
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.db import connections
 from django.urls import reverse
 
 from leads.models import ImportJob, Lead, LeadHistory, Status
+from tests.conftest import running_worker
 
 
 def wait_for(condition, timeout=60.0) -> bool:
@@ -31,32 +27,9 @@ def media(settings, tmp_path):
 
 @pytest.fixture
 def import_worker(settings, media, tmp_path):
-    """A worker on this test's Redis database and test database, reading uploads from the same media folder."""
-    client = redis.Redis.from_url(settings.CELERY_BROKER_URL)
-    client.delete("celery")  # leftovers of an earlier run
-    db = connections["default"].settings_dict
-    env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "leadhandoff.settings.test",
-        "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
-        "TEST_CELERY_BROKER_URL": settings.CELERY_BROKER_URL,
-        "MEDIA_ROOT": str(media),
-    }
-    log = open(tmp_path / "worker.log", "w")  # noqa: SIM115 - closed in the finally below
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "leadhandoff", "worker", "--pool=solo", "-Q", "celery",
-         "--loglevel=WARNING", "--without-heartbeat", "--without-gossip", "--without-mingle"],
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )  # fmt: skip
-    try:
-        yield proc
-    finally:
-        proc.terminate()
-        proc.wait(10)
-        log.close()
-        client.delete("celery")
+    """The real worker, reading uploads from the same media folder as this test."""
+    with running_worker(settings, log=tmp_path / "worker.log", MEDIA_ROOT=str(media)) as worker:
+        yield worker.proc
 
 
 @pytest.mark.worker

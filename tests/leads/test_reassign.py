@@ -1,11 +1,7 @@
 """Managers reassign leads with a reason: the clock, the history, conflicts, who may do it."""
 
 import datetime
-import os
-import subprocess
-import sys
 import threading
-import time
 
 import pytest
 from django.db import connections
@@ -235,57 +231,9 @@ def test_pausing_keeps_the_reps_current_leads(cast, leads):
 
 
 @pytest.mark.django_db(transaction=True)
-def test_unpausing_routes_the_teams_waiting_leads_through_the_queue(cast, leads, celery_worker_routing):
+def test_unpausing_routes_the_teams_waiting_leads_through_the_queue(cast, leads, celery_worker):
     rep_set_paused(actor=cast.manager, rep_id=cast.rep.id, paused=True)
     rep_set_paused(actor=cast.manager, rep_id=cast.teammate.id, paused=True)
     waiting = LeadFactory(status=Status.QUEUED, team=cast.team)
     rep_set_paused(actor=cast.manager, rep_id=cast.teammate.id, paused=False)
-    assert celery_worker_routing.wait_for(lambda: Lead.objects.get(id=waiting.id).owner_id == cast.teammate.id)
-
-
-@pytest.fixture
-def celery_worker_routing(settings):
-    """A real Celery worker on Redis, against this test database."""
-    db = connections["default"].settings_dict
-    env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "leadhandoff.settings.test",
-        "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
-        "TEST_CELERY_BROKER_URL": settings.CELERY_BROKER_URL,
-    }
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "celery",
-            "-A",
-            "leadhandoff",
-            "worker",
-            "--pool=solo",
-            "-Q",
-            "celery",
-            "--loglevel=WARNING",
-            "--without-heartbeat",
-            "--without-gossip",
-            "--without-mingle",
-        ],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-
-    class Worker:
-        @staticmethod
-        def wait_for(condition, timeout=30.0) -> bool:
-            deadline = time.monotonic() + timeout
-            while time.monotonic() < deadline:
-                if condition():
-                    return True
-                time.sleep(0.2)
-            return False
-
-    try:
-        yield Worker
-    finally:
-        proc.terminate()
-        proc.wait(10)
+    assert celery_worker.wait_for(lambda: Lead.objects.get(id=waiting.id).owner_id == cast.teammate.id)

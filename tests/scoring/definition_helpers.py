@@ -1,14 +1,7 @@
 """Shared builders for the definition tests (versions, sign-off, previews)."""
 
 import datetime
-import os
-import subprocess
-import sys
-import time
-from collections.abc import Iterator
 
-import pytest
-from django.db import connections
 from django.utils import timezone
 
 from scoring import services
@@ -81,50 +74,3 @@ def make_active(marketer, sales, **kwargs) -> DefinitionVersion:
     version.refresh_from_db()
     assert version.state == DefinitionVersion.State.ACTIVE
     return version
-
-
-class Worker:
-    """Handle on a real Celery worker subprocess (see the `definition_worker` fixture)."""
-
-    def __init__(self, proc: subprocess.Popen):
-        self.proc = proc
-
-    def wait_for(self, condition, timeout: float = 60.0) -> bool:
-        """Poll `condition` until it holds (the worker runs in another process)."""
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if condition():
-                return True
-            assert self.proc.poll() is None, "the Celery worker exited"
-            time.sleep(0.2)
-        return False
-
-
-@pytest.fixture
-def definition_worker(settings) -> Iterator[Worker]:
-    """A real Celery worker on Redis, against this test's database.
-
-    Tests using it need django_db(transaction=True) so the worker sees their data.
-    """
-    from leadhandoff.celery import app
-
-    app.control.purge()  # messages left by earlier tests on this Redis db would only slow it down
-    db = connections["default"].settings_dict
-    env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "leadhandoff.settings.test",
-        "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
-        "TEST_CELERY_BROKER_URL": settings.CELERY_BROKER_URL,
-    }
-    command = [sys.executable, "-m", "celery", "-A", "leadhandoff", "worker", "--pool=solo", "-Q", "celery"]
-    command += ["--loglevel=WARNING", "--without-heartbeat", "--without-gossip", "--without-mingle"]
-    proc = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        yield Worker(proc)
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(5)

@@ -6,15 +6,12 @@ seconds. The rest test the claiming, batching and coalescing directly.
 """
 
 import datetime
-import os
-import subprocess
-import sys
 import threading
 import time
 
 import pytest
 import redis
-from django.db import connection, connections, transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from leads.models import HistoryAction, Lead, LeadHistory, Status
@@ -60,30 +57,12 @@ def wait_for(condition, timeout=30.0) -> bool:
 
 
 @pytest.fixture
-def scoring_worker(settings):
-    """A real Celery worker on this test's Redis database, against this test database."""
+def scoring_worker(settings, celery_worker):
+    """The real worker, with the rescoring coalesce key of an earlier run cleared."""
     client = broker(settings)
-    client.delete("celery", receivers.COALESCE_KEY)  # leftovers of an earlier run
-    db = connections["default"].settings_dict
-    env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "leadhandoff.settings.test",
-        "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
-        "TEST_CELERY_BROKER_URL": settings.CELERY_BROKER_URL,
-    }
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "leadhandoff", "worker", "--pool=solo", "-Q", "celery",
-         "--loglevel=WARNING", "--without-heartbeat", "--without-gossip", "--without-mingle"],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )  # fmt: skip
-    try:
-        yield proc
-    finally:
-        proc.terminate()
-        proc.wait(10)
-        client.delete("celery", receivers.COALESCE_KEY)
+    client.delete(receivers.COALESCE_KEY)
+    yield celery_worker
+    client.delete(receivers.COALESCE_KEY)
 
 
 def status_of(lead_id: int) -> str:

@@ -11,7 +11,7 @@ from scoring import services
 from scoring.models import Preview
 from scoring.preview import preview_build, preview_compute
 from tests.factories import EngagementEventFactory, LeadFactory
-from tests.scoring.definition_helpers import definition_worker, make_active, make_proposed  # noqa: F401
+from tests.scoring.definition_helpers import make_active, make_proposed
 
 NOW = datetime.datetime(2026, 6, 1, 12, 0, tzinfo=datetime.UTC)
 DAY = datetime.timedelta(days=1)
@@ -208,7 +208,7 @@ def test_the_panel_polls_while_running_and_stops_when_done(client, versions, poo
 
 @pytest.mark.django_db(transaction=True)
 @pytest.mark.worker
-def test_a_preview_is_computed_by_a_real_worker_and_shown_to_marketing(client, cast, definition_worker):  # noqa: F811
+def test_a_preview_is_computed_by_a_real_worker_and_shown_to_marketing(client, cast, celery_worker):
     make_active(cast.marketer, cast.rep, rules=ACTIVE_RULES, threshold=50)
     proposed = make_proposed(cast.marketer, rules=PROPOSED_RULES, threshold=50)
     LeadFactory(industry="Retail", company_size=900, first_name="Nina", last_name="Newcomer")
@@ -219,7 +219,7 @@ def test_a_preview_is_computed_by_a_real_worker_and_shown_to_marketing(client, c
     assert response.status_code == 200
     preview = Preview.objects.get()
 
-    assert definition_worker.wait_for(lambda: Preview.objects.get(pk=preview.pk).state == Preview.State.DONE)
+    assert celery_worker.wait_for(lambda: Preview.objects.get(pk=preview.pk).state == Preview.State.DONE)
     html = client.get(reverse("scoring:version_detail", args=[proposed.pk])).content.decode()
     assert 'data-testid="newly-qualify-count">+1<' in html
     assert "Nina Newcomer" in html
