@@ -161,8 +161,8 @@ def lead_defaults_sql(connection) -> tuple[list[str], list]:
     return columns, params
 
 
-# Columns set by generate_leads' SELECT.
-GENERATED_COLUMNS = {
+# Columns set by generate_leads' SELECT, in its order.
+GENERATED_COLUMNS = (
     "email",
     "first_name",
     "last_name",
@@ -191,7 +191,7 @@ GENERATED_COLUMNS = {
     "promotion_explanation",
     "promoted_version",
     "scored_version",
-}
+)
 
 
 def generate_leads(db, *, leads: int, reps: list, queued: int) -> dict:
@@ -263,37 +263,7 @@ def generate_leads(db, *, leads: int, reps: list, queued: int) -> dict:
         FROM generate_series(1, %(n)s) AS g
     """
     params.update({f"extra{i}": value for i, value in enumerate(extra_params)})
-    columns = [
-        "email",
-        "first_name",
-        "last_name",
-        "title",
-        "company",
-        "industry",
-        "company_size",
-        "country",
-        "source",
-        "campaign",
-        "status",
-        "owner_id",
-        "team_id",
-        "created_at",
-        "updated_at",
-        "promoted_at",
-        "assigned_at",
-        "sla_due_at",
-        "first_contact_at",
-        "closed_at",
-        "last_activity_at",
-        "deal_value",
-        "touch_count",
-        "score",
-        "score_explanation",
-        "promotion_explanation",
-        "promoted_version",
-        "scored_version",
-        *extra_columns,
-    ]
+    columns = [*GENERATED_COLUMNS, *extra_columns]
     tables = ["leads_lead", "leads_engagementevent", "leads_touch", "leads_leadhistory"]
     with db.connection() as conn:
         with conn.cursor() as cur:
