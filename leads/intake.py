@@ -32,6 +32,7 @@ from django.utils import timezone
 
 from accounts.models import User
 from leadhandoff.api import ApplicationError, ConflictError
+from leadhandoff.db import has_set_based_sql
 
 from .models import LEAD_PROFILE_FIELDS, EngagementEvent, EventKind, HistoryAction, Lead, LeadHistory, Origin, Status
 from .services import history_row, history_write
@@ -540,7 +541,7 @@ def events_ingest(*, events: Sequence[Any], actor: User | None, now: datetime.da
 
 
 def _without_postgresql() -> bool:
-    return connection.vendor != "postgresql"
+    return not has_set_based_sql()
 
 
 def _events_store_portable(

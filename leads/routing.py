@@ -23,6 +23,7 @@ from django.db.models import Q
 
 from accounts.models import RepProfile, Team, User
 from leadhandoff.api import ApplicationError
+from leadhandoff.db import has_set_based_sql
 
 from .models import AssignmentRule, HistoryAction, Lead, LeadHistory, Status
 from .routing_selectors import rep_uncontacted_loads
@@ -436,7 +437,7 @@ def _write_leads(decisions: list[_Decision], *, now: datetime.datetime) -> list[
     if not decisions:
         return []
     due = first_contact_due(assigned_at=now)
-    if connection.vendor != "postgresql":  # the SQLite demo: same effect, Django's bulk_update
+    if not has_set_based_sql():  # the SQLite demo: same effect, Django's bulk_update
         objs = []
         for d in decisions:
             assigned = d.owner_id is not None
@@ -492,7 +493,7 @@ def _write_history(
     """
     if not rows:
         return
-    if connection.vendor != "postgresql":
+    if not has_set_based_sql():
         LeadHistory.objects.bulk_create(
             [
                 history_row(lead_id=lid, action=a, at=now, actor_id=actor_id, field=f, old=o, new=n, note=t, data=d)

@@ -13,9 +13,10 @@ import datetime
 from collections import defaultdict
 from collections.abc import Sequence
 
-from django.db import connection, transaction
+from django.db import transaction
 from django.db.models import F, Q, QuerySet
 
+from leadhandoff.db import has_set_based_sql
 from leads.models import EngagementEvent, HistoryAction, Lead, LeadHistory, Status
 from leads.routing import leads_route
 from leads.services import history_row
@@ -36,7 +37,7 @@ SCORE_FIELDS = [
 
 
 def is_needed() -> bool:
-    return connection.vendor != "postgresql"
+    return not has_set_based_sql()
 
 
 def _leads(lead_ids: Sequence[int] | None, id_range: tuple[int, int] | None) -> QuerySet[Lead]:

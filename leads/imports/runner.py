@@ -35,6 +35,7 @@ from django.utils.text import slugify
 
 from accounts.models import RepProfile, Role, Team, User
 from accounts.services import user_create
+from leadhandoff.db import has_set_based_sql
 
 from ..models import OPEN_STATUSES, Lead, Status
 from ..signals import lead_activity
@@ -255,7 +256,7 @@ class Importer:
         self.on_chunk = on_chunk
         # Set-based on PostgreSQL (COPY, arrays, ON CONFLICT); plain ORM elsewhere (the SQLite demo).
         # Tests choose the fallback on PostgreSQL with set_based=False.
-        self.set_based = connection.vendor == "postgresql" if set_based is None else set_based
+        self.set_based = has_set_based_sql() if set_based is None else set_based
         self.writer = writer or (write_chunk_postgres if self.set_based else write_chunk_orm)
         self.owners: OwnerResolver | None = None
         self.result = ImportResult(dry_run=dry_run)
