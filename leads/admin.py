@@ -20,12 +20,23 @@ class LargeTableAdmin(admin.ModelAdmin):
 class LeadAdmin(LargeTableAdmin):
     list_display = ("id", "__str__", "email", "company", "status", "origin", "owner", "team", "score", "created_at")
     list_display_links = ("id", "__str__")
-    list_filter = ("status", "origin", "passes_gates", "needs_rescore", "team")
+    list_filter = ("status", "origin", "scorecard__passes_gates", "needs_rescore", "team")
     # Exact matches on the keys use their unique indexes; names and company are a scan.
     search_fields = ("=external_id", "email", "company", "last_name")
-    list_select_related = ("owner", "team")
+    list_select_related = ("owner", "team", "scorecard")
     raw_id_fields = ("owner", "team", "rejected_by")
-    readonly_fields = ("updated_at", "scored_at", "scored_version", "score_explanation", "promotion_explanation")
+    # The score is scoring's to write (leads.LeadScore); here it is shown, not edited.
+    readonly_fields = (
+        "updated_at",
+        "score",
+        "fit_score",
+        "behaviour_score",
+        "passes_gates",
+        "scored_version",
+        "scored_at",
+        "score_explanation",
+        "promotion_explanation",
+    )
     ordering = ("-created_at",)
     fieldsets = (
         ("Identity", {"fields": ("email", "external_id", "first_name", "last_name", "title", "phone")}),

@@ -6,6 +6,7 @@ their teams', and neither ever sees the nurture pool (a pool lead is a 404).
 Writes go through leads.intake.
 """
 
+from django.db.models import F
 from django.utils import timezone
 from drf_spectacular.utils import OpenApiExample, OpenApiResponse, PolymorphicProxySerializer, extend_schema
 from rest_framework import generics, serializers, status
@@ -115,6 +116,13 @@ class LeadTeamSerializer(serializers.Serializer):
 class LeadOutputSerializer(serializers.ModelSerializer):
     owner = LeadOwnerSerializer(read_only=True, allow_null=True)
     team = LeadTeamSerializer(read_only=True, allow_null=True)
+    # Read from lead.scorecard (Lead's properties); declared so the schema knows their types.
+    score = serializers.IntegerField(read_only=True, allow_null=True)
+    fit_score = serializers.IntegerField(read_only=True, allow_null=True)
+    behaviour_score = serializers.IntegerField(read_only=True, allow_null=True)
+    passes_gates = serializers.BooleanField(read_only=True, allow_null=True)
+    scored_version = serializers.IntegerField(read_only=True, allow_null=True)
+    scored_at = serializers.DateTimeField(read_only=True, allow_null=True)
 
     class Meta:
         model = Lead
@@ -197,7 +205,12 @@ class LeadListCreateApi(generics.ListCreateAPIView):
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):
             return Lead.objects.none()
-        return leads_visible_to(user=self.request.user).select_related("owner", "team")
+        # `score` orders by the scorecard's total (the score is not a column of Lead).
+        return (
+            leads_visible_to(user=self.request.user)
+            .select_related("owner", "team", "scorecard")
+            .alias(score=F("scorecard__total"))
+        )
 
     @extend_schema(
         summary="Create or update a lead by its key",
@@ -219,7 +232,7 @@ class LeadListCreateApi(generics.ListCreateAPIView):
     def post(self, request, *args, **kwargs):
         data = _validated(LeadInputSerializer(data=request.data), "The lead was not saved: fix the fields named.")
         lead, created = intake.lead_upsert(data=data, actor=request.user, now=timezone.now())
-        lead = Lead.objects.select_related("owner", "team").get(pk=lead.pk)
+        lead = Lead.objects.select_related("owner", "team", "scorecard__legend").get(pk=lead.pk)
         return Response(
             LeadDetailOutputSerializer(lead).data, status=status.HTTP_201_CREATED if created else status.HTTP_200_OK
         )
@@ -236,7 +249,7 @@ class LeadDetailApi(APIView):
         },
     )
     def get(self, request, lead_id: int):
-        lead = lead_get_for_user(user=request.user, lead_id=lead_id)
+        lead = lead_get_for_user(user=request.user, lead_id=lead_id, with_score=True)
         return Response(LeadDetailOutputSerializer(lead).data)
 
 

@@ -43,12 +43,13 @@ SCORE_BANDS = [
     ("50-74", "50–74"),
     ("75plus", "75 and above"),
 ]
+# The score lives in LeadScore (lead.scorecard); an unscored lead has no row at all.
 _SCORE_BAND_Q = {
-    "unscored": Q(score__isnull=True),
-    "lt25": Q(score__lt=25),
-    "25-49": Q(score__gte=25, score__lt=50),
-    "50-74": Q(score__gte=50, score__lt=75),
-    "75plus": Q(score__gte=75),
+    "unscored": Q(scorecard__isnull=True),
+    "lt25": Q(scorecard__total__lt=25),
+    "25-49": Q(scorecard__total__gte=25, scorecard__total__lt=50),
+    "50-74": Q(scorecard__total__gte=50, scorecard__total__lt=75),
+    "75plus": Q(scorecard__total__gte=75),
 }
 
 ACTIVITY_WINDOWS = [
@@ -63,8 +64,8 @@ ACTIVITY_WINDOWS = [
 POOL_SORTS = {
     "-created": (F("created_at").desc(), F("id").desc()),
     "created": (F("created_at").asc(), F("id").asc()),
-    "-score": (F("score").desc(nulls_last=True), F("id").desc()),
-    "score": (F("score").asc(nulls_last=True), F("id").asc()),
+    "-score": (F("scorecard__total").desc(nulls_last=True), F("id").desc()),
+    "score": (F("scorecard__total").asc(nulls_last=True), F("id").asc()),
     "-activity": (F("last_activity_at").desc(nulls_last=True), F("id").desc()),
     "activity": (F("last_activity_at").asc(nulls_last=True), F("id").asc()),
     "company": (F("company").asc(), F("id").asc()),

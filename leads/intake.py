@@ -42,9 +42,22 @@ from .signals import lead_activity
 # team, scores, dates of the handoff) belongs to the workflow.
 LEAD_INPUT_FIELDS: tuple[str, ...] = (*LEAD_PROFILE_FIELDS, "rep_source_channel", "attributes")
 LEAD_KEY_FIELDS = ("email", "external_id")
-WORKFLOW_FIELDS: frozenset[str] = frozenset(
-    f.name for f in Lead._meta.concrete_fields if f.name not in LEAD_INPUT_FIELDS
-) | frozenset(f.attname for f in Lead._meta.concrete_fields if f.name not in LEAD_INPUT_FIELDS)
+# The score is read-only on Lead (it lives in LeadScore) yet still set by the workflow:
+# a sender writing it is told so, not that the field is unknown.
+SCORE_FIELDS = (
+    "score",
+    "fit_score",
+    "behaviour_score",
+    "passes_gates",
+    "score_explanation",
+    "scored_version",
+    "scored_at",
+)
+WORKFLOW_FIELDS: frozenset[str] = (
+    frozenset(f.name for f in Lead._meta.concrete_fields if f.name not in LEAD_INPUT_FIELDS)
+    | frozenset(f.attname for f in Lead._meta.concrete_fields if f.name not in LEAD_INPUT_FIELDS)
+    | frozenset(SCORE_FIELDS)
+)
 
 WORKFLOW_FIELD_MESSAGE = "This field is set by the lead workflow and cannot be written through intake."
 UNKNOWN_FIELD_MESSAGE = "Unknown field."

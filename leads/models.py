@@ -1,3 +1,5 @@
+from __future__ import annotations
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
@@ -123,14 +125,8 @@ class Lead(models.Model):
     # Touches logged (or imported from history); kept for the comparison reports.
     touch_count = models.PositiveIntegerField(default=0)
 
-    # Score against the active definition version (written by scoring).
-    score = models.IntegerField(null=True, blank=True)
-    fit_score = models.IntegerField(null=True, blank=True)
-    behaviour_score = models.IntegerField(null=True, blank=True)
-    passes_gates = models.BooleanField(null=True, blank=True)
-    score_explanation = models.JSONField(default=dict, blank=True)
-    scored_version = models.PositiveIntegerField(null=True, blank=True)
-    scored_at = models.DateTimeField(null=True, blank=True)
+    # The score itself lives in LeadScore (lead.scorecard), a narrow table of its own:
+    # rescoring rewrites it wholesale, and this wide, much-indexed row is left alone.
     # Version number and explanation at promotion, frozen for the lead brief.
     promoted_version = models.PositiveIntegerField(null=True, blank=True)
     promotion_explanation = models.JSONField(default=dict, blank=True)
@@ -177,7 +173,6 @@ class Lead(models.Model):
             models.Index(fields=["campaign"], name="lead_campaign_idx"),
             models.Index(fields=["country"], name="lead_country_idx"),
             models.Index(fields=["industry"], name="lead_industry_idx"),
-            models.Index(fields=["score"], name="lead_score_idx"),
             models.Index(fields=["last_activity_at"], name="lead_last_activity_idx"),
             models.Index(fields=["origin", "status", "closed_at"], name="lead_origin_outcome_idx"),
             # Incremental rescoring (scoring.tasks.rescore_dirty_leads) reads only flagged leads.
@@ -199,6 +194,133 @@ class Lead(models.Model):
     @property
     def email_domain(self) -> str:
         return self.email.rsplit("@", 1)[-1].lower() if self.email else ""
+
+    # The stored score, read through lead.scorecard (select_related("scorecard__legend")
+    # in lists); None / {} until the lead is first scored.
+    @property
+    def scorecard_or_none(self) -> LeadScore | None:
+        try:
+            return self.scorecard
+        except LeadScore.DoesNotExist:
+            return None
+
+    @property
+    def score(self) -> int | None:
+        card = self.scorecard_or_none
+        return card.total if card else None
+
+    @property
+    def fit_score(self) -> int | None:
+        card = self.scorecard_or_none
+        return card.fit if card else None
+
+    @property
+    def behaviour_score(self) -> int | None:
+        card = self.scorecard_or_none
+        return card.behaviour if card else None
+
+    @property
+    def passes_gates(self) -> bool | None:
+        card = self.scorecard_or_none
+        return card.passes_gates if card else None
+
+    @property
+    def scored_version(self) -> int | None:
+        card = self.scorecard_or_none
+        return card.version if card else None
+
+    @property
+    def scored_at(self):
+        card = self.scorecard_or_none
+        return card.scored_at if card else None
+
+    @property
+    def score_explanation(self) -> dict:
+        card = self.scorecard_or_none
+        return card.explanation() if card else {}
+
+
+class ScoreLegend(models.Model):
+    """What a definition version's rules are called, in the order LeadScore lists them.
+
+    Written by scoring for each version it scores with. It turns a LeadScore's
+    compact per-rule points back into the readable explanation.
+    """
+
+    version = models.PositiveIntegerField(primary_key=True)
+    threshold = models.IntegerField()
+    gates = models.JSONField(default=list)  # [{"id", "label"}], in the order of LeadScore.gates_passed
+    rules = models.JSONField(default=list)  # [{"id", "label", "type"}], in the order of LeadScore.rule_points
+
+    def __str__(self) -> str:
+        return f"Score legend v{self.version}"
+
+
+class LeadScore(models.Model):
+    """A lead's score against a definition version, written set-based by scoring.
+
+    One narrow row per scored lead, so a whole-pool rescore writes about 100 bytes
+    and two index entries per lead instead of rewriting the lead row with its
+    dozen indexes. The explanation is stored compactly (points per rule, verdict
+    per gate, aligned with the version's ScoreLegend) and rendered by
+    explanation(); leads.scores.EXPLANATION_SQL renders the same in SQL.
+    """
+
+    # No database foreign key: rows are only ever written from a join on leads_lead,
+    # the ORM deletes a lead's score with the lead (on_delete), and the constraint
+    # would cost a check per row at every commit (5 s for a million leads, as much
+    # as writing them). Lead ids are never reused, so a stray row is inert.
+    lead = models.OneToOneField(
+        Lead, on_delete=models.CASCADE, primary_key=True, related_name="scorecard", db_constraint=False
+    )
+    # No foreign-key constraint or index: checking it would cost a lookup per row
+    # written, and legends are never deleted (scoring writes one before scoring).
+    legend = models.ForeignKey(
+        ScoreLegend,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        db_index=False,
+        db_column="version",
+        related_name="+",
+    )
+    total = models.IntegerField()
+    fit = models.IntegerField()
+    behaviour = models.IntegerField()
+    passes_gates = models.BooleanField()
+    rule_points = models.JSONField(default=list)  # points per legend rule; null where the rule did not fire
+    gates_passed = models.JSONField(default=list)  # true/false per legend gate
+    scored_at = models.DateTimeField()
+
+    class Meta:
+        indexes = [
+            # The pool sorted or banded by score (leads.filters).
+            models.Index(fields=["total"], name="leadscore_total_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Lead {self.lead_id}: {self.total} (v{self.legend_id})"
+
+    @property
+    def version(self) -> int:
+        return self.legend_id
+
+    def explanation(self) -> dict:
+        """The readable explanation (scoring.engine.ScoreResult.explanation's shape)."""
+        from .scores import explanation_render
+
+        legend = self.legend
+        return explanation_render(
+            version=self.legend_id,
+            threshold=legend.threshold,
+            legend_gates=legend.gates,
+            legend_rules=legend.rules,
+            total=self.total,
+            fit=self.fit,
+            behaviour=self.behaviour,
+            passes_gates=self.passes_gates,
+            gates_passed=self.gates_passed,
+            rule_points=self.rule_points,
+        )
 
 
 class EventKind(models.TextChoices):

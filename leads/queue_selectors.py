@@ -67,8 +67,10 @@ def my_queue(*, user: User, filters: QueueFilters | None = None, now: datetime.d
                 | Q(email__icontains=term)
                 | Q(company__icontains=term)
             )
-    return qs.order_by(F("sla_due_at").asc(nulls_last=True), F("last_activity_at").desc(nulls_last=True), "-id").only(
-        *QUEUE_FIELDS
+    return (
+        qs.select_related("scorecard")
+        .order_by(F("sla_due_at").asc(nulls_last=True), F("last_activity_at").desc(nulls_last=True), "-id")
+        .only(*QUEUE_FIELDS)
     )
 
 
@@ -85,7 +87,6 @@ QUEUE_FIELDS = (
     "origin",
     "rep_source_channel",
     "status",
-    "score",
     "sla_due_at",
     "assigned_at",
     "first_contact_at",
@@ -93,6 +94,7 @@ QUEUE_FIELDS = (
     "touch_count",
     "deal_value",
     "owner_id",
+    "scorecard__total",  # the score badge, joined (select_related in my_queue)
 )
 
 
@@ -122,20 +124,24 @@ class Brief:
     history: list[LeadHistory] = field(default_factory=list)
 
 
-def brief_lead_get(*, user: User, lead_id: int) -> Lead:
+def brief_lead_get(*, user: User, lead_id: int, with_score: bool = False) -> Lead:
     """The lead of a brief: visible to the user and in the sales queue (never the pool).
 
     Admins may see pool leads on marketing's pages; the brief is a sales page,
-    so a nurture lead is a 404 here for everyone.
+    so a nurture lead is a 404 here for everyone. `with_score` joins the score
+    and its legend (the brief page shows them).
     """
-    lead = lead_get_for_user(user=user, lead_id=lead_id)
+    lead = lead_get_for_user(user=user, lead_id=lead_id, with_score=with_score)
     if lead.status == Status.NURTURE:
         raise Http404("No such lead in the sales queue.")
     return lead
 
 
 def brief(*, lead: Lead) -> Brief:
-    """Touches, history and the latest engagement of one lead: four queries whatever their length."""
+    """Touches, history and the latest engagement of one lead: four queries whatever their length.
+
+    The lead comes from brief_lead_get(with_score=True), so its score is joined already.
+    """
     events = list(EngagementEvent.objects.filter(lead=lead).order_by("-occurred_at", "-id")[:BRIEF_EVENTS_LIMIT])
     event_counts = list(
         EngagementEvent.objects.filter(lead=lead).values("kind").annotate(n=Count("id")).order_by("-n", "kind")
@@ -151,7 +157,7 @@ def brief(*, lead: Lead) -> Brief:
     if lead.promotion_explanation:
         explanation, version = lead.promotion_explanation, lead.promoted_version
     else:
-        explanation, version = lead.score_explanation or {}, lead.scored_version
+        explanation, version = lead.score_explanation, lead.scored_version
     return Brief(
         lead=lead,
         explanation=explanation,

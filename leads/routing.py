@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import Q
+from django.db.models import F, Q
 
 from accounts.models import RepProfile, Team, User
 from leadhandoff.api import ApplicationError
@@ -276,7 +276,7 @@ def _waiting_reason(team_name: str, reps: list[_Rep], refusals: list[str]) -> st
 
 # --- The set-based router -------------------------------------------------------
 
-_LEAD_FIELDS = ("id", "team_id", "country", "region", "industry", "company_size", "source", "score")
+_LEAD_FIELDS = ("id", "team_id", "country", "region", "industry", "company_size", "source")
 
 
 @dataclass
@@ -308,8 +308,9 @@ def _route(*, lead_ids: list[int], now: datetime.datetime, actor: User | None) -
     leads = list(
         Lead.objects.filter(id__in=lead_ids, status=Status.QUEUED, owner__isnull=True)
         .order_by("id")
-        .select_for_update(skip_locked=True)
-        .values(*_LEAD_FIELDS)
+        # Lock only the lead rows: the score is read through an outer join to its LeadScore.
+        .select_for_update(skip_locked=True, of=("self",))
+        .values(*_LEAD_FIELDS, score=F("scorecard__total"))
     )
     if not leads:
         return 0

@@ -144,6 +144,7 @@ def team_unassigned_queue(*, user: User, team_ids: Iterable[int]) -> QuerySet[Le
     return (
         leads_visible_to(user=user)
         .filter(status=Status.QUEUED, owner__isnull=True, team_id__in=list(team_ids))
+        .select_related("scorecard")  # the dashboard shows the score
         .order_by("promoted_at", "id")
     )
 
@@ -158,6 +159,6 @@ def team_overdue_first_contacts(*, user: User, team_ids: Iterable[int], now: dat
             sla_due_at__lt=now,
             first_contact_at__isnull=True,
         )
-        .select_related("owner")
+        .select_related("owner", "scorecard")
         .order_by("sla_due_at", "id")
     )

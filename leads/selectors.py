@@ -29,12 +29,15 @@ def leads_visible_to(*, user: User) -> QuerySet[Lead]:
     return Lead.objects.none()
 
 
-def lead_get_for_user(*, user: User, lead_id: int, write: bool = False) -> Lead:
+def lead_get_for_user(*, user: User, lead_id: int, write: bool = False, with_score: bool = False) -> Lead:
     """The one way a view fetches a lead: 404 when the user may not see it.
 
     `write` is for operations that change the lead; read-only callers leave it False.
+    `with_score` joins the score and its legend, for pages that show the explanation.
     """
     qs = leads_visible_to(user=user).select_related("owner", "team")
+    if with_score:
+        qs = qs.select_related("scorecard__legend")
     if write:
         qs = qs.select_for_update(of=("self",))
     return get_object_or_404(qs, pk=lead_id)

@@ -49,15 +49,18 @@ from leads.models import (
     HistoryAction,
     Lead,
     LeadHistory,
+    LeadScore,
     Origin,
     RejectReason,
     RepSourceChannel,
+    ScoreLegend,
     Status,
     Touch,
     TouchKind,
     TouchOutcome,
 )
 from leads.services import history_row
+from scoring.legend import legend_values, result_compact
 from scoring.models import Approval, Comment, DefinitionVersion
 from scoring.rules import Definition, rules_parse
 from sla.models import SlaEvent
@@ -300,6 +303,7 @@ class Plan:
     touches: list[Touch] = field(default_factory=list)
     history: list[dict] = field(default_factory=list)
     sla: list[dict] = field(default_factory=list)
+    score: LeadScore | None = None  # its lead_id is set once the lead is written
 
     def note(self, action: str, at: datetime.datetime, **kwargs) -> None:
         self.history.append({"action": action, "at": at, **kwargs})
@@ -370,7 +374,7 @@ def demo_seed(
         builder = _Builder(rng=rng, cast=cast, definition=definition, anchor=anchor, now=now)
         plans = builder.build(total=leads)
         log(f"Planned {len(plans)} leads; writing.")
-        counts = _write(plans, log=log)
+        counts = _write(plans, definition=definition, log=log)
         _rep_profiles_touch(plans)
     seconds = time.monotonic() - started
     log(
@@ -576,14 +580,33 @@ def _score(lead: Lead, events: list[tuple[str, datetime.datetime]], definition: 
     return evaluate(facts, definition, at)
 
 
-def _apply_score(lead: Lead, result, at: datetime.datetime) -> None:
-    lead.score = result.total
-    lead.fit_score = result.fit
-    lead.behaviour_score = result.behaviour
-    lead.passes_gates = result.passes_gates
-    lead.score_explanation = result.explanation()
-    lead.scored_version = result.version
-    lead.scored_at = at
+def _apply_score(plan: Plan, result, definition: Definition, at: datetime.datetime) -> None:
+    """The lead's stored score (a LeadScore row, compact as scoring writes it), replacing any earlier one."""
+    rule_points, gates_passed = result_compact(result, definition)
+    plan.score = LeadScore(
+        legend_id=result.version,
+        total=result.total,
+        fit=result.fit,
+        behaviour=result.behaviour,
+        passes_gates=result.passes_gates,
+        rule_points=rule_points,
+        gates_passed=gates_passed,
+        scored_at=at,
+    )
+
+
+def _legend_write(definition: Definition) -> None:
+    """Store the legend of the demo's version (scoring.legend's shape), overwriting any.
+
+    demo_clear drops every definition, so a legend already stored under this version
+    number may name an older definition's rules; for the demo's own version it is a no-op.
+    """
+    ScoreLegend.objects.bulk_create(
+        [ScoreLegend(version=definition.version, **legend_values(definition))],
+        update_conflicts=True,
+        unique_fields=["version"],
+        update_fields=["threshold", "gates", "rules"],
+    )
 
 
 # --- The generator -----------------------------------------------------------------------
@@ -809,7 +832,7 @@ class _Builder:
             lead.email = f"{local}.{lead.external_id}@gmail.com"
             result = _score(lead, plan.events, self.definition, self.anchor)
         if rng.random() < 0.85:  # the rest arrived since the last rescore
-            _apply_score(lead, result, self.anchor)
+            _apply_score(plan, result, self.definition, self.anchor)
         return plan
 
     def qualified_lead(self, *, live_due: datetime.timedelta | None = None, queued: str | None = None) -> Plan:
@@ -845,7 +868,7 @@ class _Builder:
             # A lead without the VP/Director title: one more demo request tips it over.
             plan.events.append((EventKind.DEMO_REQUEST, promoted - 2 * MINUTE))
             result = _score(lead, plan.events, self.definition, promoted)
-        _apply_score(lead, result, promoted)
+        _apply_score(plan, result, self.definition, promoted)
         lead.promoted_at = promoted
         lead.promoted_version = result.version
         lead.promotion_explanation = result.explanation()
@@ -964,7 +987,7 @@ class _Builder:
         lead.recycled_count = 1
         lead.last_activity_at = at
         # Back in the pool it is scored like any pool lead; it qualifies again only after new activity.
-        _apply_score(lead, _score(lead, plan.events, self.definition, self.anchor), self.anchor)
+        _apply_score(plan, _score(lead, plan.events, self.definition, self.anchor), self.definition, self.anchor)
 
     def rep_sourced_lead(self, reps: list[tuple[User, Person]]) -> Plan:
         rng = self.rng
@@ -1038,7 +1061,7 @@ def _chunks(items: list, size: int = CHUNK):
         yield items[i : i + size]
 
 
-def _write(plans: list[Plan], *, log: Callable[[str], None]) -> dict:
+def _write(plans: list[Plan], *, definition: Definition, log: Callable[[str], None]) -> dict:
     leads = [p.lead for p in plans]
     for chunk in _chunks(leads):
         Lead.objects.bulk_create(chunk, batch_size=CHUNK)
@@ -1047,6 +1070,16 @@ def _write(plans: list[Plan], *, log: Callable[[str], None]) -> dict:
         for lead in leads:
             lead.pk = ids[lead.external_id]
     log(f"  {len(leads)} leads")
+
+    _legend_write(definition)  # every demo score is against the one active definition
+    scores = []
+    for p in plans:
+        if p.score is not None:
+            p.score.lead_id = p.lead.pk
+            scores.append(p.score)
+    for chunk in _chunks(scores):
+        LeadScore.objects.bulk_create(chunk, batch_size=CHUNK)
+    log(f"  {len(scores)} scores")
 
     events = [
         EngagementEvent(lead_id=p.lead.pk, kind=kind, occurred_at=at, properties={})
@@ -1079,6 +1112,7 @@ def _write(plans: list[Plan], *, log: Callable[[str], None]) -> dict:
     SlaEvent.objects.bulk_create(sla, batch_size=CHUNK)
     return {
         "leads": len(leads),
+        "scores": len(scores),
         "events": len(events),
         "touches": len(touches),
         "history": len(history),

@@ -17,23 +17,16 @@ from django.db import transaction
 from django.db.models import F, Q, QuerySet
 
 from leadhandoff.db import has_set_based_sql
-from leads.models import EngagementEvent, HistoryAction, Lead, LeadHistory, Status
+from leads.models import EngagementEvent, HistoryAction, Lead, LeadHistory, LeadScore, Status
 from leads.routing import leads_route
 from leads.services import history_row
 
 from .engine import LeadFacts, evaluate
+from .legend import legend_ensure, result_compact
 from .rules import LEAD_FIELDS, Definition
 
 CHUNK = 500
-SCORE_FIELDS = [
-    "score",
-    "fit_score",
-    "behaviour_score",
-    "passes_gates",
-    "score_explanation",
-    "scored_version",
-    "scored_at",
-]
+SCORE_FIELDS = ["legend", "total", "fit", "behaviour", "passes_gates", "rule_points", "gates_passed", "scored_at"]
 
 
 def is_needed() -> bool:
@@ -57,9 +50,10 @@ def leads_rescore(
     id_range: tuple[int, int] | None = None,
 ) -> int:
     """Same contract as scoring.scoring.leads_rescore: store changed scores, return how many changed."""
+    legend_ensure(definition)
     fields = [name for name in LEAD_FIELDS if name != "email_domain"]
     changed = 0
-    qs = _leads(lead_ids, id_range).only("id", *fields, *SCORE_FIELDS)
+    qs = _leads(lead_ids, id_range).select_related("scorecard").only("id", *fields, "scorecard")
     for start in range(0, qs.count(), CHUNK):
         chunk = list(qs[start : start + CHUNK])
         events = defaultdict(list)
@@ -71,14 +65,31 @@ def leads_rescore(
         for lead in chunk:
             facts = LeadFacts(values={name: getattr(lead, name) for name in fields}, events=tuple(events[lead.id]))
             result = evaluate(facts, definition, now)
-            new = (result.total, result.fit, result.behaviour, result.passes_gates, result.explanation())
-            old = (lead.score, lead.fit_score, lead.behaviour_score, lead.passes_gates, lead.score_explanation)
-            if new == old and lead.scored_version == definition.version:
+            rule_points, gates_passed = result_compact(result, definition)
+            new = (definition.version, result.total, result.passes_gates, rule_points, gates_passed)
+            card = lead.scorecard_or_none
+            if card is not None and new == (
+                card.legend_id,
+                card.total,
+                card.passes_gates,
+                card.rule_points,
+                card.gates_passed,
+            ):
                 continue
-            lead.score, lead.fit_score, lead.behaviour_score, lead.passes_gates, lead.score_explanation = new
-            lead.scored_version, lead.scored_at = definition.version, now
-            dirty.append(lead)
-        Lead.objects.bulk_update(dirty, SCORE_FIELDS)
+            dirty.append(
+                LeadScore(
+                    lead_id=lead.id,
+                    legend_id=definition.version,
+                    total=result.total,
+                    fit=result.fit,
+                    behaviour=result.behaviour,
+                    passes_gates=result.passes_gates,
+                    rule_points=rule_points,
+                    gates_passed=gates_passed,
+                    scored_at=now,
+                )
+            )
+        LeadScore.objects.bulk_create(dirty, update_conflicts=True, unique_fields=["lead"], update_fields=SCORE_FIELDS)
         changed += len(dirty)
     return changed
 
@@ -95,28 +106,30 @@ def leads_promote(
         _leads(lead_ids, id_range)
         .filter(
             status=Status.NURTURE,
-            scored_version=definition.version,
-            passes_gates=True,
-            score__gte=definition.threshold,
+            scorecard__legend=definition.version,
+            scorecard__passes_gates=True,
+            scorecard__total__gte=definition.threshold,
         )
         .filter(Q(rejected_at__isnull=True) | Q(last_activity_at__gt=F("rejected_at")))
-        .values_list("id", "score", "score_explanation")
+        .select_related("scorecard__legend")
+        .only("id", "scorecard")
     )
     promoted, history = [], []
     with transaction.atomic():
-        for lead_id, score, explanation in candidates:
+        for lead in candidates:
+            score, explanation = lead.scorecard.total, lead.scorecard.explanation()
             # Compare-and-set: a concurrent run that got here first changed the status.
-            if not Lead.objects.filter(id=lead_id, status=Status.NURTURE).update(
+            if not Lead.objects.filter(id=lead.id, status=Status.NURTURE).update(
                 status=Status.QUEUED,
                 promoted_at=now,
                 promoted_version=definition.version,
                 promotion_explanation=explanation,
             ):
                 continue
-            promoted.append(lead_id)
+            promoted.append(lead.id)
             history.append(
                 history_row(
-                    lead_id=lead_id,
+                    lead_id=lead.id,
                     action=HistoryAction.PROMOTED,
                     at=now,
                     field="status",

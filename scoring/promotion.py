@@ -1,8 +1,8 @@
 """Promotion: qualifying leads leave the nurture pool for the sales queue, once.
 
 One UPDATE ... WHERE status = 'nurture' RETURNING id moves every lead that
-qualifies on its stored score (scoring.scoring.leads_rescore wrote it in the same
-transaction). The status predicate makes promotion exactly-once: a retried job
+qualifies on its stored score (leads.LeadScore, which scoring.scoring.leads_rescore
+wrote in the same transaction). The status predicate makes promotion exactly-once: a retried job
 finds the lead already queued, and of two concurrent jobs the second waits for the
 first's row lock, re-checks the predicate and skips the row. A lead a rep rejected
 back to the pool (rejected_at set) qualifies again only after newer activity.
@@ -17,6 +17,7 @@ from django.db import connection, transaction
 
 from leads.models import HistoryAction, Status
 from leads.routing import leads_route
+from leads.scores import EXPLANATION_SQL
 
 from . import portable
 from .rules import Definition
@@ -40,23 +41,26 @@ def leads_promote(
         return portable.leads_promote(definition=definition, now=now, lead_ids=lead_ids, id_range=id_range)
     only = list(lead_ids) if lead_ids is not None else None
     low, high = id_range if id_range is not None else (None, None)
+    # EXPLANATION_SQL is fixed text; every value is a param.
     sql = (
-        "WITH promoted AS ("
-        " UPDATE leads_lead SET status = %s, promoted_at = %s, promoted_version = %s,"
-        " promotion_explanation = score_explanation"
-        " WHERE status = %s AND scored_version = %s AND passes_gates AND score >= %s"
-        " AND (rejected_at IS NULL OR last_activity_at > rejected_at)"
-        # NULL (all leads) folds to true at planning time.
-        " AND (%s::bigint[] IS NULL OR id = ANY(%s::bigint[]))"
-        " AND (%s::bigint IS NULL OR (id > %s AND id <= %s))"
-        " RETURNING id, score, score_explanation"
+        "WITH promoted AS ("  # noqa: S608
+        " UPDATE leads_lead AS l SET status = %s, promoted_at = %s, promoted_version = %s,"
+        f" promotion_explanation = {EXPLANATION_SQL}"
+        " FROM leads_leadscore AS s JOIN leads_scorelegend AS g ON g.version = s.version"
+        " WHERE s.lead_id = l.id AND l.status = %s AND s.version = %s AND s.passes_gates AND s.total >= %s"
+        " AND (l.rejected_at IS NULL OR l.last_activity_at > l.rejected_at)"
+        # NULL (all leads) folds to true at planning time. The restriction is spelt
+        # out on both tables: the planner does not carry ranges across the join.
+        " AND (%s::bigint[] IS NULL OR (l.id = ANY(%s::bigint[]) AND s.lead_id = ANY(%s::bigint[])))"
+        " AND (%s::bigint IS NULL OR (l.id > %s AND l.id <= %s AND s.lead_id > %s AND s.lead_id <= %s))"
+        " RETURNING l.id, s.total AS score, l.promotion_explanation AS explanation"
         "), history AS ("
         " INSERT INTO leads_leadhistory"
         " (lead_id, actor_id, action, field, old_value, new_value, note, data, created_at)"
         " SELECT id, NULL, %s, 'status', %s, %s,"
         " 'Score ' || score || ' reached the threshold ' || %s || ' of definition v' || %s,"
         " jsonb_build_object('version', %s::int, 'score', score, 'threshold', %s::int,"
-        " 'explanation', score_explanation), %s"
+        " 'explanation', explanation), %s"
         " FROM promoted"
         ") SELECT id FROM promoted"
     )
@@ -69,7 +73,10 @@ def leads_promote(
         definition.threshold,
         only,
         only,
+        only,
         low,
+        low,
+        high,
         low,
         high,
         HistoryAction.PROMOTED,

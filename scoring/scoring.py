@@ -1,9 +1,10 @@
 """Writing scores: the whole pool or a few leads, set-based in SQL.
 
 The pool is never scored lead by lead in Python: scoring.sql compiles the active
-definition to one SELECT, and `leads_rescore` wraps it in one UPDATE ... FROM that
-touches only leads whose score actually changed. Every lead carries its score
-against the active version, whatever its status (the pages and routing read it);
+definition to one SELECT, and `leads_rescore` wraps it in one INSERT ... ON
+CONFLICT DO UPDATE into the narrow leads.LeadScore table that writes only leads
+whose score actually changed. Every lead carries its score against the active
+version, whatever its status (the pages and routing read it);
 only nurture leads can be promoted. scoring.engine stays the reference for
 single leads (lead_score) and tests.
 
@@ -27,9 +28,11 @@ from dataclasses import dataclass
 from django.db import DatabaseError, connection, transaction
 
 from leads.models import EngagementEvent, Lead
+from leads.scores import explanation_render
 
 from . import portable
 from .engine import LeadFacts, ScoreResult, evaluate
+from .legend import legend_ensure, legend_values
 from .models import DefinitionVersion
 from .promotion import leads_promote
 from .rules import LEAD_FIELDS, Definition, rules_parse
@@ -71,23 +74,48 @@ def lead_score(*, lead: Lead, definition: Definition, now: datetime.datetime) ->
 def scores_fetch(
     *, definition: Definition, now: datetime.datetime, lead_ids: Sequence[int] | None = None
 ) -> dict[int, dict]:
-    """Scores computed in SQL, keyed by lead id (tests and small previews; writes nothing)."""
+    """Scores computed in SQL, keyed by lead id, with the explanation rendered (tests, small previews; no writes)."""
     where_sql, where_params = ("l.id = ANY(%s)", [list(lead_ids)]) if lead_ids is not None else ("", [])
     sql, params = scores_select_sql(definition, now=now, where_sql=where_sql, where_params=where_params)
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         columns = [c.name for c in cursor.description]
         rows = [dict(zip(columns, row, strict=True)) for row in cursor.fetchall()]
+    legend = legend_values(definition)
     for row in rows:
-        if isinstance(row["explanation"], str):
-            row["explanation"] = json.loads(row["explanation"])
+        for name in ("rule_points", "gates_passed"):
+            if isinstance(row[name], str):
+                row[name] = json.loads(row[name])
+        row["explanation"] = explanation_render(
+            version=definition.version,
+            threshold=legend["threshold"],
+            legend_gates=legend["gates"],
+            legend_rules=legend["rules"],
+            total=row["total"],
+            fit=row["fit"],
+            behaviour=row["behaviour"],
+            passes_gates=row["passes_gates"],
+            gates_passed=row["gates_passed"],
+            rule_points=row["rule_points"],
+        )
     return {row["lead_id"]: row for row in rows}
 
 
-_RESCORE_UPDATE = (
-    "UPDATE leads_lead AS t SET score = s.total, fit_score = s.fit, behaviour_score = s.behaviour,"
-    " passes_gates = s.passes_gates, score_explanation = s.explanation, scored_version = %s, scored_at = %s"
-    " FROM ({select_sql}) AS s WHERE t.id = s.lead_id{target_where}"
+# One upsert into the narrow score table: a lead's first score inserts, later ones
+# update, and only leads whose score changed reach it (changed_scores_select_sql).
+_RESCORE_UPSERT = (
+    "INSERT INTO leads_leadscore AS t"
+    " (lead_id, version, total, fit, behaviour, passes_gates, rule_points, gates_passed, scored_at)"
+    " SELECT s.lead_id, %s, s.total, s.fit, s.behaviour, s.passes_gates, s.rule_points, s.gates_passed, %s"
+    " FROM ({select_sql}) AS s"
+    " ON CONFLICT (lead_id) DO UPDATE SET version = EXCLUDED.version, total = EXCLUDED.total, fit = EXCLUDED.fit,"
+    " behaviour = EXCLUDED.behaviour, passes_gates = EXCLUDED.passes_gates, rule_points = EXCLUDED.rule_points,"
+    " gates_passed = EXCLUDED.gates_passed, scored_at = EXCLUDED.scored_at"
+    # Within a version, a score computed as of an earlier moment never replaces a
+    # later one: a whole-pool run scoring from its start-time snapshot of the
+    # events must not undo what incremental rescoring wrote meanwhile from newer
+    # events. Another version always replaces it (the active one is being applied).
+    " WHERE t.version <> EXCLUDED.version OR t.scored_at <= EXCLUDED.scored_at"
 )
 
 
@@ -98,29 +126,26 @@ def leads_rescore(
     lead_ids: Sequence[int] | None = None,
     id_range: tuple[int, int] | None = None,
 ) -> int:
-    """Store scores of every lead (or of `lead_ids`, or low < id <= high) in one UPDATE; return how many changed.
+    """Store scores of every lead (or of `lead_ids`, or low < id <= high) in one statement; return how many changed.
 
-    Only rows whose score, gates, explanation or version differ are written, so a
-    periodic rescore for decay rewrites just the leads whose points moved, and
-    scored_at is when the stored score last changed.
+    Only leads whose score, gates, per-rule points or version differ are written,
+    so a periodic rescore for decay rewrites just the leads whose points moved,
+    and scored_at is when the stored score last changed.
     """
     if portable.is_needed():
         return portable.leads_rescore(definition=definition, now=now, lead_ids=lead_ids, id_range=id_range)
+    legend_ensure(definition)
     where_sql, where_params = ("l.id = ANY(%s)", [list(lead_ids)]) if lead_ids is not None else ("", [])
     select_sql, select_params = changed_scores_select_sql(
-        definition, now=now, where_sql=where_sql, where_params=where_params, id_range=id_range
+        definition,
+        now=now,
+        where_sql=where_sql,
+        where_params=where_params,
+        id_range=id_range,
     )
-    # The target rows are restricted as the scored ones are, or the planner reads
-    # the whole table for every chunk (it does not carry the range across the join).
-    if lead_ids is not None:
-        target_where, target_params = " AND t.id = ANY(%s)", [list(lead_ids)]
-    elif id_range is not None:
-        target_where, target_params = " AND t.id > %s AND t.id <= %s", list(id_range)
-    else:
-        target_where, target_params = "", []
     # select_sql comes from scoring.sql, which passes every rule value as a param.
-    sql = _RESCORE_UPDATE.format(select_sql=select_sql, target_where=target_where)
-    params = [definition.version, now, *select_params, *target_params]
+    sql = _RESCORE_UPSERT.format(select_sql=select_sql)
+    params = [definition.version, now, *select_params]
     with transaction.atomic(), connection.cursor() as cursor:
         # JIT-compiling this wide expression list costs seconds (measured 2 s at
         # 200k leads) and saves less than that: the statement is I/O-bound.
@@ -185,9 +210,11 @@ def pool_rescore(*, now: datetime.datetime, chunk_size: int = POOL_CHUNK_SIZE) -
     Set-based in chunks of `chunk_size` lead ids, one transaction each (scores,
     promotion, history, routing): row locks are held for about a second, not for
     the whole run, so intake and the sales queue keep working during an
-    activation. Under POOL_RESCORE_LOCK a second run waits for the first and
-    then uses whatever version is active by then. A run cut short leaves the
-    remaining chunks for the next run; each chunk is idempotent.
+    activation. A lead rescored incrementally meanwhile from newer events keeps
+    that score (leads_rescore never replaces a later score with an earlier one).
+    Under POOL_RESCORE_LOCK a second run waits for the first and then uses
+    whatever version is active by then. A run cut short leaves the remaining
+    chunks for the next run; each chunk is idempotent.
     """
     # Called inside a caller's transaction, the chunks commit with it: still
     # correct, only the row locks are held longer.

@@ -3,11 +3,14 @@
 `scores_select_sql(definition, now=...)` returns (sql, params) for a query with one
 row per lead:
 
-    lead_id, total, fit, behaviour, passes_gates, qualifies, explanation (jsonb)
+    lead_id, total, fit, behaviour, passes_gates, qualifies, rule_points, gates_passed
 
 computed exactly as scoring.engine.evaluate computes them (same normalisation,
-windows, decay and rounding; see that module's docstring). Events are aggregated
-once per lead, one FILTER clause per behaviour rule. Every value that comes from a
+windows, decay and rounding; see that module's docstring). rule_points and
+gates_passed (jsonb arrays) are the explanation in compact form, as
+leads.LeadScore stores it: the points of each fit then behaviour rule (null
+where it did not fire) and each gate's verdict, in the definition's order.
+Events are aggregated once per lead, one FILTER clause per behaviour rule. Every value that comes from a
 rule (field values, labels, ids, points) travels as a query parameter; only column
 names from rules.LEAD_FIELDS and fixed SQL text are written into the statement.
 
@@ -21,7 +24,6 @@ chunks of a whole-pool rescore (scoring.scoring.pool_rescore).
 from __future__ import annotations
 
 import datetime
-import json
 from collections.abc import Sequence
 from decimal import Decimal
 from typing import Any
@@ -109,7 +111,7 @@ def _window_start(rule: BehaviourRule, now: datetime.datetime) -> datetime.datet
     return now - datetime.timedelta(days=rule.within_days)
 
 
-def _events_subquery(
+def _event_totals(
     definition: Definition,
     now: datetime.datetime,
     where_sql: str,
@@ -117,8 +119,9 @@ def _events_subquery(
     id_range: tuple[int, int] | None,
     q: _Sql,
 ) -> None:
+    """SELECT lead_id, n<i> (count in the window), d<i> (decayed points) per behaviour rule i."""
     rules = definition.behaviour_rules
-    q.add("(SELECT e.lead_id")
+    q.add("SELECT e.lead_id")
     for i, rule in enumerate(rules):
         window = "e.kind = %s AND e.occurred_at > %s"
         since = _window_start(rule, now)
@@ -150,7 +153,7 @@ def _events_subquery(
     if where_sql:
         # where_sql is the caller's trusted SQL text (never user input); its values are params.
         q.add(f" AND e.lead_id IN (SELECT l.id FROM leads_lead l WHERE {where_sql})", *where_params)  # noqa: S608
-    q.add(" GROUP BY e.lead_id) ev ON ev.lead_id = l.id")
+    q.add(" GROUP BY e.lead_id")
 
 
 def _behaviour_points(i: int, rule: BehaviourRule, q: _Sql) -> None:
@@ -191,20 +194,26 @@ def changed_scores_select_sql(
     where_params: Sequence[Any] = (),
     id_range: tuple[int, int] | None = None,
 ) -> tuple[str, list[Any]]:
-    """Like scores_select_sql, but only leads whose stored score differs.
+    """Like scores_select_sql, but only leads whose stored score (leads_leadscore) differs.
 
-    The stored columns are read in the same scan of leads_lead as the lead's
-    fields, so a rescore that changes little (decay, every 15 minutes) compares in
-    place and writes only the few leads that moved (scoring.scoring.leads_rescore).
+    The stored row is joined in the same scan as the lead's fields, so a rescore
+    that changes little (decay, every 15 minutes) compares in place and writes
+    only the few leads that moved (scoring.scoring.leads_rescore).
     """
     select_sql, params = _scores_sql(
-        definition, now=now, where_sql=where_sql, where_params=where_params, id_range=id_range, stored=True
+        definition,
+        now=now,
+        where_sql=where_sql,
+        where_params=where_params,
+        id_range=id_range,
+        stored=True,
     )
     q = _Sql().add("SELECT x.* FROM (").add(select_sql, *params)
     q.add(
         ") x WHERE x.stored_version IS DISTINCT FROM %s"
         " OR x.stored_score IS DISTINCT FROM x.total OR x.stored_passes_gates IS DISTINCT FROM x.passes_gates"
-        " OR x.stored_explanation IS DISTINCT FROM x.explanation",
+        " OR x.stored_rule_points IS DISTINCT FROM x.rule_points"
+        " OR x.stored_gates_passed IS DISTINCT FROM x.gates_passed",
         definition.version,
     )
     return q.text(), q.params
@@ -228,10 +237,13 @@ def _scores_sql(
     stored_columns = ""
     if stored:
         inner.add(
-            ", l.score AS stored_score, l.passes_gates AS stored_passes_gates, l.scored_version AS stored_version,"
-            " l.score_explanation AS stored_explanation"
+            ", sc.total AS stored_score, sc.passes_gates AS stored_passes_gates, sc.version AS stored_version,"
+            " sc.rule_points AS stored_rule_points, sc.gates_passed AS stored_gates_passed"
         )
-        stored_columns = ", {0}.stored_score, {0}.stored_passes_gates, {0}.stored_version, {0}.stored_explanation"
+        stored_columns = (
+            ", {0}.stored_score, {0}.stored_passes_gates, {0}.stored_version,"
+            " {0}.stored_rule_points, {0}.stored_gates_passed"
+        )
     for i, rule in enumerate(fits):
         inner.add(", ")
         _condition(rule, inner)
@@ -245,9 +257,16 @@ def _scores_sql(
         _behaviour_points(i, rule, inner)
         inner.add(f" AS b{i}")
     inner.add(" FROM leads_lead l")
+    if stored:
+        inner.add(" LEFT JOIN leads_leadscore sc ON sc.lead_id = l.id")
+        if id_range is not None:
+            # Spelt out: the planner does not carry the range across the join, and
+            # would read the whole score table for every chunk.
+            inner.add(" AND sc.lead_id > %s AND sc.lead_id <= %s", *id_range)
     if behaviours:
-        inner.add(" LEFT JOIN ")
-        _events_subquery(definition, now, where_sql, where_params, id_range, inner)
+        inner.add(" LEFT JOIN (")
+        _event_totals(definition, now, where_sql, where_params, id_range, inner)
+        inner.add(") ev ON ev.lead_id = l.id")
     conditions = _Sql()
     if id_range is not None:
         conditions.add("l.id > %s AND l.id <= %s", *id_range)
@@ -258,7 +277,9 @@ def _scores_sql(
     # OFFSET 0 keeps the planner from inlining (and so recomputing) the outcomes.
     inner.add(" OFFSET 0")
 
-    # Middle: sub-scores, gate verdict and the explanation's lists.
+    # Middle: sub-scores, gate verdict and the compact explanation, in the order of
+    # the version's legend (scoring.scoring.legend_values): the points of every fit
+    # then behaviour rule (NULL where it did not fire), the verdict of every gate.
     middle = _Sql().add("SELECT c.lead_id").add(stored_columns.format("c")).add(", (0")
     for i, rule in enumerate(fits):
         middle.add(f" + CASE WHEN c.f{i} THEN %s::bigint ELSE 0 END", rule.points)
@@ -268,56 +289,19 @@ def _scores_sql(
     middle.add(") AS behaviour, (true")
     for i in range(len(gates)):
         middle.add(f" AND c.g{i}")
-    # The explanation is assembled as JSON text and parsed once per lead: each
-    # entry is a constant (serialised here, with json.dumps's escaping) and only
-    # behaviour points are per lead; array_to_string skips the NULLs of rules
-    # that did not fire. Several times cheaper than jsonb_build_object per entry.
-    middle.add(") AS passes_gates, ")
-    if gates:
-        middle.add("array_to_string(ARRAY[")
-        for i, rule in enumerate(gates):
-            entry = {"id": rule.id, "label": rule.label}
-            middle.add(
-                ("" if i == 0 else ", ") + f"CASE WHEN c.g{i} THEN %s::text ELSE %s::text END",
-                json.dumps(entry | {"passed": True}),
-                json.dumps(entry | {"passed": False}),
-            )
-        middle.add("]::text[], ',')")
-    else:
-        middle.add("''")
-    middle.add(" AS gates, ")
-    if fits or behaviours:
-        middle.add("array_to_string(ARRAY[")
-        entries = 0
-        for i, rule in enumerate(fits):
-            entry = {"id": rule.id, "label": rule.label, "type": "fit", "points": rule.points}
-            middle.add(("" if entries == 0 else ", ") + f"CASE WHEN c.f{i} THEN %s::text END", json.dumps(entry))
-            entries += 1
-        for i, rule in enumerate(behaviours):
-            # '{"id": ..., "type": "behaviour", "points": ' || points || '}'
-            head = json.dumps({"id": rule.id, "label": rule.label, "type": "behaviour"})[:-1] + ', "points": '
-            middle.add(
-                ("" if entries == 0 else ", ") + f"CASE WHEN c.b{i} IS NOT NULL THEN %s::text || c.b{i} || '}}' END",
-                head,
-            )
-            entries += 1
-        middle.add("]::text[], ',')")
-    else:
-        middle.add("''")
-    middle.add(" AS rules FROM (").add(inner.text(), *inner.params).add(") c")
+    middle.add(") AS passes_gates, jsonb_build_array(")
+    middle.add(", ".join(f"c.g{i}" for i in range(len(gates))))
+    middle.add(") AS gates_passed, jsonb_build_array(")
+    for i, rule in enumerate(fits):
+        middle.add(("" if i == 0 else ", ") + f"CASE WHEN c.f{i} THEN %s::int END", rule.points)
+    middle.add("".join(f"{', ' if fits or i else ''}c.b{i}" for i in range(len(behaviours))))
+    middle.add(") AS rule_points FROM (").add(inner.text(), *inner.params).add(") c")
 
-    head = json.dumps({"version": definition.version, "threshold": definition.threshold})[:-1]
     outer = _Sql().add("SELECT s.lead_id").add(stored_columns.format("s"))
     outer.add(
         ", (s.fit + s.behaviour)::int AS total, s.fit::int AS fit, s.behaviour::int AS behaviour,"
         " s.passes_gates, (s.passes_gates AND s.fit + s.behaviour >= %s) AS qualifies,"
-        " (%s::text || ', \"total\": ' || (s.fit + s.behaviour) || ', \"fit\": ' || s.fit"
-        " || ', \"behaviour\": ' || s.behaviour || ', \"passes_gates\": ' || s.passes_gates::text"
-        " || ', \"qualifies\": ' || (s.passes_gates AND s.fit + s.behaviour >= %s)::text"
-        " || ', \"gates\": [' || s.gates || '], \"rules\": [' || s.rules || ']}')::jsonb"
-        " AS explanation FROM (",
-        definition.threshold,
-        head,
+        " s.rule_points, s.gates_passed FROM (",
         definition.threshold,
     )
     outer.add(middle.text(), *middle.params).add(") s")

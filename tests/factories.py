@@ -5,7 +5,7 @@ from django.utils import timezone
 
 from accounts.models import RepProfile, Role, Team, User
 from accounts.services import user_set_role
-from leads.models import EngagementEvent, EventKind, Lead, Status, Touch, TouchKind
+from leads.models import EngagementEvent, EventKind, Lead, LeadScore, ScoreLegend, Status, Touch, TouchKind
 
 
 class UserFactory(factory.django.DjangoModelFactory):
@@ -52,6 +52,7 @@ def make_rep(*, team: Team, **kwargs) -> User:
 class LeadFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = Lead
+        skip_postgeneration_save = True  # the score hook writes a LeadScore row, not the lead
 
     email = factory.Sequence(lambda n: f"lead{n}@acme{n}.com")
     first_name = factory.Faker("first_name")
@@ -62,6 +63,95 @@ class LeadFactory(factory.django.DjangoModelFactory):
     source = "webinar"
     created_at = factory.LazyFunction(timezone.now)
     status = Status.NURTURE
+
+    @factory.post_generation
+    def score(self, create, extracted, **kwargs):
+        """LeadFactory(score=72) scores the lead (a LeadScore row); None or absent leaves it unscored.
+
+        Details go as score__fit, score__behaviour, score__passes_gates, score__version,
+        score__scored_at or score__explanation (see lead_score_set).
+        """
+        if create and extracted is not None:
+            lead_score_set(self, extracted, **kwargs)
+
+
+class ScoreLegendFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = ScoreLegend
+        django_get_or_create = ("version",)
+
+    version = 1
+    threshold = 60
+    gates = factory.LazyFunction(list)
+    rules = factory.LazyFunction(list)
+
+
+class LeadScoreFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = LeadScore
+
+    lead = factory.SubFactory(LeadFactory)
+    legend = factory.SubFactory(ScoreLegendFactory)
+    total = 50
+    fit = factory.LazyAttribute(lambda s: s.total - s.behaviour)
+    behaviour = 0
+    passes_gates = True
+    rule_points = factory.LazyAttribute(lambda s: [None] * len(s.legend.rules))
+    gates_passed = factory.LazyAttribute(lambda s: [True] * len(s.legend.gates))
+    scored_at = factory.LazyFunction(timezone.now)
+
+
+def lead_score_set(
+    lead: Lead,
+    total: int,
+    *,
+    fit: int | None = None,
+    behaviour: int = 0,
+    passes_gates: bool = True,
+    version: int = 1,
+    scored_at: datetime.datetime | None = None,
+    explanation: dict | None = None,
+) -> LeadScore:
+    """Score `lead` as scoring would: its LeadScore row, against the legend of `version`.
+
+    With `explanation` (ScoreResult.explanation's shape) the legend of its version is
+    written from its gates and rules, so lead.score_explanation renders them back;
+    total, fit and behaviour default to the explanation's.
+    """
+    if explanation:
+        version = explanation.get("version", version)
+        total = explanation.get("total", total)
+        behaviour = explanation.get("behaviour", behaviour)
+        fit = explanation.get("fit", fit)
+        passes_gates = explanation.get("passes_gates", passes_gates)
+        gates = explanation.get("gates", [])
+        rules = explanation.get("rules", [])
+        legend, _ = ScoreLegend.objects.update_or_create(
+            version=version,
+            defaults={
+                "threshold": explanation.get("threshold", 60),
+                "gates": [{"id": g["id"], "label": g["label"]} for g in gates],
+                "rules": [{"id": r["id"], "label": r["label"], "type": r.get("type", "fit")} for r in rules],
+            },
+        )
+        rule_points = [r["points"] for r in rules]
+        gates_passed = [g["passed"] for g in gates]
+    else:
+        legend = ScoreLegendFactory(version=version)
+        rule_points = [None] * len(legend.rules)
+        gates_passed = [passes_gates] * len(legend.gates)
+    card = LeadScore.objects.create(
+        lead=lead,
+        legend=legend,
+        total=total,
+        fit=total - behaviour if fit is None else fit,
+        behaviour=behaviour,
+        passes_gates=passes_gates,
+        rule_points=rule_points,
+        gates_passed=gates_passed,
+        scored_at=scored_at or timezone.now(),
+    )
+    return card
 
 
 class EngagementEventFactory(factory.django.DjangoModelFactory):

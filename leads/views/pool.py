@@ -31,14 +31,15 @@ POOL_LIST_FIELDS = (
     "country",
     "source",
     "campaign",
-    "score",
-    "passes_gates",
     "last_activity_at",
     "created_at",
     "rejected_at",
     "reject_reason",
     "recycled_count",
     "status",
+    # The score badge, joined from lead.scorecard (select_related in pool()).
+    "scorecard__total",
+    "scorecard__passes_gates",
 )
 
 EXPORT_COLUMNS = (
@@ -54,6 +55,13 @@ EXPORT_COLUMNS = (
     "reject_reason",
     "recycled_count",
 )
+# CSV column -> the lookup it reads: the score columns live on lead.scorecard.
+_EXPORT_LOOKUPS = {
+    "score": "scorecard__total",
+    "fit_score": "scorecard__fit",
+    "behaviour_score": "scorecard__behaviour",
+    "passes_gates": "scorecard__passes_gates",
+}
 
 
 def _pool_filter(request: HttpRequest, now: datetime.datetime) -> PoolFilter:
@@ -63,7 +71,8 @@ def _pool_filter(request: HttpRequest, now: datetime.datetime) -> PoolFilter:
 @role_required(*MARKETING_SIDE)
 def pool(request: HttpRequest) -> HttpResponse:
     filterset = _pool_filter(request, timezone.now())
-    page = Paginator(filterset.qs.only(*POOL_LIST_FIELDS), POOL_PAGE_SIZE).get_page(request.GET.get("page"))
+    leads = filterset.qs.select_related("scorecard").only(*POOL_LIST_FIELDS)
+    page = Paginator(leads, POOL_PAGE_SIZE).get_page(request.GET.get("page"))
     return render(request, "leads/pool.html", {"filter": filterset, "page": page, "leads": page.object_list})
 
 
@@ -92,7 +101,8 @@ def _cell(value: object) -> object:
 def _export_rows(queryset) -> Iterator[str]:
     writer = csv.writer(_Echo())
     yield writer.writerow(EXPORT_COLUMNS)
-    for row in queryset.values_list(*EXPORT_COLUMNS).iterator(chunk_size=2000):
+    lookups = [_EXPORT_LOOKUPS.get(column, column) for column in EXPORT_COLUMNS]
+    for row in queryset.values_list(*lookups).iterator(chunk_size=2000):
         yield writer.writerow([_cell(value) for value in row])
 
 
@@ -109,7 +119,7 @@ def pool_export(request: HttpRequest) -> StreamingHttpResponse:
 @role_required(*MARKETING_SIDE)
 def lead_detail(request: HttpRequest, lead_id: int) -> HttpResponse:
     """Any lead, any status, for marketing: profile, score and why, rejection, timeline."""
-    lead = lead_get_for_user(user=request.user, lead_id=lead_id)
+    lead = lead_get_for_user(user=request.user, lead_id=lead_id, with_score=True)
     return render(
         request,
         "leads/lead_detail.html",

@@ -82,7 +82,7 @@ def _render_brief(request: HttpRequest, lead, *, status: int = 200, **forms) -> 
 
 @role_required(*BRIEF_ROLES)
 def brief(request: HttpRequest, lead_id: int) -> HttpResponse:
-    return _render_brief(request, brief_lead_get(user=request.user, lead_id=lead_id))
+    return _render_brief(request, brief_lead_get(user=request.user, lead_id=lead_id, with_score=True))
 
 
 def _not_in_queue(request: HttpRequest, error: ApplicationError) -> Http404:
@@ -93,7 +93,7 @@ def _not_in_queue(request: HttpRequest, error: ApplicationError) -> Http404:
 def _rerender_brief(request: HttpRequest, lead_id: int, **forms) -> HttpResponse:
     """The brief again with a form's errors, or a 404 that says the lead left the caller's queue."""
     try:
-        lead = brief_lead_get(user=request.user, lead_id=lead_id)
+        lead = brief_lead_get(user=request.user, lead_id=lead_id, with_score=True)
     except Http404:
         raise _not_in_queue(request, queue_services.NotInQueueError()) from None
     if "stage_form" in forms:

@@ -78,7 +78,7 @@ def _dashboard(request: HttpRequest, *, form: ReassignForm | None = None, status
         rep_leads = list(
             leads_visible_to(user=user)
             .filter(owner_id=rep_load.user_id, status__in=OWNED_OPEN_STATUSES)
-            .select_related("owner")
+            .select_related("owner", "scorecard")
             .order_by("sla_due_at", "id")[:LIST_LIMIT]
         )
 
@@ -86,7 +86,10 @@ def _dashboard(request: HttpRequest, *, form: ReassignForm | None = None, status
     unrouted = []
     if user.is_admin_role:
         unrouted = list(
-            leads_visible_to(user=user).filter(status=Status.QUEUED, team__isnull=True).order_by("id")[:LIST_LIMIT]
+            leads_visible_to(user=user)
+            .filter(status=Status.QUEUED, team__isnull=True)
+            .select_related("scorecard")
+            .order_by("id")[:LIST_LIMIT]
         )
 
     choices = _rep_choices(loads, panels)

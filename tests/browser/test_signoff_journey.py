@@ -96,7 +96,7 @@ def test_marketing_and_sales_sign_off_and_the_newly_qualified_lead_reaches_a_rep
     # 4. The worker rescores the pool with the new active version and routing assigns the lead.
     assert celery_worker.wait_for(
         lambda: Lead.objects.filter(pk=lead.pk, status=Status.ASSIGNED, owner=cast.rep).exists()
-    ), Lead.objects.values("status", "owner_id", "team_id", "score").get(pk=lead.pk)
+    ), Lead.objects.values("status", "owner_id", "team_id", "scorecard__total").get(pk=lead.pk)
     assert Lead.objects.get(first_name="Gina").status == Status.NURTURE  # the gate kept her in the pool
 
     # 5. The rep finds it in their queue, with why it qualified.

@@ -50,7 +50,12 @@ def lead(cast):
         phone="+44 20 1234",
         promoted_version=4,
         promotion_explanation=PROMOTION,
-        score_explanation={"version": 5, "total": 10, "rules": [{"id": "x", "label": "Later rule", "points": 10}]},
+        score=10,
+        score__explanation={
+            "version": 5,
+            "total": 10,
+            "rules": [{"id": "x", "label": "Later rule", "type": "fit", "points": 10}],
+        },
     )
     EngagementEventFactory(lead=lead, kind=EventKind.PRICING_PAGE_VIEW)
     EngagementEventFactory(lead=lead, kind=EventKind.PRICING_PAGE_VIEW)

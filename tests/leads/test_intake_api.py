@@ -12,7 +12,7 @@ from leadhandoff.api import ApplicationError
 from leads import intake
 from leads.models import HistoryAction, Lead, LeadHistory, Status
 from leads.signals import lead_activity
-from tests.factories import LeadFactory
+from tests.factories import LeadFactory, lead_score_set
 
 URL = "/api/v1/leads/"
 
@@ -298,7 +298,7 @@ def test_the_detail_carries_the_score_explanation(cast, leads, api):
         "gates": [{"id": "g1", "label": "Not a competitor", "passed": True}],
         "rules": [{"id": "r1", "label": "Pricing page", "type": "behaviour", "points": 32}],
     }
-    Lead.objects.filter(pk=leads.rep_owned.pk).update(score=72, score_explanation=explanation)
+    lead_score_set(leads.rep_owned, 72, explanation=explanation)
     body = api.as_user(cast.rep).get(f"{URL}{leads.rep_owned.pk}/").json()
     assert body["score"] == 72
     assert body["score_explanation"] == explanation
@@ -321,6 +321,6 @@ def test_the_list_makes_a_fixed_number_of_queries(cast, api, django_assert_num_q
     client.get(URL)  # warm the token
     with django_assert_num_queries(3):  # token+user, count, page (owner and team joined)
         client.get(URL)
-    LeadFactory.create_batch(30)
-    with django_assert_num_queries(3):
+    LeadFactory.create_batch(30, score=50)
+    with django_assert_num_queries(3):  # the scores are joined too
         client.get(URL)

@@ -12,7 +12,7 @@ from django.urls import reverse
 
 from leads.models import HistoryAction, Lead, RejectReason, Status, TouchKind, TouchOutcome
 from leads.services import history_write
-from tests.factories import EngagementEventFactory, LeadFactory, TouchFactory
+from tests.factories import EngagementEventFactory, LeadFactory, TouchFactory, lead_score_set
 
 NOW = datetime.datetime(2025, 3, 10, 12, 0, tzinfo=datetime.UTC)
 POOL = reverse("leads:pool")
@@ -77,7 +77,7 @@ def test_filters_by_score_band_at_its_edges(marketer_client, band, expected):
     for score in (None, 0, 24, 25, 49, 50, 74, 75, 100):
         LeadFactory(score=score)
     ids = pool_ids(marketer_client, f"?score_band={band}")
-    assert set(Lead.objects.filter(pk__in=ids).values_list("score", flat=True)) == expected
+    assert set(Lead.objects.filter(pk__in=ids).values_list("scorecard__total", flat=True)) == expected
 
 
 @pytest.mark.parametrize(
@@ -156,11 +156,13 @@ def export_rows(client: Client, query: str = "") -> list[dict]:
 
 
 def test_the_export_streams_the_filtered_pool_only(marketer_client, leads):
-    LeadFactory(email="ads@pool.com", source="ads", score=61)
+    LeadFactory(email="ads@pool.com", source="ads", score=61, score__behaviour=21, score__passes_gates=False)
     rows = export_rows(marketer_client)
     assert {row["email"] for row in rows} == {"pool@nurture.com", "ads@pool.com"}
+    assert next(row for row in rows if row["email"] == "pool@nurture.com")["score"] == ""  # not scored yet
     filtered = export_rows(marketer_client, "?source=ads")
-    assert [(row["email"], row["score"]) for row in filtered] == [("ads@pool.com", "61")]
+    columns = ("email", "score", "fit_score", "behaviour_score", "passes_gates")
+    assert [tuple(row[c] for c in columns) for row in filtered] == [("ads@pool.com", "61", "40", "21", "False")]
 
 
 def test_the_export_defuses_spreadsheet_formulas(marketer_client):
@@ -192,10 +194,7 @@ def test_the_lead_page_shows_profile_score_explanation_and_timeline(marketer_cli
         company="Acme",
         title="CTO",
         score=67,
-        fit_score=45,
-        behaviour_score=22,
-        passes_gates=True,
-        score_explanation=EXPLANATION,
+        score__explanation=EXPLANATION,
     )
     EngagementEventFactory(lead=lead, kind="pricing_page_view", occurred_at=days_ago(2))
     TouchFactory(lead=lead, rep=cast.rep, kind=TouchKind.CALL, outcome=TouchOutcome.NO_ANSWER, occurred_at=days_ago(1))
@@ -205,6 +204,7 @@ def test_the_lead_page_shows_profile_score_explanation_and_timeline(marketer_cli
     html = response.content.decode()
     for text in ("ana@acme.com", "Acme", "CTO", "Company has 50+ employees", "Visited pricing", "+22", "threshold 60"):
         assert text in html, text
+    assert 'data-testid="lead-score">67<' in html and "Passes the gates" in html
     assert [entry.kind for entry in response.context["timeline"]] == ["touch", "event", "history"]
     assert "Pricing page view" in html and "No answer" in html and "Created" in html
 
@@ -241,7 +241,8 @@ def test_the_lead_page_makes_a_fixed_number_of_queries(marketer_client, cast, dj
             history_write(lead=lead, action=HistoryAction.UPDATED, at=NOW, actor=cast.marketer)
 
     grow(2)
-    # session, user, lead (+owner, team), rejected_by, events, touches (+rep), history (+actor)
+    lead_score_set(lead, 67, explanation=EXPLANATION)
+    # session, user, lead (+owner, team, score, legend), rejected_by, events, touches (+rep), history (+actor)
     with django_assert_num_queries(7):
         marketer_client.get(url)
     grow(20)

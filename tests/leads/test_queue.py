@@ -125,6 +125,7 @@ def test_the_api_lists_the_callers_queue_with_filters(cast, leads, api):
     body = client.get(reverse("api-queue")).json()
     assert [row["id"] for row in body["results"]] == [overdue.pk, leads.rep_owned.pk]
     assert body["results"][0]["overdue"] is True
+    assert [row["score"] for row in body["results"]] == [72, leads.rep_owned.score]
 
     only_overdue = client.get(reverse("api-queue"), {"overdue": "true"}).json()
     assert [row["id"] for row in only_overdue["results"]] == [overdue.pk]
@@ -134,6 +135,19 @@ def test_the_api_lists_the_callers_queue_with_filters(cast, leads, api):
 
     bad = client.get(reverse("api-queue"), {"status": "nurture"})
     assert bad.status_code == 400 and "status" in bad.json()["fields"]
+
+
+def test_the_api_queue_makes_the_same_number_of_queries_for_1_or_30_leads(cast, api, django_assert_num_queries):
+    client = api.as_user(cast.rep)
+    make_queue_lead(rep=cast.rep, at=T0, score=64)
+    client.get(reverse("api-queue"))  # warm the token
+    with django_assert_num_queries(3):  # token+user, count, page (scores joined)
+        client.get(reverse("api-queue"))
+    for n in range(29):
+        make_queue_lead(rep=cast.rep, at=hours(-n), score=None if n % 3 else 50 + n)
+    with django_assert_num_queries(3):
+        body = client.get(reverse("api-queue")).json()
+    assert body["count"] == 30 and {row["score"] for row in body["results"]} >= {None, 64, 50}
 
 
 def test_the_api_queue_is_refused_to_other_roles(cast, api):

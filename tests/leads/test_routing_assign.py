@@ -15,7 +15,7 @@ from accounts.models import RepProfile, User
 from leads import tasks
 from leads.models import AssignmentRule, HistoryAction, Lead, LeadHistory, Status
 from leads.routing import leads_route, leads_route_waiting
-from tests.factories import AssignmentRuleFactory, LeadFactory, TeamFactory, make_rep
+from tests.factories import AssignmentRuleFactory, LeadFactory, TeamFactory, lead_score_set, make_rep
 
 NOW = datetime.datetime(2026, 11, 23, 15, 0, tzinfo=datetime.UTC)  # Monday 10:00 in New York
 HOUR = datetime.timedelta(hours=1)
@@ -266,6 +266,22 @@ def test_each_assignment_records_the_rule_and_why_in_the_history(cast):
     )
     assert row.data["rule_id"] == rule.id and row.data["rule"] == "Enterprise rule"
     assert row.data["team"] == "Enterprise" and row.data["strategy"] == "weighted"
+
+
+def test_a_score_rule_routes_on_the_stored_score_and_an_unscored_lead_falls_through():
+    team_with({"username": "hot"}, name="Hot")
+    AssignmentRule.objects.filter(name="Hot rule").update(conditions={"score_min": 80})
+    team_with({"username": "rest"}, name="Rest")
+    high, low, unscored = queued(3)
+    lead_score_set(Lead.objects.get(id=high), 85)
+    lead_score_set(Lead.objects.get(id=low), 79)
+    assert leads_route(lead_ids=[high, low, unscored], now=NOW) == 3
+    assert dict(Lead.objects.filter(id__in=[high, low, unscored]).values_list("id", "owner__username")) == {
+        high: "hot",
+        low: "rest",
+        unscored: "rest",
+    }
+    assert "score 85 in 80–" in LeadHistory.objects.get(lead_id=high).note
 
 
 # --- The periodic retry ------------------------------------------------------------

@@ -128,8 +128,8 @@ def test_the_page_makes_a_fixed_number_of_queries(client, cast, leads, django_as
         for r in range(3):
             rep = make_rep(team=team, username=f"extra{t}-{r}")
             for _ in range(2):
-                LeadFactory(status=Status.ASSIGNED, owner=rep, team=team, sla_due_at=NOW)
-        LeadFactory(status=Status.QUEUED, team=team)
+                LeadFactory(status=Status.ASSIGNED, owner=rep, team=team, sla_due_at=NOW, score=70)
+        LeadFactory(status=Status.QUEUED, team=team, score=65)  # scores are joined, not fetched per row
     with django_assert_num_queries(8):
         client.get(URL)
 

@@ -4,7 +4,7 @@ import hashlib
 from collections import Counter
 
 from accounts.models import RepProfile, Team, User
-from leads.models import EngagementEvent, Lead, LeadHistory, Touch
+from leads.models import EngagementEvent, Lead, LeadHistory, LeadScore, ScoreLegend, Touch
 from reports.demo import LIVE_PREFIX
 from scoring.models import Approval, Comment, DefinitionVersion
 from sla.models import SlaEvent
@@ -16,6 +16,8 @@ def table_counts() -> dict[str, int]:
         "teams": Team.objects.count(),
         "reps": RepProfile.objects.count(),
         "leads": Lead.objects.count(),
+        "scores": LeadScore.objects.count(),
+        "legends": ScoreLegend.objects.count(),
         "events": EngagementEvent.objects.count(),
         "touches": Touch.objects.count(),
         "history": LeadHistory.objects.count(),
@@ -41,7 +43,8 @@ def fingerprint() -> str:
             "owner__username",
             "team__name",
             "touch_count",
-            "score",
+            "scorecard__total",
+            "scorecard__rule_points",
             "deal_value",
             "created_at",
             "closed_at",

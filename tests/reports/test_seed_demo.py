@@ -17,10 +17,20 @@ from django.db import transaction
 from django.db.models import Avg, Count, DurationField, ExpressionWrapper, F, Q
 
 from accounts.models import RepProfile, Role, Team, User
-from leads.models import EngagementEvent, HistoryAction, Lead, LeadHistory, Origin, Status, Touch
+from leads.models import (
+    EngagementEvent,
+    HistoryAction,
+    Lead,
+    LeadHistory,
+    LeadScore,
+    Origin,
+    ScoreLegend,
+    Status,
+    Touch,
+)
 from reports.demo import DEFAULT_LEADS, demo_seed
 from scoring.models import DefinitionVersion
-from scoring.rules import rules_parse
+from scoring.rules import Definition, rules_parse
 from sla.models import SlaEvent
 from tests.reports.helpers import table_counts
 
@@ -154,25 +164,50 @@ def test_explanations_come_from_the_scoring_engine_with_the_pool_scored(demo_db)
         }
         assert explanation["qualifies"] and explanation["total"] >= explanation["threshold"] == 60
     pool = Lead.objects.filter(status=Status.NURTURE, rejected_at__isnull=True)
-    scored = pool.filter(score__isnull=False)
+    scored = pool.filter(scorecard__isnull=False)
     assert scored.count() > pool.count() * 0.7
-    assert pool.filter(score__isnull=True).exists()  # some arrived since the last rescore
+    assert pool.filter(scorecard__isnull=True).exists()  # some arrived since the last rescore
     # Nothing in the pool would be promoted on the spot.
-    assert not scored.filter(passes_gates=True, score__gte=60).exists()
-    assert not scored.exclude(score=F("fit_score") + F("behaviour_score")).exists()
+    assert not scored.filter(scorecard__passes_gates=True, scorecard__total__gte=60).exists()
+    assert not scored.exclude(scorecard__total=F("scorecard__fit") + F("scorecard__behaviour")).exists()
+    assert set(LeadScore.objects.values_list("legend", flat=True).distinct()) == {1}
+
+
+def test_a_stored_score_renders_the_engines_explanation_through_the_legend(demo_db, django_assert_num_queries):
+    legend = ScoreLegend.objects.get(version=1)
+    version = DefinitionVersion.objects.get(number=1)
+    definition = Definition.from_rules(version=1, threshold=version.threshold, rules=rules_parse(version.rules))
+    assert legend.threshold == definition.threshold
+    assert legend.gates == [{"id": g.id, "label": g.label} for g in definition.gates]
+    assert legend.rules == [
+        {"id": r.id, "label": r.label, "type": r.type} for r in (*definition.fit_rules, *definition.behaviour_rules)
+    ]
+    # Scored at promotion and never rejected: the stored score is the one frozen at promotion.
+    promoted = (
+        Lead.objects.filter(promoted_at__isnull=False, rejected_at__isnull=True)
+        .select_related("scorecard__legend")
+        .order_by("id")[:300]
+    )
+    with django_assert_num_queries(1):
+        leads = list(promoted)
+        explanations = [(lead.score_explanation, lead.promotion_explanation) for lead in leads]
+    assert len(explanations) == 300
+    for stored, frozen in explanations:
+        assert stored == frozen
+        assert any(rule["points"] for rule in stored["rules"])
 
 
 def test_the_products_own_rescore_finds_the_pool_as_seeded_and_promotes_nobody(demo_db):
     from scoring.scoring import rescore_and_promote
 
-    pool = Lead.objects.filter(status=Status.NURTURE, rejected_at__isnull=True, score__isnull=False)
-    seeded = dict(pool.values_list("id", "score"))
+    pool = Lead.objects.filter(status=Status.NURTURE, rejected_at__isnull=True, scorecard__isnull=False)
+    seeded = dict(pool.values_list("id", "scorecard__total"))
 
     outcome = rescore_and_promote(now=ANCHOR)
 
     assert outcome.version == 1
     assert outcome.promoted == []
-    assert dict(pool.filter(id__in=seeded).values_list("id", "score")) == seeded
+    assert dict(pool.filter(id__in=seeded).values_list("id", "scorecard__total")) == seeded
 
 
 def test_the_active_definition_is_signed_off_by_marketing_and_sales_with_a_thread(demo_db):

@@ -4,7 +4,7 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from leads.models import Status
+from leads.models import LeadScore, ScoreLegend, Status
 from scoring.models import Approval, DefinitionVersion, Preview
 from tests.factories import LeadFactory
 from tests.scoring.definition_helpers import FIT_SOFTWARE, make_active, make_draft, make_proposed, sample_rules
@@ -194,9 +194,21 @@ def scored(lead, **extra):
         "gates": [],
         "rules": [{"id": "fit-industry", "label": "Software industry", "type": "fit", "points": 20}],
     }
-    lead.score, lead.fit_score, lead.behaviour_score, lead.passes_gates = 55, 20, 35, True
-    lead.score_explanation, lead.scored_version = explanation, 1
-    lead.save()
+    legend = ScoreLegend.objects.create(
+        version=1, threshold=50, gates=[], rules=[{"id": "fit-industry", "label": "Software industry", "type": "fit"}]
+    )
+    LeadScore.objects.create(
+        lead=lead,
+        legend=legend,
+        total=55,
+        fit=20,
+        behaviour=35,
+        passes_gates=True,
+        rule_points=[20],
+        gates_passed=[],
+        scored_at=timezone.now(),
+    )
+    assert lead.__class__.objects.get(pk=lead.pk).score_explanation == explanation
     return lead
 
 

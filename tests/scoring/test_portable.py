@@ -8,7 +8,7 @@ import datetime
 
 import pytest
 
-from leads.models import HistoryAction, Lead, LeadHistory, Status
+from leads.models import HistoryAction, Lead, LeadHistory, LeadScore, Status
 from scoring import portable
 from scoring.scoring import active_definition, leads_rescore
 from tests.factories import EngagementEventFactory, LeadFactory, TeamFactory
@@ -32,11 +32,13 @@ def test_portable_rescoring_stores_the_same_scores_as_sql():
     definition = active_definition()
 
     assert portable.leads_rescore(definition=definition, now=NOW) == len(leads)
-    by_engine = {lead.id: lead for lead in Lead.objects.filter(id__in=[x.id for x in leads])}
-    Lead.objects.update(score=None, fit_score=None, behaviour_score=None, passes_gates=None, scored_version=None)
+    ids = [x.id for x in leads]
+    by_engine = {lead.id: [getattr(lead, f) for f in SCORED] for lead in Lead.objects.filter(id__in=ids)}
+    assert all(scored[-1] == 2 for scored in by_engine.values())
+    LeadScore.objects.all().delete()
     leads_rescore(definition=definition, now=NOW)
     for lead in Lead.objects.filter(id__in=[x.id for x in leads]):
-        assert [getattr(lead, f) for f in SCORED] == [getattr(by_engine[lead.id], f) for f in SCORED]
+        assert [getattr(lead, f) for f in SCORED] == by_engine[lead.id]
     # Nothing moved, so a second run writes nothing.
     assert portable.leads_rescore(definition=definition, now=NOW) == 0
 
