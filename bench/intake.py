@@ -7,8 +7,11 @@ Runs in a PostgreSQL database of its own, created and dropped here (bench._db).
 1. Generates a CSV of --rows leads (deterministic: the same seed gives the same bytes).
 2. copy_baseline_s: COPY of that file into a staging table of text columns.
 3. insert_floor_s: for reference, the least any import writing these tables must do:
-   the same rows INSERT ... SELECT from a COPY table into leads_lead (with its 19
+   the same rows INSERT ... SELECT from a COPY table into leads_lead (with all its
    indexes) plus one history row each, in one statement; the tables are emptied after.
+   insert_keys_only_s: the leads alone into leads_lead stripped of every index but
+   the primary key and the two key indexes (rolled back): what the indexes the
+   pool, queue, routing and SLA pages read cost an insert.
 4. import_s: the product's import of the same file (leads.imports: read and check
    the file, parse and validate every row in Python, then per chunk COPY into a
    temporary staging table and INSERT ... ON CONFLICT DO UPDATE, with the history
@@ -120,9 +123,15 @@ def copy_baseline(db, path: Path) -> float:
     return elapsed
 
 
-def insert_floor(db, path: Path, *, rows: int) -> float:
+def insert_floor(db, path: Path, *, rows: int) -> tuple[float, float]:
     """Seconds for the least any import must do: the COPY table's rows, typed, into leads_lead
-    (with its indexes) plus one history row each, set-based in one transaction. Emptied afterwards."""
+    (with its indexes) plus one history row each, set-based in one transaction. Emptied afterwards.
+
+    Also, for scale, the same leads alone into leads_lead stripped of every index but
+    its primary key and the two key indexes an upsert needs (dropped in a transaction
+    that is rolled back): what the insert would cost with no index for the pool's
+    pages, the queue, routing or the SLA sweeps.
+    """
     with db.connection() as conn:
         with conn.cursor() as cur:
             cur.execute(f"CREATE TABLE floor_stage ({', '.join(f'{n} text' for n in HEADER)})")
@@ -136,24 +145,39 @@ def insert_floor(db, path: Path, *, rows: int) -> float:
         conn.commit()
         elapsed = time.perf_counter() - started
         with conn.cursor() as cur:
-            cur.execute("TRUNCATE leads_lead CASCADE; DROP TABLE floor_stage")
+            cur.execute("TRUNCATE leads_lead CASCADE")
         conn.commit()
-    log(f"insert floor: {rows} leads and history rows in {elapsed:.2f}s")
-    return elapsed
+        with conn.cursor() as cur:
+            cur.execute(
+                "SELECT indexname FROM pg_indexes WHERE tablename = 'leads_lead'"
+                " AND indexname NOT IN ('leads_lead_pkey', 'lead_email_ci_unique', 'lead_external_id_unique')"
+            )
+            for (name,) in cur.fetchall():
+                cur.execute(f'DROP INDEX "{name}"')
+            started = time.perf_counter()
+            cur.execute(FLOOR_LEADS_SQL)
+            keys_only = time.perf_counter() - started
+        conn.rollback()
+        with conn.cursor() as cur:
+            cur.execute("DROP TABLE floor_stage")
+        conn.commit()
+    log(f"insert floor: {rows} leads and history rows in {elapsed:.2f}s; leads alone, keys only {keys_only:.2f}s")
+    return elapsed, keys_only
 
 
-FLOOR_SQL = """
-WITH ins AS (
+FLOOR_LEADS_SQL = """
   INSERT INTO leads_lead (
     email, first_name, last_name, title, company, industry, company_size, country, city, source, campaign,
     created_at, phone, external_id, annual_revenue, region, website, origin, rep_source_channel, status, team_id,
-    owner_id, updated_at, lost_reason, touch_count, score_explanation, promotion_explanation, reject_reason,
+    owner_id, updated_at, lost_reason, touch_count, promotion_explanation, reject_reason,
     reject_note, recycled_count, attributes, needs_rescore)
   SELECT email, first_name, last_name, coalesce(title, ''), company, industry, nullif(company_size, '')::int,
     country, city, source, coalesce(campaign, ''), created_at::timestamptz, phone, NULL, NULL, '', '', 'marketing',
-    '', 'nurture', NULL, NULL, now(), '', 0, '{}', '{}', '', '', 0, '{}', true
+    '', 'nurture', NULL, NULL, now(), '', 0, '{}', '', '', 0, '{}', true
   FROM floor_stage
-  RETURNING id, status)
+"""
+FLOOR_SQL = f"""
+WITH ins AS ({FLOOR_LEADS_SQL} RETURNING id, status)
 INSERT INTO leads_leadhistory (lead_id, actor_id, action, field, old_value, new_value, note, data, created_at)
 SELECT id, NULL, 'imported', 'status', '', status, 'Created by import', jsonb_build_object('line', id), now()
 FROM ins
@@ -277,7 +301,7 @@ def main(argv: list[str] | None = None) -> int:
 
             chunk_size = args.chunk_size or CHUNK_SIZE
             baseline = copy_baseline(db, path)
-            floor_s = insert_floor(db, path, rows=args.rows)
+            floor_s, keys_only_s = insert_floor(db, path, rows=args.rows)
             import_s, first = run_import(path, chunk_size=chunk_size, label="import")
             reimport_s, second = run_import(path, chunk_size=chunk_size, label="re-import")
             api = run_api(batches=args.api_batches, seed=args.seed) if args.api_batches else {}
@@ -290,6 +314,9 @@ def main(argv: list[str] | None = None) -> int:
         "ratio_target": IMPORT_RATIO_TARGET,
         "insert_floor_s": round(floor_s, 3),
         "ratio_to_floor": round(import_s / floor_s, 2),
+        # For scale: the leads alone into a lead table with only its key indexes.
+        "insert_keys_only_s": round(keys_only_s, 3),
+        "insert_keys_only_ratio_to_copy": round(keys_only_s / baseline, 2),
         "reimport_s": round(reimport_s, 3),
         "reimport_ratio": round(reimport_s / baseline, 2),
         "created": first.created,

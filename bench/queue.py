@@ -186,11 +186,8 @@ GENERATED_COLUMNS = (
     "last_activity_at",
     "deal_value",
     "touch_count",
-    "score",
-    "score_explanation",
     "promotion_explanation",
     "promoted_version",
-    "scored_version",
 )
 
 
@@ -254,17 +251,14 @@ def generate_leads(db, *, leads: int, reps: list, queued: int) -> dict:
             CASE WHEN g <= %(n_owned)s THEN now() - make_interval(mins => g %% 20000) END,
             CASE WHEN g <= %(n_owned)s AND g %% 3 = 1 THEN 1000 + (g %% 90000) END,
             CASE WHEN g <= %(n_owned)s THEN g %% 7 ELSE 0 END,
-            20 + g %% 80,
             CASE WHEN g <= %(n_promoted)s THEN %(explanation)s::jsonb ELSE '{{}}'::jsonb END,
-            CASE WHEN g <= %(n_promoted)s THEN %(explanation)s::jsonb ELSE '{{}}'::jsonb END,
-            CASE WHEN g <= %(n_promoted)s THEN 1 END,
-            1
+            CASE WHEN g <= %(n_promoted)s THEN 1 END
             {"".join(f", %(extra{i})s" for i in range(len(extra_columns)))}
         FROM generate_series(1, %(n)s) AS g
     """
     params.update({f"extra{i}": value for i, value in enumerate(extra_params)})
     columns = [*GENERATED_COLUMNS, *extra_columns]
-    tables = ["leads_lead", "leads_engagementevent", "leads_touch", "leads_leadhistory"]
+    tables = ["leads_lead", "leads_leadscore", "leads_engagementevent", "leads_touch", "leads_leadhistory"]
     with db.connection() as conn:
         with conn.cursor() as cur:
             # The generator writes consistent rows; skip per-row FK triggers during the load.
@@ -274,6 +268,27 @@ def generate_leads(db, *, leads: int, reps: list, queued: int) -> dict:
             cur.execute(f"INSERT INTO leads_lead ({', '.join(columns)}) {select}", params)
             conn.commit()
             log(f"inserted {leads:,} leads in {time.perf_counter() - started:.1f}s")
+            # Every lead scored (leads.LeadScore), the explanation above in compact form.
+            cur.execute(
+                "INSERT INTO leads_scorelegend (version, threshold, gates, rules) VALUES (1, %s, %s, %s)",
+                [
+                    EXPLANATION["threshold"],
+                    json.dumps([{"id": g["id"], "label": g["label"]} for g in EXPLANATION["gates"]]),
+                    json.dumps([{k: r[k] for k in ("id", "label", "type")} for r in EXPLANATION["rules"]]),
+                ],
+            )
+            cur.execute(
+                "INSERT INTO leads_leadscore"
+                " (lead_id, version, total, fit, behaviour, passes_gates, rule_points, gates_passed, scored_at)"
+                " SELECT id, 1, 20 + id %% 80, %s, 20 + id %% 80 - %s, true, %s, %s, now() FROM leads_lead",
+                [
+                    EXPLANATION["fit"],
+                    EXPLANATION["fit"],
+                    json.dumps([r["points"] for r in EXPLANATION["rules"]]),
+                    json.dumps([g["passed"] for g in EXPLANATION["gates"]]),
+                ],
+            )
+            conn.commit()
             started = time.perf_counter()
             # One event for every lead, five more for the reps' leads (their briefs show them).
             cur.execute(
@@ -540,10 +555,10 @@ def http_load(*, port, reps, cookies, leads_by_rep, duration, warmup, think_ms) 
 # The queue page's reads written by hand: the floor the page is compared with.
 BASELINE_COUNT = "SELECT count(*) FROM leads_lead WHERE owner_id = %s AND status = ANY(%s)"
 BASELINE_PAGE = """
-    SELECT id, email, first_name, last_name, title, company, source, origin, rep_source_channel, status,
-           score, sla_due_at, first_contact_at, last_activity_at, touch_count
-    FROM leads_lead WHERE owner_id = %s AND status = ANY(%s)
-    ORDER BY sla_due_at ASC NULLS LAST, last_activity_at DESC NULLS LAST, id DESC LIMIT 25
+    SELECT l.id, l.email, l.first_name, l.last_name, l.title, l.company, l.source, l.origin, l.rep_source_channel,
+           l.status, s.total, l.sla_due_at, l.first_contact_at, l.last_activity_at, l.touch_count
+    FROM leads_lead l LEFT JOIN leads_leadscore s ON s.lead_id = l.id WHERE l.owner_id = %s AND l.status = ANY(%s)
+    ORDER BY l.sla_due_at ASC NULLS LAST, l.last_activity_at DESC NULLS LAST, l.id DESC LIMIT 25
 """
 
 
