@@ -5,8 +5,6 @@ filter can only narrow what the user may see, never widen it.
 """
 
 import datetime
-import operator
-from functools import reduce
 
 import django_filters
 from django import forms
@@ -14,6 +12,7 @@ from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 
 from .models import Lead, Origin, Status
+from .search import lead_search_text
 
 # --- API --------------------------------------------------------------------
 
@@ -67,7 +66,8 @@ POOL_SORTS = {
     "-score": (F("scorecard__total").desc(nulls_last=True), F("id").desc()),
     "score": (F("scorecard__total").asc(nulls_last=True), F("id").asc()),
     "-activity": (F("last_activity_at").desc(nulls_last=True), F("id").desc()),
-    "activity": (F("last_activity_at").asc(nulls_last=True), F("id").asc()),
+    # Least active first, never-active leads leading: the activity index read backwards.
+    "activity": (F("last_activity_at").asc(nulls_first=True), F("id").asc()),
     "company": (F("company").asc(), F("id").asc()),
     "-company": (F("company").desc(), F("id").desc()),
 }
@@ -127,18 +127,12 @@ class PoolFilter(django_filters.FilterSet):
         self.now = now or timezone.now()
 
     def filter_search(self, queryset: QuerySet[Lead], name: str, value: str) -> QuerySet[Lead]:
-        # Every word must match somewhere: "ana acme" finds Ana at Acme.
+        # Every word must match somewhere: "ana acme" finds Ana at Acme. One text per
+        # lead, so PostgreSQL answers from the pool's trigram index (lead_search_trgm_idx).
         terms = value.split()[:5]
+        queryset = queryset.alias(search_text=lead_search_text())
         for term in terms:
-            queryset = queryset.filter(
-                reduce(
-                    operator.or_,
-                    (
-                        Q(**{f"{field}__icontains": term})
-                        for field in ("first_name", "last_name", "email", "company", "external_id")
-                    ),
-                )
-            )
+            queryset = queryset.filter(search_text__icontains=term)
         return queryset
 
     def filter_score_band(self, queryset: QuerySet[Lead], name: str, value: str) -> QuerySet[Lead]:

@@ -173,8 +173,11 @@ class Lead(models.Model):
             models.Index(fields=["campaign"], name="lead_campaign_idx"),
             models.Index(fields=["country"], name="lead_country_idx"),
             models.Index(fields=["industry"], name="lead_industry_idx"),
-            models.Index(fields=["last_activity_at"], name="lead_last_activity_idx"),
             models.Index(fields=["origin", "status", "closed_at"], name="lead_origin_outcome_idx"),
+            # Two more indexes exist on PostgreSQL only, created by leads.migrations.0004
+            # (SQLite, the demo's database, can build neither): lead_search_trgm_idx, the
+            # pool's search box (see leads.search), and lead_activity_sort_idx on
+            # (last_activity_at DESC NULLS LAST, id DESC), the pool's activity sort and filter.
             # Incremental rescoring (scoring.tasks.rescore_dirty_leads) reads only flagged leads.
             models.Index(fields=["id"], name="lead_needs_rescore_idx", condition=Q(needs_rescore=True)),
         ]

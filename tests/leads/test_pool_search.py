@@ -1,0 +1,110 @@
+"""The pool stays fast at a million leads: its search and activity sort read indexes.
+
+A word search is one trigram lookup (lead_search_trgm_idx, leads.search), not a
+substring scan of five columns over the whole pool; sorting by activity walks
+lead_activity_sort_idx. A test table is too small for the planner to prefer
+them, so each plan is read with the other indexes dropped and scans and sorts
+priced out: the index shows in the plan only if the query's expression, order
+and predicate match it (the figures at scale are bench territory).
+"""
+
+import datetime
+
+import pytest
+from django.db import connection, transaction
+from django.test import Client
+from django.urls import reverse
+from django.utils import timezone
+
+from leads.filters import PoolFilter
+from leads.models import Lead, Status
+from tests.factories import LeadFactory
+
+pytestmark = pytest.mark.django_db
+
+POOL = reverse("leads:pool")
+
+
+def _plan(queryset, *, only_index: str) -> str:
+    """The plan of a page of `queryset` (25 rows, as the pool shows) when `only_index` is
+    the one index left on leads_lead (the others dropped in a transaction rolled back)
+    and sequential scans and sorts are priced out: it names `only_index` if and only if
+    the query can use it."""
+    sql, params = queryset[:25].query.sql_with_params()
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT indexname FROM pg_indexes WHERE tablename = 'leads_lead' AND indexname <> %s"
+            " AND indexname NOT IN (SELECT conname FROM pg_constraint WHERE contype IN ('p', 'u'))",
+            [only_index],
+        )
+        for (name,) in cursor.fetchall():
+            cursor.execute(f'DROP INDEX "{name}"')
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        cursor.execute("SET LOCAL enable_sort = off")
+        cursor.execute("EXPLAIN " + sql, params)
+        plan = "\n".join(row[0] for row in cursor.fetchall())
+        transaction.set_rollback(True)
+    return plan
+
+
+@pytest.fixture
+def crowded_pool():
+    """Enough pool leads, analysed, for the planner to weigh its indexes."""
+    Lead.objects.bulk_create(
+        Lead(email=f"bulk{n}@example.org", first_name="Bulk", company=f"Company {n}", created_at=timezone.now())
+        for n in range(2000)
+    )
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE leads_lead")
+
+
+def _pool_qs(params: dict):
+    return PoolFilter(params, queryset=Lead.objects.filter(status=Status.NURTURE), now=timezone.now()).qs
+
+
+def test_a_word_search_reads_the_trigram_index(crowded_pool):
+    LeadFactory(first_name="Ana", company="Acme")
+    assert "lead_search_trgm_idx" in _plan(_pool_qs({"q": "ana acme"}), only_index="lead_search_trgm_idx")
+
+
+def test_sorting_by_activity_either_way_reads_the_activity_index(crowded_pool):
+    for sort in ("-activity", "activity"):
+        plan = _plan(_pool_qs({"sort": sort}), only_index="lead_activity_sort_idx")
+        assert "lead_activity_sort_idx" in plan, plan
+
+
+@pytest.fixture
+def marketer_client(cast) -> Client:
+    client = Client()
+    client.force_login(cast.marketer)
+    return client
+
+
+def test_the_search_finds_words_across_fields_in_any_case_and_only_in_the_pool(marketer_client):
+    ana = LeadFactory(first_name="Ana", last_name="Ng", company="Acme Labs", email="ana@acme.io")
+    LeadFactory(first_name="Ana", company="Globex", email="ana@globex.io")
+    by_id = LeadFactory(email=None, external_id="CRM-4711", company="Initech")
+    LeadFactory(first_name="Ana", company="Acme Labs", email="ana2@acme.io", status=Status.QUEUED)
+
+    def found(q: str) -> set[int]:
+        response = marketer_client.get(POOL, {"q": q})
+        return {lead.pk for lead in response.context["leads"]}
+
+    assert found("ana ACME") == {ana.pk}
+    assert found("NG acme") == {ana.pk}
+    assert found("@acme.io") == {ana.pk}
+    assert found("crm-4711") == {by_id.pk}
+    assert found("ana nobody") == set()
+
+
+def test_sorting_by_activity_puts_never_active_leads_at_the_quiet_end(marketer_client):
+    now = timezone.now()
+    recent = LeadFactory(last_activity_at=now)
+    older = LeadFactory(last_activity_at=now - datetime.timedelta(days=30))
+    never = LeadFactory(last_activity_at=None)
+
+    def order(sort: str) -> list[int]:
+        return [lead.pk for lead in marketer_client.get(POOL, {"sort": sort}).context["leads"]]
+
+    assert order("-activity") == [recent.pk, older.pk, never.pk]
+    assert order("activity") == [never.pk, older.pk, recent.pk]
