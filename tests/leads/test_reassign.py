@@ -10,7 +10,7 @@ from django.http import Http404
 from leadhandoff.api import ApplicationError, ConflictError
 from leads.assignment import leads_reassign, rep_set_paused
 from leads.models import HistoryAction, Lead, LeadHistory, Status
-from tests.factories import LeadFactory
+from tests.factories import LeadFactory, make_rep
 
 NOW = datetime.datetime(2026, 11, 23, 15, 0, tzinfo=datetime.UTC)
 DAY = datetime.timedelta(hours=24)
@@ -120,6 +120,9 @@ def test_a_lead_moved_to_another_team_since_is_out_of_the_managers_reach(cast, l
 def test_two_managers_reassigning_the_same_lead_at_once_one_wins_the_other_gets_a_conflict(cast, leads):
     lead = leads.rep_owned
     second_manager = cast.admin  # both see the lead owned by rep1
+    # Both move it within the manager's team, so whoever wins the lead stays in the
+    # manager's reach: the loser meets the conflict, never a lead gone out of sight (404).
+    newcomer = make_rep(team=cast.team, username="rep-new")
     barrier = threading.Barrier(2)
     outcomes: dict[str, object] = {}
 
@@ -142,7 +145,7 @@ def test_two_managers_reassigning_the_same_lead_at_once_one_wins_the_other_gets_
 
     threads = [
         threading.Thread(target=act, args=("manager", cast.manager, cast.teammate)),
-        threading.Thread(target=act, args=("admin", second_manager, cast.other_rep)),
+        threading.Thread(target=act, args=("admin", second_manager, newcomer)),
     ]
     for t in threads:
         t.start()
@@ -155,7 +158,7 @@ def test_two_managers_reassigning_the_same_lead_at_once_one_wins_the_other_gets_
     ]
     winner = next(name for name, o in outcomes.items() if o == "won")
     lead.refresh_from_db()
-    assert lead.owner == (cast.teammate if winner == "manager" else cast.other_rep)
+    assert lead.owner == (cast.teammate if winner == "manager" else newcomer)
     assert LeadHistory.objects.filter(lead=lead).count() == 1
 
 
