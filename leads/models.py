@@ -296,8 +296,9 @@ class LeadScore(models.Model):
 
     class Meta:
         indexes = [
-            # The pool sorted or banded by score (leads.filters).
-            models.Index(fields=["total"], name="leadscore_total_idx"),
+            # The pool banded by score (leads.filters) and read in score order, ties by
+            # lead, in either direction (leads.selectors.PoolInScoreOrder).
+            models.Index(fields=["total", "lead"], name="leadscore_total_lead_idx"),
         ]
 
     def __str__(self) -> str:

@@ -108,3 +108,60 @@ def test_sorting_by_activity_puts_never_active_leads_at_the_quiet_end(marketer_c
 
     assert order("-activity") == [recent.pk, older.pk, never.pk]
     assert order("activity") == [never.pk, older.pk, recent.pk]
+
+
+# --- Score order --------------------------------------------------------------------
+
+
+@pytest.fixture
+def scored_pool():
+    """Pool leads with tied, distinct and missing scores, and a lead outside the pool."""
+    totals = [40, None, 75, 40, 10, None, 75, 90, 40, None, 5]
+    leads = []
+    for n, total in enumerate(totals):
+        industry = "Software" if n % 2 else "Retail"
+        leads.append(LeadFactory(industry=industry) if total is None else LeadFactory(industry=industry, score=total))
+    LeadFactory(score=99, status=Status.QUEUED)
+    return leads
+
+
+@pytest.mark.parametrize("sort", ["-score", "score"])
+@pytest.mark.parametrize("params", [{}, {"industry": "Software"}])
+def test_score_order_read_in_two_parts_is_the_one_order_by_on_every_slice(scored_pool, sort, params):
+    from leads.filters import POOL_SORTS
+    from leads.selectors import PoolInScoreOrder
+
+    queryset = _pool_qs(params)
+    expected = [lead.id for lead in queryset.order_by(*POOL_SORTS[sort])]
+    in_order = PoolInScoreOrder(queryset, descending=sort == "-score")
+
+    assert in_order.count() == len(expected)
+    for start in range(len(expected) + 2):
+        for stop in range(start, len(expected) + 3):
+            assert [lead.id for lead in in_order[start:stop]] == expected[start:stop], (start, stop)
+
+
+def test_the_pool_page_in_score_order_reads_the_score_index_without_sorting(scored_pool):
+    from leads.selectors import PoolInScoreOrder
+
+    scored = PoolInScoreOrder(_pool_qs({}), descending=True)._scored
+    sql, params = scored[:50].query.sql_with_params()
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        cursor.execute("SET LOCAL enable_sort = off")
+        cursor.execute("SET LOCAL enable_incremental_sort = off")
+        cursor.execute("EXPLAIN " + sql, params)
+        plan = "\n".join(row[0] for row in cursor.fetchall())
+    assert "leadscore_total_lead_idx" in plan and "Sort" not in plan, plan
+
+
+def test_the_pool_page_pages_through_scored_then_unscored_leads(marketer_client, scored_pool, monkeypatch):
+    monkeypatch.setattr("leads.views.pool.POOL_PAGE_SIZE", 4)
+    pages = [
+        [lead.pk for lead in marketer_client.get(POOL, {"sort": "-score", "page": n}).context["leads"]]
+        for n in (1, 2, 3)
+    ]
+    scores = {lead.pk: lead.score for lead in scored_pool}
+    flat = [pk for page in pages for pk in page]
+    assert sorted(flat) == sorted(scores)  # every pool lead once
+    assert [scores[pk] for pk in flat] == [90, 75, 75, 40, 40, 40, 10, 5, None, None, None]
