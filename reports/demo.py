@@ -60,7 +60,7 @@ from leads.models import (
     TouchOutcome,
 )
 from leads.services import history_row
-from scoring.legend import legend_values, result_compact
+from scoring.legend import lead_score_from_result, legend_values
 from scoring.models import Approval, Comment, DefinitionVersion
 from scoring.rules import Definition, rules_parse
 from sla.models import SlaEvent
@@ -582,17 +582,7 @@ def _score(lead: Lead, events: list[tuple[str, datetime.datetime]], definition: 
 
 def _apply_score(plan: Plan, result, definition: Definition, at: datetime.datetime) -> None:
     """The lead's stored score (a LeadScore row, compact as scoring writes it), replacing any earlier one."""
-    rule_points, gates_passed = result_compact(result, definition)
-    plan.score = LeadScore(
-        legend_id=result.version,
-        total=result.total,
-        fit=result.fit,
-        behaviour=result.behaviour,
-        passes_gates=result.passes_gates,
-        rule_points=rule_points,
-        gates_passed=gates_passed,
-        scored_at=at,
-    )
+    plan.score = lead_score_from_result(result, definition, at=at)
 
 
 def _legend_write(definition: Definition) -> None:

@@ -9,7 +9,9 @@ for the SQLite twin, the demo and tests.
 
 from __future__ import annotations
 
-from leads.models import ScoreLegend
+import datetime
+
+from leads.models import LeadScore, ScoreLegend
 
 from .engine import ScoreResult
 from .rules import Definition
@@ -45,4 +47,22 @@ def result_compact(result: ScoreResult, definition: Definition) -> tuple[list[in
     return (
         [fired.get(rule.id) for rule in legend_rules(definition)],
         [passed[gate.id] for gate in definition.gates],
+    )
+
+
+def lead_score_from_result(
+    result: ScoreResult, definition: Definition, *, at: datetime.datetime, lead_id: int | None = None
+) -> LeadScore:
+    """An unsaved LeadScore row for an engine result, as the set-based path would store it."""
+    rule_points, gates_passed = result_compact(result, definition)
+    return LeadScore(
+        lead_id=lead_id,
+        legend_id=definition.version,
+        total=result.total,
+        fit=result.fit,
+        behaviour=result.behaviour,
+        passes_gates=result.passes_gates,
+        rule_points=rule_points,
+        gates_passed=gates_passed,
+        scored_at=at,
     )

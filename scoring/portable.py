@@ -22,7 +22,7 @@ from leads.routing import leads_route
 from leads.services import history_row
 
 from .engine import LeadFacts, evaluate
-from .legend import legend_ensure, result_compact
+from .legend import lead_score_from_result, legend_ensure, result_compact
 from .rules import LEAD_FIELDS, Definition
 
 CHUNK = 500
@@ -76,19 +76,7 @@ def leads_rescore(
                 card.gates_passed,
             ):
                 continue
-            dirty.append(
-                LeadScore(
-                    lead_id=lead.id,
-                    legend_id=definition.version,
-                    total=result.total,
-                    fit=result.fit,
-                    behaviour=result.behaviour,
-                    passes_gates=result.passes_gates,
-                    rule_points=rule_points,
-                    gates_passed=gates_passed,
-                    scored_at=now,
-                )
-            )
+            dirty.append(lead_score_from_result(result, definition, at=now, lead_id=lead.id))
         LeadScore.objects.bulk_create(dirty, update_conflicts=True, unique_fields=["lead"], update_fields=SCORE_FIELDS)
         changed += len(dirty)
     return changed
