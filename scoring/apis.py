@@ -361,5 +361,5 @@ class LeadScoreApi(APIView):
 
     @extend_schema(responses={200: OutputSerializer})
     def get(self, request, lead_id: int):
-        lead = lead_get_for_user(user=request.user, lead_id=lead_id)
+        lead = lead_get_for_user(user=request.user, lead_id=lead_id, with_score=True)
         return Response(self.OutputSerializer(lead).data)

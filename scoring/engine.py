@@ -187,8 +187,8 @@ class ScoreResult:
     rules: tuple[FiredRule, ...] = field(default_factory=tuple)
 
     def explanation(self) -> dict:
-        """JSON-able; the shape stored in Lead.score_explanation and rendered by
-        templates/leads/_score_explanation.html (scoring.sql builds the same)."""
+        """JSON-able; the shape LeadScore.explanation() renders from the stored compact
+        form, shown by templates/leads/_score_explanation.html."""
         return {
             "version": self.version,
             "total": self.total,

@@ -237,3 +237,13 @@ def test_lead_scores_follow_lead_visibility(api, cast, leads, role, which, expec
     assert lead.status == Status.NURTURE or which != "pool"
     response = api.as_user(getattr(cast, role)).get(reverse("api-lead-score", args=[lead.pk]))
     assert response.status_code == expected
+
+
+def test_a_leads_score_is_read_in_one_query_with_its_legend(api, cast, leads, django_assert_num_queries):
+    scored(leads.rep_owned)
+    client = api.as_user(cast.rep)
+    url = reverse("api-lead-score", args=[leads.rep_owned.pk])
+    # The token's user, then the lead joined to its score and the score's legend.
+    with django_assert_num_queries(2):
+        body = client.get(url).json()
+    assert body["explanation"]["rules"][0]["id"] == "fit-industry"
