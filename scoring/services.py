@@ -31,6 +31,7 @@ from django.db.models import F, Max
 
 from accounts.models import Role, User
 from leadhandoff.api import ApplicationError, ConflictError
+from leads.models import ScoreLegend
 
 from .models import Approval, Comment, DefinitionVersion, Preview
 from .rules import EVENT_KINDS, OPERATORS, rules_dump, rules_parse
@@ -117,7 +118,13 @@ def _snapshot(version: DefinitionVersion) -> dict:
 
 
 def _next_number() -> int:
-    return (DefinitionVersion.objects.aggregate(n=Max("number"))["n"] or 0) + 1
+    # Never a number scores were once stored under (leads.ScoreLegend outlives a
+    # deleted version): a reused number would explain old scores with new rules.
+    highest = max(
+        DefinitionVersion.objects.aggregate(n=Max("number"))["n"] or 0,
+        ScoreLegend.objects.aggregate(n=Max("version"))["n"] or 0,
+    )
+    return highest + 1
 
 
 @transaction.atomic

@@ -71,3 +71,17 @@ def test_python_and_sql_render_the_same_explanation(gates, rules, gates_passed, 
     ]
     assert [g["passed"] for g in rendered["gates"]] == gates_passed
     assert rendered["qualifies"] == (all(gates_passed) and total >= threshold)
+
+
+def test_a_version_number_that_scores_were_stored_under_is_never_given_again(cast):
+    from scoring.legend import legend_ensure
+    from scoring.scoring import definition_for_version
+    from tests.scoring.definition_helpers import make_draft
+
+    first = make_draft(cast.marketer)
+    legend_ensure(definition_for_version(first))  # scored with it once
+    first.delete()  # an admin removes the version; its scores and legend stay
+
+    again = make_draft(cast.marketer)
+
+    assert again.number == first.number + 1
