@@ -8,7 +8,16 @@ filters only on low-cardinality columns and edits foreign keys by id
 
 from django.contrib import admin
 
-from .models import AssignmentRule, EngagementEvent, ImportJob, ImportMapping, Lead, LeadHistory, Touch
+from .models import (
+    LEAD_SCORE_PROPERTIES,
+    AssignmentRule,
+    EngagementEvent,
+    ImportJob,
+    ImportMapping,
+    Lead,
+    LeadHistory,
+    Touch,
+)
 
 
 class LargeTableAdmin(admin.ModelAdmin):
@@ -26,17 +35,7 @@ class LeadAdmin(LargeTableAdmin):
     list_select_related = ("owner", "team", "scorecard")
     raw_id_fields = ("owner", "team", "rejected_by")
     # The score is scoring's to write (leads.LeadScore); here it is shown, not edited.
-    readonly_fields = (
-        "updated_at",
-        "score",
-        "fit_score",
-        "behaviour_score",
-        "passes_gates",
-        "scored_version",
-        "scored_at",
-        "score_explanation",
-        "promotion_explanation",
-    )
+    readonly_fields = ("updated_at", *LEAD_SCORE_PROPERTIES, "promotion_explanation")
     ordering = ("-created_at",)
     fieldsets = (
         ("Identity", {"fields": ("email", "external_id", "first_name", "last_name", "title", "phone")}),

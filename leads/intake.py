@@ -34,7 +34,17 @@ from accounts.models import User
 from leadhandoff.api import ApplicationError, ConflictError
 from leadhandoff.db import has_set_based_sql
 
-from .models import LEAD_PROFILE_FIELDS, EngagementEvent, EventKind, HistoryAction, Lead, LeadHistory, Origin, Status
+from .models import (
+    LEAD_PROFILE_FIELDS,
+    LEAD_SCORE_PROPERTIES,
+    EngagementEvent,
+    EventKind,
+    HistoryAction,
+    Lead,
+    LeadHistory,
+    Origin,
+    Status,
+)
 from .services import history_row, history_write
 from .signals import lead_activity
 
@@ -42,21 +52,12 @@ from .signals import lead_activity
 # team, scores, dates of the handoff) belongs to the workflow.
 LEAD_INPUT_FIELDS: tuple[str, ...] = (*LEAD_PROFILE_FIELDS, "rep_source_channel", "attributes")
 LEAD_KEY_FIELDS = ("email", "external_id")
-# The score is read-only on Lead (it lives in LeadScore) yet still set by the workflow:
-# a sender writing it is told so, not that the field is unknown.
-SCORE_FIELDS = (
-    "score",
-    "fit_score",
-    "behaviour_score",
-    "passes_gates",
-    "score_explanation",
-    "scored_version",
-    "scored_at",
-)
 WORKFLOW_FIELDS: frozenset[str] = (
     frozenset(f.name for f in Lead._meta.concrete_fields if f.name not in LEAD_INPUT_FIELDS)
     | frozenset(f.attname for f in Lead._meta.concrete_fields if f.name not in LEAD_INPUT_FIELDS)
-    | frozenset(SCORE_FIELDS)
+    # The score is read-only on Lead yet set by the workflow: a sender writing it
+    # is told so, not that the field is unknown.
+    | frozenset(LEAD_SCORE_PROPERTIES)
 )
 
 WORKFLOW_FIELD_MESSAGE = "This field is set by the lead workflow and cannot be written through intake."

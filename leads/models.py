@@ -68,6 +68,18 @@ LEAD_PROFILE_FIELDS: tuple[str, ...] = (
     "origin",
 )
 
+# The lead's score as read-only properties of Lead (the data is in LeadScore,
+# written by scoring only): shown by the admin, refused as input by intake.
+LEAD_SCORE_PROPERTIES: tuple[str, ...] = (
+    "score",
+    "fit_score",
+    "behaviour_score",
+    "passes_gates",
+    "scored_version",
+    "scored_at",
+    "score_explanation",
+)
+
 
 class Lead(models.Model):
     # Identity: email (case-insensitive) and/or an id from a source system.
