@@ -7,7 +7,7 @@ never edits them: a change here would bypass sign-off.
 
 from django.contrib import admin
 
-from .models import Approval, Comment, DefinitionVersion, Preview
+from .models import Approval, Comment, DefinitionVersion, PoolRescore, Preview
 
 
 class ReadOnlyAdminMixin:
@@ -49,3 +49,9 @@ class PreviewAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ["id", "version", "revision", "state", "progress", "requested_by", "created_at", "finished_at"]
     list_filter = ["state"]
     list_select_related = ["version", "requested_by"]
+
+
+@admin.register(PoolRescore)
+class PoolRescoreAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    list_display = ["id", "state", "version", "progress", "changed", "promoted", "started_at", "finished_at"]
+    list_filter = ["state"]

@@ -107,3 +107,36 @@ class Preview(models.Model):
 
     class Meta:
         ordering = ["-created_at"]
+
+
+class PoolRescore(models.Model):
+    """One whole-pool rescore (after an activation, or beat's decay run), with its progress.
+
+    Written by scoring.tasks.rescore_pool as its chunks commit, so the definition
+    page can show how far a million-lead rescore has come.
+    """
+
+    class State(models.TextChoices):
+        RUNNING = "running", "Running"
+        DONE = "done", "Done"
+        FAILED = "failed", "Failed"
+
+    state = models.CharField(max_length=16, choices=State.choices, default=State.RUNNING)
+    version = models.PositiveIntegerField(null=True, blank=True)  # set once the run knows which is active
+    progress = models.PositiveSmallIntegerField(default=0)  # percent of the pool's lead ids done
+    changed = models.PositiveIntegerField(default=0)
+    promoted = models.PositiveIntegerField(default=0)
+    error = models.TextField(blank=True)
+    started_at = models.DateTimeField()
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-started_at", "-id"]
+        indexes = [models.Index(fields=["-started_at"], name="poolrescore_started_idx")]
+
+    def __str__(self) -> str:
+        return f"Pool rescore {self.pk} ({self.state}, {self.progress}%)"
+
+    @property
+    def seconds(self) -> float | None:
+        return (self.finished_at - self.started_at).total_seconds() if self.finished_at else None

@@ -14,6 +14,7 @@ Entry points:
   leads_rescore(definition=, now=, lead_ids=None) -> int        scores only
   rescore_and_promote(now=, lead_ids=None) -> RescoreOutcome    scores + promotion
   pool_rescore(now=) -> RescoreOutcome                          the whole pool, in chunks
+  pool_rescore_tracked(now=) -> RescoreOutcome                  the same, its progress in a PoolRescore row
   dirty_leads_rescore(now=) -> RescoreOutcome                   one batch of flagged leads
 """
 
@@ -22,10 +23,11 @@ from __future__ import annotations
 import contextlib
 import datetime
 import json
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 
 from django.db import DatabaseError, connection, transaction
+from django.utils import timezone
 
 from leads.models import EngagementEvent, Lead
 from leads.scores import explanation_render
@@ -33,7 +35,7 @@ from leads.scores import explanation_render
 from . import portable
 from .engine import LeadFacts, ScoreResult, evaluate
 from .legend import legend_ensure, legend_values
-from .models import DefinitionVersion
+from .models import DefinitionVersion, PoolRescore
 from .promotion import leads_promote
 from .rules import LEAD_FIELDS, Definition, rules_parse
 from .sql import changed_scores_select_sql, scores_select_sql
@@ -204,7 +206,12 @@ def _pool_rescore_lock() -> Iterator[None]:
             cursor.execute("SELECT pg_advisory_unlock(%s, %s)", POOL_RESCORE_LOCK)
 
 
-def pool_rescore(*, now: datetime.datetime, chunk_size: int = POOL_CHUNK_SIZE) -> RescoreOutcome:
+def pool_rescore(
+    *,
+    now: datetime.datetime,
+    chunk_size: int = POOL_CHUNK_SIZE,
+    on_progress: Callable[[RescoreOutcome, float], None] | None = None,
+) -> RescoreOutcome:
     """Rescore every lead with the active version and promote who qualifies.
 
     Set-based in chunks of `chunk_size` lead ids, one transaction each (scores,
@@ -215,6 +222,9 @@ def pool_rescore(*, now: datetime.datetime, chunk_size: int = POOL_CHUNK_SIZE) -
     Under POOL_RESCORE_LOCK a second run waits for the first and then uses
     whatever version is active by then. A run cut short leaves the remaining
     chunks for the next run; each chunk is idempotent.
+
+    on_progress(outcome so far, share of the pool's ids done) is called once the
+    version is known and after each chunk commits (scoring.tasks shows it).
     """
     # Called inside a caller's transaction, the chunks commit with it: still
     # correct, only the row locks are held longer.
@@ -226,15 +236,56 @@ def pool_rescore(*, now: datetime.datetime, chunk_size: int = POOL_CHUNK_SIZE) -
             cursor.execute("SELECT min(id), max(id) FROM leads_lead")
             low, high = cursor.fetchone()
         changed, promoted = 0, []
+        report = on_progress or (lambda outcome, share: None)
+        report(RescoreOutcome(version=definition.version, changed=0, promoted=[]), 0.0)
         if low is not None:
             for start in range(low - 1, high, chunk_size):
+                end = min(start + chunk_size, high)
                 with transaction.atomic():
-                    outcome = _rescore_and_promote(
-                        definition=definition, now=now, id_range=(start, min(start + chunk_size, high))
-                    )
+                    outcome = _rescore_and_promote(definition=definition, now=now, id_range=(start, end))
                 changed += outcome.changed
                 promoted += outcome.promoted
+                so_far = RescoreOutcome(version=definition.version, changed=changed, promoted=promoted)
+                report(so_far, (end - low + 1) / (high - low + 1))
         return RescoreOutcome(version=definition.version, changed=changed, promoted=promoted)
+
+
+# Whole-pool runs are kept this long for the definition page and the admin.
+POOL_RESCORE_HISTORY = datetime.timedelta(days=7)
+
+
+def pool_rescore_tracked(*, now: datetime.datetime) -> RescoreOutcome:
+    """pool_rescore, recorded as a PoolRescore row whose progress the definition page shows.
+
+    Progress is written as each chunk commits, in statements of its own, so a
+    page polling the row sees the run advance; a failure is recorded and raised.
+    """
+    PoolRescore.objects.filter(started_at__lt=now - POOL_RESCORE_HISTORY).delete()
+    run = PoolRescore.objects.create(started_at=now)
+    runs = PoolRescore.objects.filter(pk=run.pk)
+
+    def progress(outcome: RescoreOutcome, share: float) -> None:
+        runs.update(
+            version=outcome.version,
+            progress=min(99, int(share * 100)),
+            changed=outcome.changed,
+            promoted=len(outcome.promoted),
+        )
+
+    try:
+        outcome = pool_rescore(now=now, on_progress=progress)
+    except Exception as exc:
+        runs.update(state=PoolRescore.State.FAILED, error=str(exc)[:2000], finished_at=timezone.now())
+        raise
+    runs.update(
+        state=PoolRescore.State.DONE,
+        progress=100,
+        version=outcome.version,
+        changed=outcome.changed,
+        promoted=len(outcome.promoted),
+        finished_at=timezone.now(),
+    )
+    return outcome
 
 
 def dirty_leads_claim(*, limit: int) -> list[int]:

@@ -12,7 +12,7 @@ from django.shortcuts import get_object_or_404
 
 from accounts.models import User
 
-from .models import Approval, Comment, DefinitionVersion, Preview
+from .models import Approval, Comment, DefinitionVersion, PoolRescore, Preview
 
 # Preview data keys that name individual pool leads: marketing only.
 PREVIEW_LEAD_LIST_KEYS = ("newly_qualify", "drop_out")
@@ -81,3 +81,8 @@ def preview_data_for_user(*, preview: Preview, user: User) -> dict:
         for key in PREVIEW_LEAD_LIST_KEYS:
             data.pop(key, None)
     return data
+
+
+def pool_rescore_latest() -> PoolRescore | None:
+    """The newest whole-pool rescore: running, or how the last one ended."""
+    return PoolRescore.objects.order_by("-started_at", "-id").first()

@@ -13,7 +13,7 @@ from celery import shared_task
 from django.db import OperationalError
 from django.utils import timezone
 
-from .scoring import dirty_leads_rescore, rescore_and_promote
+from .scoring import dirty_leads_rescore, pool_rescore_tracked
 
 logger = logging.getLogger(__name__)
 
@@ -30,7 +30,7 @@ def rescore_pool() -> dict:
     Enqueued on commit when a version becomes active (scoring.services) and every
     15 minutes by beat for decay.
     """
-    outcome = rescore_and_promote(now=timezone.now())
+    outcome = pool_rescore_tracked(now=timezone.now())
     # Leads whose rows the pool held when their event arrived were skipped by
     # incremental claims meanwhile; pick them up now rather than at the next beat.
     rescore_dirty_leads.delay()

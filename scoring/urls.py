@@ -16,4 +16,5 @@ urlpatterns = [
     path("v/<int:version_id>/diff/<int:other_id>/", views.version_diff, name="version_diff"),
     path("v/<int:version_id>/preview/", views.version_preview, name="version_preview"),
     path("preview/<int:preview_id>/", views.preview_status, name="preview_status"),
+    path("rescore/", views.rescore_status, name="rescore_status"),
 ]

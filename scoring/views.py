@@ -40,8 +40,15 @@ def definition(request: HttpRequest) -> HttpResponse:
             "active": active,
             "groups": selectors.rules_grouped(version=active) if active else None,
             "versions": versions,
+            "rescore": selectors.pool_rescore_latest(),
         },
     )
+
+
+@role_required(*READERS)
+def rescore_status(request: HttpRequest) -> HttpResponse:
+    """The pool-rescore panel of the definition page; htmx polls it while a rescore runs."""
+    return render(request, "scoring/_pool_rescore.html", {"rescore": selectors.pool_rescore_latest()})
 
 
 def _detail_context(request: HttpRequest, version: DefinitionVersion) -> dict:

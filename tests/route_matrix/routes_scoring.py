@@ -89,6 +89,7 @@ ROUTES = [
     Route("scoring:version_diff", page(200), kwargs=two_versions),
     Route("scoring:version_preview", page(302), method="post", kwargs=proposed),
     Route("scoring:preview_status", page(200), kwargs=preview),
+    Route("scoring:rescore_status", page(200)),
     # API
     Route("api-definition-versions", api(200), api=True),
     Route("api-definition-versions", api(201), method="post", data={"threshold": 40, "rules": RULES}, api=True),
