@@ -38,7 +38,6 @@ from decimal import Decimal
 
 from django.contrib.auth.hashers import make_password
 from django.db import transaction
-from django.db.models import Max
 
 from accounts.models import RepProfile, Role, Team, User
 from accounts.services import user_create, user_set_role
@@ -60,9 +59,10 @@ from leads.models import (
     TouchOutcome,
 )
 from leads.services import history_row
-from scoring.legend import lead_score_from_result, legend_values
+from scoring.legend import lead_score_from_result, legend_ensure
 from scoring.models import Approval, Comment, DefinitionVersion
 from scoring.rules import Definition, rules_parse
+from scoring.services import definition_number_next
 from sla.models import SlaEvent
 
 logger = logging.getLogger(__name__)
@@ -337,6 +337,9 @@ def demo_clear() -> int:
     (they are updated in place by the next seed)."""
     deleted, _ = Lead.objects.filter(external_id__startswith=DEMO_PREFIX).delete()
     DefinitionVersion.objects.all().delete()
+    # Legends no stored score uses any more went with the demo's leads; one still in
+    # use (another lead's score) stays, and the next version is numbered past it.
+    ScoreLegend.objects.exclude(version__in=LeadScore.objects.values("legend")).delete()
     AssignmentRule.objects.filter(name__in=[r["name"] for r in ROUTING_RULES]).delete()
     return deleted
 
@@ -448,7 +451,7 @@ def _definition_ensure(*, cast: Cast, anchor: datetime.datetime) -> Definition:
     if active is None:
         marketer, manager = cast.users["marketer"], cast.users["manager"]
         start = anchor - datetime.timedelta(days=HISTORY_DAYS + 12)
-        number = (DefinitionVersion.objects.aggregate(n=Max("number"))["n"] or 0) + 1
+        number = definition_number_next()
         active = DefinitionVersion.objects.create(
             number=number,
             title=DEFINITION_TITLE,
@@ -583,20 +586,6 @@ def _score(lead: Lead, events: list[tuple[str, datetime.datetime]], definition: 
 def _apply_score(plan: Plan, result, definition: Definition, at: datetime.datetime) -> None:
     """The lead's stored score (a LeadScore row, compact as scoring writes it), replacing any earlier one."""
     plan.score = lead_score_from_result(result, definition, at=at)
-
-
-def _legend_write(definition: Definition) -> None:
-    """Store the legend of the demo's version (scoring.legend's shape), overwriting any.
-
-    demo_clear drops every definition, so a legend already stored under this version
-    number may name an older definition's rules; for the demo's own version it is a no-op.
-    """
-    ScoreLegend.objects.bulk_create(
-        [ScoreLegend(version=definition.version, **legend_values(definition))],
-        update_conflicts=True,
-        unique_fields=["version"],
-        update_fields=["threshold", "gates", "rules"],
-    )
 
 
 # --- The generator -----------------------------------------------------------------------
@@ -1061,7 +1050,7 @@ def _write(plans: list[Plan], *, definition: Definition, log: Callable[[str], No
             lead.pk = ids[lead.external_id]
     log(f"  {len(leads)} leads")
 
-    _legend_write(definition)  # every demo score is against the one active definition
+    legend_ensure(definition)  # every demo score is against the one active definition
     scores = []
     for p in plans:
         if p.score is not None:

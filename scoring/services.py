@@ -117,7 +117,8 @@ def _snapshot(version: DefinitionVersion) -> dict:
 # --- drafts ----------------------------------------------------------------------
 
 
-def _next_number() -> int:
+def definition_number_next() -> int:
+    """The number a new version gets: past every version and every number scores were stored under."""
     # Never a number scores were once stored under (leads.ScoreLegend outlives a
     # deleted version): a reused number would explain old scores with new rules.
     highest = max(
@@ -147,7 +148,7 @@ def definition_draft_create(
         try:
             with transaction.atomic():
                 version = DefinitionVersion.objects.create(
-                    number=_next_number(),
+                    number=definition_number_next(),
                     title=clean_title,
                     state=DefinitionVersion.State.DRAFT,
                     rules=clean_rules,
