@@ -22,7 +22,7 @@ from leads.routing import leads_route
 from leads.services import history_row
 
 from .engine import LeadFacts, evaluate
-from .legend import lead_score_from_result, legend_ensure, result_compact
+from .legend import lead_score_from_result, legend_ensure
 from .rules import LEAD_FIELDS, Definition
 
 CHUNK = 500
@@ -64,22 +64,21 @@ def leads_rescore(
         dirty = []
         for lead in chunk:
             facts = LeadFacts(values={name: getattr(lead, name) for name in fields}, events=tuple(events[lead.id]))
-            result = evaluate(facts, definition, now)
-            rule_points, gates_passed = result_compact(result, definition)
-            new = (definition.version, result.total, result.passes_gates, rule_points, gates_passed)
-            card = lead.scorecard_or_none
-            if card is not None and new == (
-                card.legend_id,
-                card.total,
-                card.passes_gates,
-                card.rule_points,
-                card.gates_passed,
-            ):
+            new = lead_score_from_result(evaluate(facts, definition, now), definition, at=now, lead_id=lead.id)
+            if _same_score(lead.scorecard_or_none, new):
                 continue
-            dirty.append(lead_score_from_result(result, definition, at=now, lead_id=lead.id))
+            dirty.append(new)
         LeadScore.objects.bulk_create(dirty, update_conflicts=True, unique_fields=["lead"], update_fields=SCORE_FIELDS)
         changed += len(dirty)
     return changed
+
+
+def _same_score(stored: LeadScore | None, new: LeadScore) -> bool:
+    """What changed_scores_select_sql compares: version, total, gate verdict, per-rule points."""
+    if stored is None:
+        return False
+    compared = ("legend_id", "total", "passes_gates", "rule_points", "gates_passed")
+    return all(getattr(stored, name) == getattr(new, name) for name in compared)
 
 
 def leads_promote(
