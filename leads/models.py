@@ -176,16 +176,25 @@ class Lead(models.Model):
         indexes = [
             # The nurture pool page and the set-based rescoring scan by status.
             models.Index(fields=["status", "-created_at"], name="lead_status_created_idx"),
+            # Indexes only sales reads are partial: a nurture lead (no owner, no team, no
+            # outcome) gets no entry in them, so imports and pool activity do not pay for them.
             # My queue: a rep's open leads by first-contact deadline.
-            models.Index(fields=["owner", "status", "sla_due_at"], name="lead_owner_queue_idx"),
-            models.Index(fields=["team", "status"], name="lead_team_status_idx"),
+            models.Index(
+                fields=["owner", "status", "sla_due_at"], name="lead_owner_queue_idx", condition=Q(owner__isnull=False)
+            ),
+            models.Index(fields=["team", "status"], name="lead_team_status_idx", condition=Q(team__isnull=False)),
             # SLA sweeps (sla.tasks) look only at leads whose clock is running.
             models.Index(fields=["sla_due_at"], name="lead_sla_due_idx", condition=Q(sla_due_at__isnull=False)),
             models.Index(fields=["source"], name="lead_source_idx"),
             models.Index(fields=["campaign"], name="lead_campaign_idx"),
             models.Index(fields=["country"], name="lead_country_idx"),
             models.Index(fields=["industry"], name="lead_industry_idx"),
-            models.Index(fields=["origin", "status", "closed_at"], name="lead_origin_outcome_idx"),
+            # The comparison reports read closed deals only.
+            models.Index(
+                fields=["origin", "status", "closed_at"],
+                name="lead_origin_outcome_idx",
+                condition=Q(closed_at__isnull=False),
+            ),
             # Two more indexes exist on PostgreSQL only, created by leads.migrations.0004
             # (SQLite, the demo's database, can build neither): lead_search_trgm_idx, the
             # pool's search box (see leads.search), and lead_activity_sort_idx on

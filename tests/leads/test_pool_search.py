@@ -4,8 +4,8 @@ A word search is one trigram lookup (lead_search_trgm_idx, leads.search), not a
 substring scan of five columns over the whole pool; sorting by activity walks
 lead_activity_sort_idx. A test table is too small for the planner to prefer
 them, so each plan is read with the other indexes dropped and scans and sorts
-priced out: the index shows in the plan only if the query's expression, order
-and predicate match it (the figures at scale are bench territory).
+priced out (tests.plans): the index shows in the plan only if the query's
+expression, order and predicate match it (the figures at scale are bench territory).
 """
 
 import datetime
@@ -19,32 +19,11 @@ from django.utils import timezone
 from leads.filters import PoolFilter
 from leads.models import Lead, Status
 from tests.factories import LeadFactory
+from tests.plans import plan_with_only_index as _plan
 
 pytestmark = pytest.mark.django_db
 
 POOL = reverse("leads:pool")
-
-
-def _plan(queryset, *, only_index: str) -> str:
-    """The plan of a page of `queryset` (25 rows, as the pool shows) when `only_index` is
-    the one index left on leads_lead (the others dropped in a transaction rolled back)
-    and sequential scans and sorts are priced out: it names `only_index` if and only if
-    the query can use it."""
-    sql, params = queryset[:25].query.sql_with_params()
-    with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT indexname FROM pg_indexes WHERE tablename = 'leads_lead' AND indexname <> %s"
-            " AND indexname NOT IN (SELECT conname FROM pg_constraint WHERE contype IN ('p', 'u'))",
-            [only_index],
-        )
-        for (name,) in cursor.fetchall():
-            cursor.execute(f'DROP INDEX "{name}"')
-        cursor.execute("SET LOCAL enable_seqscan = off")
-        cursor.execute("SET LOCAL enable_sort = off")
-        cursor.execute("EXPLAIN " + sql, params)
-        plan = "\n".join(row[0] for row in cursor.fetchall())
-        transaction.set_rollback(True)
-    return plan
 
 
 @pytest.fixture
