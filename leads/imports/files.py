@@ -96,9 +96,17 @@ class CsvFile:
     def row_count(self) -> int:
         """Number of data rows; reading them all also proves the whole file parses."""
         if self._row_count is None:
-            count = 0
-            for _row in self.rows():
-                count += 1
+            # The reader alone, no CsvRow per record: this pass runs before every import.
+            reader = self._reader()
+            next(reader)  # header
+            count, start = 0, reader.line_num + 1
+            try:
+                for cells in reader:
+                    if cells and (len(cells) > 1 or cells[0].strip()):
+                        count += 1
+                    start = reader.line_num + 1
+            except csv.Error as exc:
+                raise ImportFileError(f"Line {start} of {self.name} is not valid CSV ({exc}).") from exc
             self._row_count = count
         return self._row_count
 
