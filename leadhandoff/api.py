@@ -4,7 +4,7 @@ from django.core.exceptions import PermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
 from drf_spectacular import openapi
-from rest_framework import exceptions, status
+from rest_framework import exceptions, serializers, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
@@ -28,11 +28,34 @@ class ConflictError(ApplicationError):
     status_code = status.HTTP_409_CONFLICT
 
 
+INVALID_INPUT = "Some fields are not valid."
+
+
+class ErrorSerializer(serializers.Serializer):
+    """Every refused request (the OpenAPI schema's "Error"): a message and, where fields are at fault, theirs."""
+
+    detail = serializers.CharField()
+    fields = serializers.DictField(child=serializers.ListField(child=serializers.CharField()), required=False)
+
+
+def validated(serializer: serializers.Serializer, message: str = INVALID_INPUT) -> dict:
+    """The serializer's validated data, or its errors in the API's one error shape ({"detail", "fields"})."""
+    if not serializer.is_valid():
+        raise ApplicationError(message, fields=serializer.errors)
+    return serializer.validated_data
+
+
 def exception_handler(exc, context):
+    # Every refusal answers in one shape, {"detail": message, "fields": {name: [messages]}},
+    # whoever raised it: a service (ApplicationError), a model's full_clean, a serializer
+    # validated with raise_exception, or a django-filter FilterSet on a list.
     if isinstance(exc, DjangoValidationError):
-        detail = exc.message_dict if hasattr(exc, "error_dict") else {"non_field_errors": exc.messages}
-        exc = exceptions.ValidationError(detail)
-    elif isinstance(exc, Http404):
+        fields = exc.message_dict if hasattr(exc, "error_dict") else {"non_field_errors": exc.messages}
+        exc = ApplicationError(INVALID_INPUT, fields=fields)
+    elif isinstance(exc, exceptions.ValidationError):
+        fields = exc.detail if isinstance(exc.detail, dict) else {"non_field_errors": exc.detail}
+        exc = ApplicationError(INVALID_INPUT, fields=fields)
+    if isinstance(exc, Http404):
         exc = exceptions.NotFound()
     elif isinstance(exc, PermissionDenied):
         exc = exceptions.PermissionDenied()

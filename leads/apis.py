@@ -17,7 +17,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.access import MARKETING_SIDE, HasRole
-from leadhandoff.api import ApplicationError
+from leadhandoff.api import ErrorSerializer, validated
 
 from . import intake
 from .filters import LeadApiFilter
@@ -27,24 +27,10 @@ from .selectors import lead_get_for_user, leads_visible_to
 # --- Shared shapes ----------------------------------------------------------
 
 
-class IntakeErrorSerializer(serializers.Serializer):
-    """Every refused request: a message and, where a field is at fault, its messages."""
-
-    detail = serializers.CharField()
-    fields = serializers.DictField(child=serializers.ListField(child=serializers.CharField()), required=False)
-
-
 class ApiPagination(PageNumberPagination):
     page_size = 50
     page_size_query_param = "page_size"
     max_page_size = 200
-
-
-def _validated(serializer: serializers.Serializer, message: str) -> dict:
-    """Serializer errors in the API's one error shape ({"detail", "fields"})."""
-    if not serializer.is_valid():
-        raise ApplicationError(message, fields=serializer.errors)
-    return serializer.validated_data
 
 
 class StrictSerializer(serializers.Serializer):
@@ -218,8 +204,8 @@ class LeadListCreateApi(generics.ListCreateAPIView):
         responses={
             201: OpenApiResponse(LeadDetailOutputSerializer, description="Created"),
             200: OpenApiResponse(LeadDetailOutputSerializer, description="Updated (same key, same id)"),
-            400: OpenApiResponse(IntakeErrorSerializer, description="A field is wrong or unknown; nothing was saved"),
-            409: OpenApiResponse(IntakeErrorSerializer, description="The keys name two different leads"),
+            400: OpenApiResponse(ErrorSerializer, description="A field is wrong or unknown; nothing was saved"),
+            409: OpenApiResponse(ErrorSerializer, description="The keys name two different leads"),
         },
         examples=[
             OpenApiExample(
@@ -230,7 +216,7 @@ class LeadListCreateApi(generics.ListCreateAPIView):
         ],
     )
     def post(self, request, *args, **kwargs):
-        data = _validated(LeadInputSerializer(data=request.data), "The lead was not saved: fix the fields named.")
+        data = validated(LeadInputSerializer(data=request.data), "The lead was not saved: fix the fields named.")
         lead, created = intake.lead_upsert(data=data, actor=request.user, now=timezone.now())
         lead = Lead.objects.select_related("owner", "team", "scorecard__legend").get(pk=lead.pk)
         return Response(
@@ -245,7 +231,7 @@ class LeadDetailApi(APIView):
         summary="A lead with its score explanation",
         responses={
             200: LeadDetailOutputSerializer,
-            404: OpenApiResponse(IntakeErrorSerializer, description="Not found"),
+            404: OpenApiResponse(ErrorSerializer, description="Not found"),
         },
     )
     def get(self, request, lead_id: int):

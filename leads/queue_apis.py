@@ -12,7 +12,7 @@ from rest_framework.views import APIView
 
 from accounts.access import MARKETING_SIDE, HasRole
 from accounts.models import Role
-from leadhandoff.api import ApplicationError
+from leadhandoff.api import ErrorSerializer, validated
 
 from . import queue as queue_services
 from .models import Origin, RejectReason, RepSourceChannel, TouchKind, TouchOutcome
@@ -35,19 +35,6 @@ class QueuePagination(PageNumberPagination):
     page_size = 50
     page_size_query_param = "page_size"
     max_page_size = 200
-
-
-class QueueErrorSerializer(serializers.Serializer):
-    """A refused request: a message and, where a field is at fault, its messages."""
-
-    detail = serializers.CharField()
-    fields = serializers.DictField(child=serializers.ListField(child=serializers.CharField()), required=False)
-
-
-def _valid(serializer: serializers.Serializer, message: str) -> dict:
-    if not serializer.is_valid():
-        raise ApplicationError(message, fields=serializer.errors)
-    return serializer.validated_data
 
 
 def _paginated(request, view, queryset, serializer_class, **extra) -> Response:
@@ -98,11 +85,9 @@ class QueueApi(APIView):
         def get_overdue(self, lead) -> bool:
             return lead.sla_due_at is not None and lead.sla_due_at < self.context["now"]
 
-    @extend_schema(
-        parameters=[FilterSerializer], responses={200: OutputSerializer(many=True), 400: QueueErrorSerializer}
-    )
+    @extend_schema(parameters=[FilterSerializer], responses={200: OutputSerializer(many=True), 400: ErrorSerializer})
     def get(self, request):
-        data = _valid(self.FilterSerializer(data=request.query_params), "Invalid filters.")
+        data = validated(self.FilterSerializer(data=request.query_params), "Invalid filters.")
         now = timezone.now()
         leads = my_queue(user=request.user, filters=QueueFilters(**data), now=now)
         paginator = QueuePagination()
@@ -138,17 +123,17 @@ class LeadTouchesApi(APIView):
         roles = (Role.REP,) if self.request.method == "POST" else BRIEF_ROLES
         return [HasRole(*roles)()]
 
-    @extend_schema(responses={200: TouchOutputSerializer(many=True), 404: QueueErrorSerializer})
+    @extend_schema(responses={200: TouchOutputSerializer(many=True), 404: ErrorSerializer})
     def get(self, request, lead_id: int):
         lead = brief_lead_get(user=request.user, lead_id=lead_id)
         return _paginated(request, self, lead_touches(lead=lead), TouchOutputSerializer)
 
     @extend_schema(
         request=InputSerializer,
-        responses={201: CreateOutputSerializer, 400: QueueErrorSerializer, 404: QueueErrorSerializer},
+        responses={201: CreateOutputSerializer, 400: ErrorSerializer, 404: ErrorSerializer},
     )
     def post(self, request, lead_id: int):
-        data = _valid(self.InputSerializer(data=request.data), "The touch was not logged.")
+        data = validated(self.InputSerializer(data=request.data), "The touch was not logged.")
         touch = queue_services.touch_log(user=request.user, lead_id=lead_id, now=timezone.now(), **data)
         body = self.CreateOutputSerializer({"touch": touch, "lead": touch.lead}).data
         return Response(body, status=status.HTTP_201_CREATED)
@@ -170,13 +155,13 @@ class LeadStageApi(APIView):
         request=InputSerializer,
         responses={
             200: LeadStateSerializer,
-            400: QueueErrorSerializer,
-            404: QueueErrorSerializer,
-            409: QueueErrorSerializer,
+            400: ErrorSerializer,
+            404: ErrorSerializer,
+            409: ErrorSerializer,
         },
     )
     def post(self, request, lead_id: int):
-        data = _valid(self.InputSerializer(data=request.data), "The stage was not changed.")
+        data = validated(self.InputSerializer(data=request.data), "The stage was not changed.")
         lead = queue_services.lead_stage_change(
             user=request.user,
             lead_id=lead_id,
@@ -209,10 +194,10 @@ class LeadRejectApi(APIView):
         recycled_count = serializers.IntegerField()
 
     @extend_schema(
-        request=InputSerializer, responses={200: OutputSerializer, 400: QueueErrorSerializer, 404: QueueErrorSerializer}
+        request=InputSerializer, responses={200: OutputSerializer, 400: ErrorSerializer, 404: ErrorSerializer}
     )
     def post(self, request, lead_id: int):
-        data = _valid(self.InputSerializer(data=request.data), "The lead was not sent back.")
+        data = validated(self.InputSerializer(data=request.data), "The lead was not sent back.")
         lead = queue_services.lead_reject(user=request.user, lead_id=lead_id, now=timezone.now(), **data)
         return Response(self.OutputSerializer(lead).data)
 
@@ -239,11 +224,9 @@ class RejectionListApi(APIView):
         rejected_version = serializers.IntegerField(allow_null=True)
         recycled_count = serializers.IntegerField()
 
-    @extend_schema(
-        parameters=[FilterSerializer], responses={200: OutputSerializer(many=True), 400: QueueErrorSerializer}
-    )
+    @extend_schema(parameters=[FilterSerializer], responses={200: OutputSerializer(many=True), 400: ErrorSerializer})
     def get(self, request):
-        data = _valid(self.FilterSerializer(data=request.query_params), "Invalid filters.")
+        data = validated(self.FilterSerializer(data=request.query_params), "Invalid filters.")
         filters = RejectionFilters(**data)
         counts = {
             row["reject_reason"]: row["n"] for row in rejection_counts(user=request.user, version=filters.version)
@@ -273,9 +256,9 @@ class ProspectCreateApi(APIView):
 
     @extend_schema(
         request=InputSerializer,
-        responses={201: LeadStateSerializer, 400: QueueErrorSerializer},
+        responses={201: LeadStateSerializer, 400: ErrorSerializer},
     )
     def post(self, request):
-        data = _valid(self.InputSerializer(data=request.data), "The prospect was not added.")
+        data = validated(self.InputSerializer(data=request.data), "The prospect was not added.")
         lead = queue_services.rep_sourced_create(user=request.user, now=timezone.now(), **data)
         return Response(LeadStateSerializer(lead).data, status=status.HTTP_201_CREATED)

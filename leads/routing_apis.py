@@ -13,18 +13,10 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.access import MANAGERS, HasRole
-from leadhandoff.api import ApplicationError
+from leadhandoff.api import ApplicationError, ErrorSerializer
 
 from . import assignment
 from .routing_selectors import team_get_for_user, team_overdue_first_contacts, team_rep_loads, team_unassigned_queue
-
-
-class _ErrorSerializer(serializers.Serializer):
-    class Meta:
-        ref_name = "RoutingError"  # a unique name in the OpenAPI schema
-
-    detail = serializers.CharField()
-    fields = serializers.DictField(child=serializers.ListField(child=serializers.CharField()), required=False)
 
 
 class _ReassignLeadSerializer(serializers.Serializer):
@@ -71,9 +63,9 @@ class LeadsReassignApi(APIView):
         request=InputSerializer,
         responses={
             200: OutputSerializer,
-            400: _ErrorSerializer,
-            404: _ErrorSerializer,
-            409: OpenApiResponse(_ErrorSerializer, description="A lead's owner changed since you saw it."),
+            400: ErrorSerializer,
+            404: ErrorSerializer,
+            409: OpenApiResponse(ErrorSerializer, description="A lead's owner changed since you saw it."),
         },
     )
     def post(self, request):
@@ -122,7 +114,7 @@ class TeamLoadApi(APIView):
         unassigned = serializers.IntegerField()
         overdue_first_contacts = serializers.IntegerField()
 
-    @extend_schema(responses={200: OutputSerializer, 404: _ErrorSerializer})
+    @extend_schema(responses={200: OutputSerializer, 404: ErrorSerializer})
     def get(self, request, team_id: int):
         now = timezone.now()
         team = team_get_for_user(user=request.user, team_id=team_id)
@@ -162,7 +154,7 @@ class RepPauseApi(_RepPauseBase):
 
     paused = True
 
-    @extend_schema(request=None, responses={200: _RepPauseBase.OutputSerializer, 404: _ErrorSerializer})
+    @extend_schema(request=None, responses={200: _RepPauseBase.OutputSerializer, 404: ErrorSerializer})
     def post(self, request, rep_id: int):
         return super().post(request, rep_id)
 
@@ -172,7 +164,7 @@ class RepUnpauseApi(_RepPauseBase):
 
     paused = False
 
-    @extend_schema(request=None, responses={200: _RepPauseBase.OutputSerializer, 404: _ErrorSerializer})
+    @extend_schema(request=None, responses={200: _RepPauseBase.OutputSerializer, 404: ErrorSerializer})
     def post(self, request, rep_id: int):
         return super().post(request, rep_id)
 

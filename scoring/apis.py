@@ -19,7 +19,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.access import HasRole
-from leadhandoff.api import ApplicationError
+from leadhandoff.api import ApplicationError, validated
 from leads.selectors import lead_get_for_user
 
 from . import selectors, services
@@ -27,13 +27,6 @@ from .models import Approval, Comment, DefinitionVersion, Preview
 
 READERS = services.PARTICIPANT_ROLES
 SIGNERS = services.SIGNOFF_ROLES
-
-
-def _validated(serializer: serializers.Serializer, message: str = "Some fields are not valid.") -> dict:
-    """Serializer errors in the API's one error shape ({"detail", "fields"})."""
-    if not serializer.is_valid():
-        raise ApplicationError(message, fields=serializer.errors)
-    return serializer.validated_data
 
 
 class UserRefSerializer(serializers.Serializer):
@@ -145,7 +138,7 @@ class VersionListApi(_DefinitionApi):
 
     @extend_schema(request=InputSerializer, responses={201: VersionOutputSerializer})
     def post(self, request):
-        data = _validated(self.InputSerializer(data=request.data))
+        data = validated(self.InputSerializer(data=request.data))
         based_on = _version(data["based_on"]) if data["based_on"] else None
         version = services.definition_draft_create(
             actor=request.user,
@@ -189,7 +182,7 @@ class VersionDetailApi(_DefinitionApi):
     @extend_schema(request=InputSerializer, responses={200: VersionOutputSerializer, 409: ConflictSerializer})
     def patch(self, request, version_id: int):
         version = _version(version_id)
-        data = _validated(self.InputSerializer(data=request.data))
+        data = validated(self.InputSerializer(data=request.data))
         try:
             version = services.definition_update(
                 version=version,
@@ -250,7 +243,7 @@ class VersionApproveApi(APIView):
 
     @extend_schema(request=InputSerializer, responses={200: VersionOutputSerializer})
     def post(self, request, version_id: int):
-        data = _validated(self.InputSerializer(data=request.data))
+        data = validated(self.InputSerializer(data=request.data))
         version = _version(version_id)
         services.definition_approve(version=version, actor=request.user, now=timezone.now(), revision=data["revision"])
         return _version_response(version)
@@ -289,7 +282,7 @@ class VersionCommentsApi(_DefinitionApi):
 
     @extend_schema(request=InputSerializer, responses={201: OutputSerializer})
     def post(self, request, version_id: int):
-        data = _validated(self.InputSerializer(data=request.data))
+        data = validated(self.InputSerializer(data=request.data))
         comment = services.definition_comment(
             version=_version(version_id), actor=request.user, body=data["body"], now=timezone.now()
         )

@@ -72,3 +72,20 @@ def test_the_schema_and_docs_pages_answer(client):
     docs = client.get("/api/v1/docs/")
     assert docs.status_code == 200
     assert b"swagger" in docs.content.lower()
+
+
+def test_every_documented_400_is_the_one_error_shape(schema):
+    generated, _ = schema
+    refs = {
+        response["content"]["application/json"]["schema"].get("$ref")
+        for path, operations in generated["paths"].items()
+        if path != "/api/v1/events/"  # its 400 is the ingest report, which carries detail and fields too
+        for operation in operations.values()
+        if isinstance(operation, dict)
+        for code, response in operation.get("responses", {}).items()
+        if code == "400" and "content" in response
+    }
+    assert refs == {"#/components/schemas/Error"}
+    report = generated["components"]["schemas"]["EventIngestOutput"]["properties"]
+    assert {"detail", "fields", "rejected"} <= set(report)
+    assert set(generated["components"]["schemas"]["Error"]["properties"]) == {"detail", "fields"}

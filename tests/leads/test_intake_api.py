@@ -285,7 +285,18 @@ def test_the_list_filters_searches_orders_and_paginates(cast, api):
 def test_a_bad_filter_value_is_a_400_naming_it(cast, api):
     response = api.as_user(cast.marketer).get(URL + "?status=limbo")
     assert response.status_code == 400
-    assert "status" in response.json()
+    body = response.json()
+    assert body["detail"] == "Some fields are not valid." and list(body["fields"]) == ["status"]
+    assert "limbo" in body["fields"]["status"][0]
+
+
+def test_a_token_request_without_a_password_is_a_400_naming_it(db, client):
+    response = client.post("/api/v1/auth/token/", {"username": "marketer"})
+    assert response.status_code == 400
+    assert response.json() == {
+        "detail": "Some fields are not valid.",
+        "fields": {"password": ["This field is required."]},
+    }
 
 
 def test_the_detail_carries_the_score_explanation(cast, leads, api):
