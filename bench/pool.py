@@ -6,7 +6,8 @@ In its own PostgreSQL database (bench._db) it generates the pool as bench.scorin
 does (SQL generate_series), scores it with the product's full rescore, and then
 renders the pool page (leads.views.pool.pool, through Django's test client as a
 marketer) for each of a set of common requests: the default list, filters, a word
-search (a rare and a common word), the sorts and a deep page. Each is rendered
+search (a rare and a common word), the sorts and a deep page; then the REST API's
+lead list, by default and by score (api_*). Each is rendered
 --repeat times after one warm-up; the figure is the median in milliseconds.
 
 Baselines, same run: the default page and the rare-word search written by hand
@@ -35,6 +36,14 @@ CASES = {
     "sort_activity_asc": {"sort": "activity"},
     "sort_score_desc": {"sort": "-score"},
     "deep_page": {"page": "200"},
+}
+# The REST API's lead list (/api/v1/leads/, 50 a page) for the same marketer: every lead, not only the pool.
+API_CASES = {
+    "api_default": {},
+    "api_sort_score_desc": {"ordering": "-score"},
+    # For scale: "-score,-id" is not read in two parts (leads.selectors.LeadsInScoreOrder):
+    # one ORDER BY over every lead joined to its score, as "-score" was read before.
+    "api_sort_score_one_order_by": {"ordering": "-score,-id"},
 }
 
 # The pages' reads written by hand: count + first page of 50.
@@ -100,13 +109,17 @@ def main() -> None:
         client.force_login(marketer)
         url = reverse("leads:pool")
 
-        figures: dict[str, object] = {"benchmark": "pool", "leads": args.leads, "pool_leads": pool_size}
-        for name, params in CASES.items():
+        api_url = reverse("api-leads")
 
-            def render(params=params) -> None:
-                response = client.get(url, params)
+        figures: dict[str, object] = {"benchmark": "pool", "leads": args.leads, "pool_leads": pool_size}
+        cases = [(name, url, params) for name, params in CASES.items()]
+        cases += [(name, api_url, params) for name, params in API_CASES.items()]
+        for name, case_url, params in cases:
+
+            def render(case_url=case_url, params=params) -> None:
+                response = client.get(case_url, params)
                 if response.status_code != 200:
-                    raise RuntimeError(f"pool page answered {response.status_code} for {params}")
+                    raise RuntimeError(f"{case_url} answered {response.status_code} for {params}")
 
             figures[f"{name}_ms"] = _median_ms(render, args.repeat)
             with CaptureQueriesContext(connection) as queries:
@@ -125,6 +138,9 @@ def main() -> None:
         figures["default_to_sql_ratio"] = round(figures["default_ms"] / max(figures["sql_default_ms"], 0.1), 1)
         figures["search_rare_to_sql_ratio"] = round(
             figures["search_rare_ms"] / max(figures["sql_search_rare_ms"], 0.1), 1
+        )
+        figures["api_score_sort_speedup"] = round(
+            figures["api_sort_score_one_order_by_ms"] / max(figures["api_sort_score_desc_ms"], 0.1), 1
         )
         log(f"hand-written SQL: default {figures['sql_default_ms']} ms, rare search {figures['sql_search_rare_ms']} ms")
     print(json.dumps(figures))

@@ -22,7 +22,7 @@ from leadhandoff.api import ErrorSerializer, validated
 from . import intake
 from .filters import LeadApiFilter
 from .models import LEAD_PROFILE_FIELDS, EngagementEvent, EventKind, Lead, Origin, RepSourceChannel
-from .selectors import lead_get_for_user, leads_visible_to
+from .selectors import LeadsInScoreOrder, lead_get_for_user, leads_visible_to
 
 # --- Shared shapes ----------------------------------------------------------
 
@@ -197,6 +197,15 @@ class LeadListCreateApi(generics.ListCreateAPIView):
             .select_related("owner", "team", "scorecard")
             .alias(score=F("scorecard__total"))
         )
+
+    def filter_queryset(self, queryset):
+        queryset = super().filter_queryset(queryset)
+        # By score alone: highest (or lowest) first, unscored leads last, read from the
+        # score index rather than by sorting every lead the caller may see.
+        ordering = self.request.query_params.get("ordering", "").strip()
+        if ordering in ("score", "-score"):
+            return LeadsInScoreOrder(queryset, descending=ordering == "-score")
+        return queryset
 
     @extend_schema(
         summary="Create or update a lead by its key",

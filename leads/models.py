@@ -318,7 +318,7 @@ class LeadScore(models.Model):
     class Meta:
         indexes = [
             # The pool banded by score (leads.filters) and read in score order, ties by
-            # lead, in either direction (leads.selectors.PoolInScoreOrder).
+            # lead, in either direction (leads.selectors.LeadsInScoreOrder).
             models.Index(fields=["total", "lead"], name="leadscore_total_lead_idx"),
         ]
 

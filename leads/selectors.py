@@ -48,14 +48,15 @@ def nurture_pool(*, user: User) -> QuerySet[Lead]:
     return leads_visible_to(user=user).filter(status="nurture") if not user.is_sales else Lead.objects.none()
 
 
-class PoolInScoreOrder:
-    """A pool queryset in score order, for Paginator, read from the score index.
+class LeadsInScoreOrder:
+    """A lead queryset in score order, for Paginator, read from the score index.
 
     Ordered as POOL_SORTS' "-score"/"score" (leads.filters): by total, ties by lead,
     leads not scored yet last. That ORDER BY over the outer join of leads to their
-    scores makes PostgreSQL sort the whole pool (0.9 s at a million leads). The
-    same order is the scored leads in the order of leadscore_total_lead_idx, then
-    the unscored by id; each part is read only as far as the page needs.
+    scores makes PostgreSQL sort every lead (0.9 s at a million). The same order
+    is the scored leads in the order of leadscore_total_lead_idx, then the
+    unscored by id; each part is read only as far as the page needs. The pool
+    page and the API's lead list (?ordering=-score) read through it.
     """
 
     ordered = True  # for Paginator's unordered-list warning
@@ -81,7 +82,7 @@ class PoolInScoreOrder:
 
     def __getitem__(self, key: slice) -> list[Lead]:
         if not isinstance(key, slice) or key.step is not None:
-            raise TypeError("PoolInScoreOrder is read by slices, as Paginator does")
+            raise TypeError("LeadsInScoreOrder is read by slices, as Paginator does")
         start = key.start or 0
         stop = self.count() if key.stop is None else key.stop
         if stop <= start:

@@ -13,7 +13,7 @@ from accounts.access import MARKETING_SIDE, role_required
 
 from ..filters import PoolFilter
 from ..models import LEAD_PROFILE_FIELDS
-from ..selectors import PoolInScoreOrder, lead_get_for_user, lead_timeline, nurture_pool
+from ..selectors import LeadsInScoreOrder, lead_get_for_user, lead_timeline, nurture_pool
 
 POOL_PAGE_SIZE = 50
 TIMELINE_LIMIT = 100
@@ -74,7 +74,7 @@ def pool(request: HttpRequest) -> HttpResponse:
     leads = filterset.qs.select_related("scorecard").only(*POOL_LIST_FIELDS)
     sort = filterset.form.cleaned_data.get("sort") if filterset.form.is_valid() else None
     if sort in ("-score", "score"):
-        leads = PoolInScoreOrder(leads, descending=sort == "-score")
+        leads = LeadsInScoreOrder(leads, descending=sort == "-score")
     page = Paginator(leads, POOL_PAGE_SIZE).get_page(request.GET.get("page"))
     return render(request, "leads/pool.html", {"filter": filterset, "page": page, "leads": page.object_list})
 

@@ -5,6 +5,7 @@ import threading
 import pytest
 from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
@@ -335,3 +336,24 @@ def test_the_list_makes_a_fixed_number_of_queries(cast, api, django_assert_num_q
     LeadFactory.create_batch(30, score=50)
     with django_assert_num_queries(3):  # the scores are joined too
         client.get(URL)
+
+
+def test_ordering_by_score_puts_unscored_leads_last_either_way_and_pages_through_all(cast, api):
+    scores = [40, None, 90, 75, None, 40, 5]
+    made = [LeadFactory(score=s) if s is not None else LeadFactory() for s in scores]
+    by_id = {lead.pk: score for lead, score in zip(made, scores, strict=True)}
+    client = api.as_user(cast.marketer)
+
+    def totals(ordering: str) -> list[int | None]:
+        pages, url = [], f"{URL}?page_size=3&ordering={ordering}"
+        while url:
+            with CaptureQueriesContext(connection) as queries:
+                body = client.get(url).json()
+            assert len(queries) <= 8, [q["sql"] for q in queries]  # count + one or two page reads, not per row
+            pages += [row["id"] for row in body["results"]]
+            url = body["next"]
+        assert sorted(pages) == sorted(by_id)  # every lead once
+        return [by_id[pk] for pk in pages]
+
+    assert totals("-score") == [90, 75, 40, 40, 5, None, None]
+    assert totals("score") == [5, 40, 40, 75, 90, None, None]

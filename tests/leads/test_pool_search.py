@@ -108,11 +108,11 @@ def scored_pool():
 @pytest.mark.parametrize("params", [{}, {"industry": "Software"}])
 def test_score_order_read_in_two_parts_is_the_one_order_by_on_every_slice(scored_pool, sort, params):
     from leads.filters import POOL_SORTS
-    from leads.selectors import PoolInScoreOrder
+    from leads.selectors import LeadsInScoreOrder
 
     queryset = _pool_qs(params)
     expected = [lead.id for lead in queryset.order_by(*POOL_SORTS[sort])]
-    in_order = PoolInScoreOrder(queryset, descending=sort == "-score")
+    in_order = LeadsInScoreOrder(queryset, descending=sort == "-score")
 
     assert in_order.count() == len(expected)
     for start in range(len(expected) + 2):
@@ -121,9 +121,9 @@ def test_score_order_read_in_two_parts_is_the_one_order_by_on_every_slice(scored
 
 
 def test_the_pool_page_in_score_order_reads_the_score_index_without_sorting(scored_pool):
-    from leads.selectors import PoolInScoreOrder
+    from leads.selectors import LeadsInScoreOrder
 
-    scored = PoolInScoreOrder(_pool_qs({}), descending=True)._scored
+    scored = LeadsInScoreOrder(_pool_qs({}), descending=True)._scored
     sql, params = scored[:50].query.sql_with_params()
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute("SET LOCAL enable_seqscan = off")
