@@ -11,7 +11,8 @@ Runs in a PostgreSQL database of its own, created and dropped here (bench._db).
    indexes) plus one history row each, in one statement; the tables are emptied after.
    insert_keys_only_s: the leads alone into leads_lead stripped of every index but
    the primary key and the two key indexes (rolled back): what the indexes the
-   pool, queue, routing and SLA pages read cost an insert.
+   pool, queue, routing and SLA pages read cost an insert. With --index-costs, what
+   each index adds to that insert, one at a time (index_cost_s).
 4. import_s: the product's import of the same file (leads.imports: read and check
    the file, parse and validate every row in Python, then per chunk COPY into a
    temporary staging table and INSERT ... ON CONFLICT DO UPDATE, with the history
@@ -184,6 +185,54 @@ FROM ins
 """
 
 
+def index_costs(db, path: Path) -> dict[str, float]:
+    """Seconds each index of leads_lead adds to inserting the file's leads (best of 3).
+
+    The leads go, as FLOOR_LEADS_SQL types them, into a copy of leads_lead holding its
+    primary key and one of its indexes at a time (``pk_only`` holds no other); each
+    figure is that insert's time less ``pk_only``'s. Everything runs in a transaction
+    that is rolled back.
+    """
+    copy_sql = FLOOR_LEADS_SQL.replace("INSERT INTO leads_lead", "INSERT INTO index_cost")
+    costs: dict[str, float] = {}
+    with db.connection() as conn, conn.cursor() as cur:
+        cur.execute(f"CREATE TEMPORARY TABLE floor_stage ({', '.join(f'{n} text' for n in HEADER)})")
+        with open(path, encoding="utf-8") as fh:
+            cur.copy_expert("COPY floor_stage FROM STDIN WITH (FORMAT csv, HEADER true)", fh)
+        cur.execute("CREATE TABLE index_cost (LIKE leads_lead INCLUDING DEFAULTS INCLUDING IDENTITY)")
+        cur.execute("ALTER TABLE index_cost ADD PRIMARY KEY (id)")
+        cur.execute(
+            "SELECT indexname, indexdef FROM pg_indexes WHERE tablename = 'leads_lead'"
+            " AND indexname <> 'leads_lead_pkey' ORDER BY indexname"
+        )
+        indexes = [("pk_only", None), *cur.fetchall()]
+
+        def best_insert() -> float:
+            times = []
+            for _ in range(3):
+                cur.execute("TRUNCATE index_cost")
+                started = time.perf_counter()
+                cur.execute(copy_sql)
+                times.append(time.perf_counter() - started)
+            return min(times)
+
+        for name, definition in indexes:
+            if definition:
+                cur.execute(
+                    definition.replace(f"INDEX {name} ON public.leads_lead", "INDEX index_cost_idx ON index_cost")
+                    .replace(f"INDEX {name} ON leads_lead", "INDEX index_cost_idx ON index_cost")
+                    .replace("leads_lead.", "index_cost.")
+                )
+            costs[name] = best_insert()
+            if definition:
+                cur.execute("DROP INDEX index_cost_idx")
+        conn.rollback()
+    base = costs.pop("pk_only")
+    figures = {"pk_only": round(base, 3), **{name: round(max(t - base, 0.0), 3) for name, t in costs.items()}}
+    log("index costs (s over pk_only): " + ", ".join(f"{k} {v}" for k, v in figures.items()))
+    return figures
+
+
 def run_import(path: Path, *, chunk_size: int, label: str):
     from django.utils import timezone
 
@@ -284,6 +333,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--chunk-size", type=int, default=None, help="rows per import transaction")
     parser.add_argument("--api-batches", type=int, default=20, help=f"batches of {EVENTS_PER_BATCH} events")
     parser.add_argument("--keep-db", action="store_true", help="leave the benchmark database for inspection")
+    parser.add_argument(
+        "--index-costs", action="store_true", help="also measure what each index of leads_lead adds to the insert"
+    )
     args = parser.parse_args(argv)
 
     # Scoring reacts to imported leads and events by enqueuing a rescore; no worker
@@ -302,6 +354,7 @@ def main(argv: list[str] | None = None) -> int:
             chunk_size = args.chunk_size or CHUNK_SIZE
             baseline = copy_baseline(db, path)
             floor_s, keys_only_s = insert_floor(db, path, rows=args.rows)
+            costs = index_costs(db, path) if args.index_costs else None
             import_s, first = run_import(path, chunk_size=chunk_size, label="import")
             reimport_s, second = run_import(path, chunk_size=chunk_size, label="re-import")
             api = run_api(batches=args.api_batches, seed=args.seed) if args.api_batches else {}
@@ -327,6 +380,8 @@ def main(argv: list[str] | None = None) -> int:
         **{k: round(v) if k == "api_events_per_s" else v for k, v in api.items()},
         "api_events_per_s_target": API_EVENTS_PER_S_TARGET,
     }
+    if costs is not None:
+        figures["index_cost_s"] = costs
     print(json.dumps(figures))
     return 0
 

@@ -1,5 +1,6 @@
 """The intake benchmark's pieces that can run inside the test suite (bench.intake, bench._db)."""
 
+import contextlib
 import hashlib
 import os
 
@@ -8,7 +9,7 @@ from django.db import connection
 from django.utils import timezone
 
 from bench import _db
-from bench.intake import HEADER, generate_csv
+from bench.intake import HEADER, generate_csv, index_costs
 from leads.imports import CsvFile, Importer
 from leads.models import Lead
 
@@ -45,3 +46,30 @@ def test_the_benchmark_database_helper_creates_and_drops_a_database_of_its_own()
         cur.execute("SELECT count(*) FROM pg_database WHERE datname = %s", [name])
         assert cur.fetchone()[0] == 0
     admin.close()
+
+
+class _BenchDb:
+    """bench._db's handle on this test database: raw psycopg2 connections."""
+
+    def __init__(self, url: str):
+        self.url = url
+
+    def connection(self):
+        return contextlib.closing(psycopg2.connect(self.url))
+
+
+def test_index_costs_names_every_index_of_the_lead_table_and_leaves_nothing_behind(db, tmp_path):
+    settings = connection.settings_dict
+    bench_db = _BenchDb(f"postgres://{settings['USER']}@{settings['HOST']}:{settings['PORT']}/{settings['NAME']}")
+    path = tmp_path / "leads.csv"
+    generate_csv(path, rows=200, seed=7)
+
+    costs = index_costs(bench_db, path)
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT indexname FROM pg_indexes WHERE tablename = 'leads_lead'")
+        indexes = {name for (name,) in cursor.fetchall()} - {"leads_lead_pkey"}
+        cursor.execute("SELECT to_regclass('index_cost')")
+        assert cursor.fetchone()[0] is None  # rolled back
+    assert set(costs) == indexes | {"pk_only"}
+    assert all(seconds >= 0 for seconds in costs.values()) and costs["pk_only"] > 0
