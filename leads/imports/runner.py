@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import datetime
 from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -301,8 +302,7 @@ class Importer:
                 create_missing=bool(self.plan.options.get("create_missing_owners")),
                 team_name=self.plan.options.get("team"),
             )
-        for chunk in _chunks(self.csv_file.rows(), self.chunk_size):
-            parsed = self._parse_chunk(chunk)
+        for chunk, parsed in self._parsed_chunks():
             for attempt in (1, 2):
                 try:
                     with transaction.atomic():
@@ -329,6 +329,25 @@ class Importer:
             self.result.processed += len(chunk)
             if self.on_chunk:
                 self.on_chunk(self.result)
+
+    def _parsed_chunks(self) -> Iterator[tuple[list[CsvRow], list[ParsedRow | dict[str, Any]]]]:
+        """(chunk, parsed rows), parsed one chunk ahead in a thread of its own.
+
+        Parsing is plain Python with no database access; psycopg2 releases the GIL
+        while a statement runs, so the next chunk is parsed while this one is written.
+        Only that thread touches the within-file duplicate maps (seen_email, seen_external_id).
+        """
+        chunks = _chunks(self.csv_file.rows(), self.chunk_size)
+
+        def parse_next() -> tuple[list[CsvRow], list[ParsedRow | dict[str, Any]]] | None:
+            chunk = next(chunks, None)
+            return None if chunk is None else (chunk, self._parse_chunk(chunk))
+
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="import-parse") as parser:
+            ahead = parser.submit(parse_next)
+            while (item := ahead.result()) is not None:
+                ahead = parser.submit(parse_next)
+                yield item
 
     def _reject(self, rejections: list[dict[str, Any]], row: ParsedRow | CsvRow, reason: str, key: str = "") -> None:
         rejections.append({"line": row.line, "reason": reason, "key": key})

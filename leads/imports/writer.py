@@ -35,6 +35,9 @@ from ..services import history_row
 # Columns the runner computes in full for every row (existing values included),
 # so the update sets them as they are rather than keeping the stored value.
 DERIVED_COLUMNS = ("status", "owner_id", "team_id", "assigned_at", "needs_rescore")
+# psycopg2 reads the COPY data in pieces of this size, taking the GIL back for each: one
+# piece for a whole chunk, so the runner's parsing thread cannot hold up the COPY.
+COPY_READ_SIZE = 16 * 1024 * 1024
 
 
 @dataclass(slots=True)
@@ -128,7 +131,9 @@ def write_chunk_postgres(rows: Sequence[LeadWrite], ctx: WriteContext) -> ChunkO
         buffer.seek(0)
         cursor.execute(f"CREATE TEMPORARY TABLE import_stage ({stage_defs}) ON COMMIT DROP")
         cursor.cursor.copy_expert(
-            f"COPY import_stage ({', '.join(qn(c) for c in stage_cols)}) FROM STDIN WITH (FORMAT csv)", buffer
+            f"COPY import_stage ({', '.join(qn(c) for c in stage_cols)}) FROM STDIN WITH (FORMAT csv)",
+            buffer,
+            size=COPY_READ_SIZE,
         )
 
         history_cols = "lead_id, actor_id, action, field, old_value, new_value, note, data, created_at"

@@ -523,3 +523,50 @@ def test_time_is_read_once_for_the_whole_import(db):
     assert set(Lead.objects.values_list("created_at", flat=True)) == {NOW}
     assert set(LeadHistory.objects.values_list("created_at", flat=True)) == {NOW}
     assert timezone.is_aware(NOW)
+
+
+def test_the_next_chunk_is_parsed_while_this_one_is_written(db, monkeypatch):
+    from leads.imports.parse import Plan
+
+    parse, parsed_lines = Plan.parse, []
+    second_chunk_parsed = threading.Event()
+
+    def counting_parse(self, row):
+        parsed_lines.append(row.line)
+        if len(parsed_lines) == 6:
+            second_chunk_parsed.set()
+        return parse(self, row)
+
+    monkeypatch.setattr(Plan, "parse", counting_parse)
+    lines = "".join(f"l{i}@x.com,L{i},Co\n" for i in range(9))
+    seen_while_writing = []
+
+    def writer(rows, ctx):
+        if not seen_while_writing:  # the first chunk: the parser goes on without waiting for it
+            assert second_chunk_parsed.wait(timeout=10)
+        seen_while_writing.append(len(parsed_lines))
+        return write_chunk_postgres(rows, ctx)
+
+    result = run("email,first_name,company\n" + lines, EMAIL_MAPPING, chunk_size=3, writer=writer)
+    assert result.created == 9
+    assert seen_while_writing[0] >= 6  # chunk 2 was parsed before chunk 1 was written
+    assert parsed_lines == list(range(2, 11))  # each row once, in file order
+
+
+def test_a_parsing_failure_stops_the_import_with_that_error_after_the_chunks_before_it(db, monkeypatch):
+    from leads.imports.parse import Plan
+
+    parse = Plan.parse
+
+    def breaking_parse(self, row):
+        if row.line == 8:
+            raise RuntimeError("parser bug")
+        return parse(self, row)
+
+    monkeypatch.setattr(Plan, "parse", breaking_parse)
+    lines = "".join(f"l{i}@x.com,L{i},Co\n" for i in range(9))
+    with pytest.raises(RuntimeError, match="parser bug"):
+        run("email,first_name,company\n" + lines, EMAIL_MAPPING, chunk_size=3)
+    # Chunks before the failing one may have landed whole; the failing chunk landed nothing.
+    stored = set(Lead.objects.values_list("email", flat=True))
+    assert stored <= {f"l{i}@x.com" for i in range(6)} and len(stored) % 3 == 0
