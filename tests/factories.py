@@ -6,6 +6,7 @@ from django.utils import timezone
 from accounts.models import RepProfile, Role, Team, User
 from accounts.services import user_set_role
 from leads.models import EngagementEvent, EventKind, Lead, LeadScore, ScoreLegend, Status, Touch, TouchKind
+from scoring.models import DefinitionVersion
 
 
 class UserFactory(factory.django.DjangoModelFactory):
@@ -84,6 +85,21 @@ class ScoreLegendFactory(factory.django.DjangoModelFactory):
     threshold = 60
     gates = factory.LazyFunction(list)
     rules = factory.LazyFunction(list)
+
+
+class ActiveDefinitionFactory(factory.django.DjangoModelFactory):
+    """A definition version already in force, for tests about what it does (sign-off is tested on its own)."""
+
+    class Meta:
+        model = DefinitionVersion
+
+    number = 1
+    state = DefinitionVersion.State.ACTIVE
+    rules = factory.LazyFunction(list)
+    threshold = 60
+    created_at = factory.LazyFunction(timezone.now)
+    updated_at = factory.SelfAttribute("created_at")
+    activated_at = factory.SelfAttribute("created_at")
 
 
 class LeadScoreFactory(factory.django.DjangoModelFactory):

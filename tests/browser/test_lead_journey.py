@@ -10,9 +10,8 @@ from playwright.sync_api import Page, expect
 
 from accounts.models import RepProfile
 from leads.models import AssignmentRule, EventKind, HistoryAction, Lead, LeadHistory, Status
-from scoring.models import DefinitionVersion
 from scoring.scoring import rescore_and_promote
-from tests.factories import EngagementEventFactory, LeadFactory
+from tests.factories import ActiveDefinitionFactory, EngagementEventFactory, LeadFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -44,16 +43,7 @@ RULES = [
 def promoted_lead(cast) -> Lead:
     """Promotion for real: an active definition, a rescore that promotes, routing to rep1."""
     now = timezone.now()
-    DefinitionVersion.objects.create(
-        number=1,
-        title="Journey",
-        state=DefinitionVersion.State.ACTIVE,
-        rules=RULES,
-        threshold=60,
-        created_at=now,
-        updated_at=now,
-        activated_at=now,
-    )
+    ActiveDefinitionFactory(title="Journey", rules=RULES, threshold=60, created_at=now)
     AssignmentRule.objects.create(name="US to East", position=1, team=cast.team, conditions={"country": ["US"]})
     # rep2 is paused, so East's round robin can only pick rep1.
     RepProfile.objects.filter(user=cast.teammate).update(paused=True)

@@ -74,3 +74,16 @@ def make_active(marketer, sales, **kwargs) -> DefinitionVersion:
     version.refresh_from_db()
     assert version.state == DefinitionVersion.State.ACTIVE
     return version
+
+
+def save_edit(version, actor, *, revision=None, threshold=None, rules=None, title=None, now=None) -> DefinitionVersion:
+    """An editor's save: what is not given stays as `version` has it; the revision defaults to its own."""
+    return services.definition_update(
+        version=version,
+        rules=version.rules if rules is None else rules,
+        threshold=version.threshold if threshold is None else threshold,
+        title=version.title if title is None else title,
+        revision=version.revision if revision is None else revision,
+        actor=actor,
+        now=now or timezone.now(),
+    )

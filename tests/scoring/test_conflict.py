@@ -8,22 +8,10 @@ from django.utils import timezone
 
 from scoring import services
 from scoring.models import Approval, DefinitionVersion
-from tests.scoring.definition_helpers import make_draft, make_proposed
+from tests.scoring.definition_helpers import make_draft, make_proposed, save_edit
 from tests.scoring.test_definition_views import editor_post
 
 pytestmark = pytest.mark.django_db
-
-
-def save(version, actor, *, revision, threshold=None, rules=None, title=None):
-    return services.definition_update(
-        version=version,
-        rules=version.rules if rules is None else rules,
-        threshold=version.threshold if threshold is None else threshold,
-        title=version.title if title is None else title,
-        revision=revision,
-        actor=actor,
-        now=timezone.now(),
-    )
 
 
 def test_the_second_save_against_the_same_revision_is_refused_with_the_first_change(cast):
@@ -31,10 +19,10 @@ def test_the_second_save_against_the_same_revision_is_refused_with_the_first_cha
     alice_view = DefinitionVersion.objects.get(pk=version.pk)
     bob_view = DefinitionVersion.objects.get(pk=version.pk)
 
-    save(alice_view, cast.marketer, revision=1, threshold=60)
+    save_edit(alice_view, cast.marketer, revision=1, threshold=60)
     bob_rules = [*bob_view.rules, {"type": "fit", "field": "country", "op": "equals", "value": "US", "points": 5}]
     with pytest.raises(services.DefinitionConflictError) as exc:
-        save(bob_view, cast.manager, revision=1, rules=bob_rules)
+        save_edit(bob_view, cast.manager, revision=1, rules=bob_rules)
 
     stored = DefinitionVersion.objects.get(pk=version.pk)
     assert (stored.revision, stored.threshold, len(stored.rules)) == (2, 60, 4)  # Alice's save, not Bob's
@@ -46,11 +34,11 @@ def test_the_second_save_against_the_same_revision_is_refused_with_the_first_cha
 
 def test_a_conflict_after_several_saves_shows_all_of_them_since_the_editors_revision(cast):
     version = make_draft(cast.marketer, threshold=50, title="Base")
-    save(version, cast.marketer, revision=1, threshold=55)
+    save_edit(version, cast.marketer, revision=1, threshold=55)
     version.refresh_from_db()
-    save(version, cast.rep, revision=2, title="Renamed")
+    save_edit(version, cast.rep, revision=2, title="Renamed")
     with pytest.raises(services.DefinitionConflictError) as exc:
-        save(version, cast.manager, revision=1, threshold=99)
+        save_edit(version, cast.manager, revision=1, threshold=99)
     texts = sorted(c["text"] for c in exc.value.changes)
     assert texts == ["Threshold: 50 → 55", "Title: “Base” → “Renamed”"]
     assert exc.value.changed_by == ", ".join(sorted([str(cast.marketer), str(cast.rep)]))
@@ -58,10 +46,10 @@ def test_a_conflict_after_several_saves_shows_all_of_them_since_the_editors_revi
 
 def test_the_refused_save_writes_nothing_and_withdraws_nothing(cast):
     version = make_proposed(cast.marketer)
-    save(version, cast.marketer, revision=1, threshold=61)
+    save_edit(version, cast.marketer, revision=1, threshold=61)
     services.definition_approve(version=version, actor=cast.marketer, now=timezone.now())
     with pytest.raises(services.DefinitionConflictError):
-        save(version, cast.rep, revision=1, threshold=1)
+        save_edit(version, cast.rep, revision=1, threshold=1)
     assert Approval.objects.get().withdrawn_at is None
     assert DefinitionVersion.objects.get().threshold == 61
 
@@ -69,7 +57,7 @@ def test_the_refused_save_writes_nothing_and_withdraws_nothing(cast):
 def test_the_browser_form_comes_back_with_the_users_input_and_the_other_change(client, cast):
     version = make_draft(cast.marketer, threshold=50, title="Shared draft")
     # Alice saves first.
-    save(version, cast.marketer, revision=1, threshold=75)
+    save_edit(version, cast.marketer, revision=1, threshold=75)
 
     # Bob, still on revision 1, typed a new rule and a new title.
     client.force_login(cast.manager)
@@ -104,7 +92,7 @@ def test_the_browser_form_comes_back_with_the_users_input_and_the_other_change(c
 
 def test_the_api_answers_409_with_the_changes_and_the_current_version(api, cast):
     version = make_draft(cast.marketer, threshold=50)
-    save(version, cast.rep, revision=1, threshold=70)
+    save_edit(version, cast.rep, revision=1, threshold=70)
     client = api.as_user(cast.marketer)
     url = reverse("api-definition-version", args=[version.pk])
     response = client.patch(url, {"revision": 1, "threshold": 10}, format="json")
@@ -121,9 +109,9 @@ def test_the_api_answers_409_with_the_changes_and_the_current_version(api, cast)
 def test_the_save_is_a_compare_and_set_on_the_revision(cast):
     """One UPDATE ... WHERE id AND revision decides; a refused save changes no row."""
     version = make_draft(cast.marketer)
-    save(version, cast.marketer, revision=1, threshold=3)
+    save_edit(version, cast.marketer, revision=1, threshold=3)
     with CaptureQueriesContext(connection) as queries, pytest.raises(services.DefinitionConflictError):
-        save(version, cast.rep, revision=1, threshold=4)
+        save_edit(version, cast.rep, revision=1, threshold=4)
     updates = [q["sql"] for q in queries.captured_queries if q["sql"].startswith("UPDATE")]
     assert len(updates) == 1
     assert '"revision" = 1' in updates[0]

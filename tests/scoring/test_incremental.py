@@ -19,7 +19,7 @@ from leads.signals import lead_activity
 from scoring import receivers, tasks
 from scoring.models import DefinitionVersion
 from scoring.scoring import dirty_leads_claim
-from tests.factories import EngagementEventFactory, LeadFactory, TeamFactory
+from tests.factories import ActiveDefinitionFactory, EngagementEventFactory, LeadFactory, TeamFactory
 
 EVENTS_URL = "/api/v1/events/"
 RULES = [
@@ -31,16 +31,7 @@ RULES = [
 
 
 def activate(*, threshold=60) -> DefinitionVersion:
-    now = timezone.now()
-    return DefinitionVersion.objects.create(
-        number=1,
-        state=DefinitionVersion.State.ACTIVE,
-        rules=RULES,
-        threshold=threshold,
-        created_at=now,
-        updated_at=now,
-        activated_at=now,
-    )
+    return ActiveDefinitionFactory(rules=RULES, threshold=threshold)
 
 
 def broker(settings) -> redis.Redis:

@@ -10,7 +10,7 @@ from leads.models import HistoryAction, Lead, LeadHistory, Status
 from scoring.models import DefinitionVersion
 from scoring.promotion import leads_promote
 from scoring.scoring import active_definition, leads_rescore, pool_rescore, rescore_and_promote
-from tests.factories import EngagementEventFactory, LeadFactory, TeamFactory
+from tests.factories import ActiveDefinitionFactory, EngagementEventFactory, LeadFactory, TeamFactory
 
 NOW = datetime.datetime(2025, 3, 10, 12, 0, tzinfo=datetime.UTC)
 
@@ -24,15 +24,7 @@ RULES = [
 
 
 def activate(*, number=1, threshold=60, rules=RULES) -> DefinitionVersion:
-    return DefinitionVersion.objects.create(
-        number=number,
-        state=DefinitionVersion.State.ACTIVE,
-        rules=rules,
-        threshold=threshold,
-        created_at=NOW,
-        updated_at=NOW,
-        activated_at=NOW,
-    )
+    return ActiveDefinitionFactory(number=number, rules=rules, threshold=threshold, created_at=NOW)
 
 
 def qualifying_lead(**kwargs) -> Lead:

@@ -12,7 +12,7 @@ from leadhandoff.api import ApplicationError, ConflictError
 from scoring import services
 from scoring.models import Approval, Comment, DefinitionVersion
 from tests.factories import UserFactory
-from tests.scoring.definition_helpers import make_active, make_draft, make_proposed
+from tests.scoring.definition_helpers import make_active, make_draft, make_proposed, save_edit
 
 pytestmark = pytest.mark.django_db
 
@@ -104,15 +104,7 @@ def test_only_a_proposed_version_can_be_approved(cast, current):
 def test_any_edit_after_an_approval_withdraws_it_and_sign_off_starts_again(cast):
     version = make_proposed(cast.marketer)
     approve(version, cast.marketer)
-    services.definition_update(
-        version=version,
-        rules=version.rules,
-        threshold=65,
-        title="",
-        revision=version.revision,
-        actor=cast.rep,
-        now=timezone.now(),
-    )
+    save_edit(version, cast.rep, threshold=65)
     approve(version, cast.rep)
     assert state(version) == DefinitionVersion.State.PROPOSED  # the marketing approval was withdrawn
     approve(version, cast.marketer)
@@ -124,15 +116,7 @@ def test_any_edit_after_an_approval_withdraws_it_and_sign_off_starts_again(cast)
 def test_approving_a_revision_that_was_edited_since_is_refused(cast):
     version = make_proposed(cast.marketer)
     seen = version.revision
-    services.definition_update(
-        version=version,
-        rules=version.rules,
-        threshold=10,
-        title="",
-        revision=seen,
-        actor=cast.marketer,
-        now=timezone.now(),
-    )
+    save_edit(version, cast.marketer, revision=seen, threshold=10)
     with pytest.raises(ConflictError) as exc:
         approve(version, cast.manager, revision=seen)
     assert "approve again" in exc.value.message

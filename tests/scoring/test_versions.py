@@ -8,7 +8,14 @@ from django.utils import timezone
 from leadhandoff.api import ApplicationError
 from scoring import services
 from scoring.models import Approval, Comment, DefinitionVersion
-from tests.scoring.definition_helpers import FIT_BIG_COMPANY, make_active, make_draft, make_proposed, sample_rules
+from tests.scoring.definition_helpers import (
+    FIT_BIG_COMPANY,
+    make_active,
+    make_draft,
+    make_proposed,
+    sample_rules,
+    save_edit,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -48,15 +55,7 @@ def test_a_threshold_that_is_not_a_number_is_refused_on_the_threshold_field(cast
 
 def test_an_edit_bumps_the_revision_and_is_written_to_the_thread_with_what_changed(cast):
     version = make_draft(cast.marketer, threshold=50)
-    services.definition_update(
-        version=version,
-        rules=version.rules,
-        threshold=70,
-        title="Stricter",
-        revision=1,
-        actor=cast.manager,
-        now=timezone.now(),
-    )
+    save_edit(version, cast.manager, revision=1, threshold=70, title="Stricter")
     version.refresh_from_db()
     assert (version.revision, version.threshold, version.title) == (2, 70, "Stricter")
     edit = Comment.objects.get(version=version, data__event="edited")
@@ -68,15 +67,7 @@ def test_an_edit_bumps_the_revision_and_is_written_to_the_thread_with_what_chang
 def test_only_draft_and_proposed_versions_can_be_edited(cast):
     active = make_active(cast.marketer, cast.rep)
     with pytest.raises(ApplicationError, match="can no longer be edited"):
-        services.definition_update(
-            version=active,
-            rules=active.rules,
-            threshold=1,
-            title="",
-            revision=active.revision,
-            actor=cast.marketer,
-            now=timezone.now(),
-        )
+        save_edit(active, cast.marketer, threshold=1)
     active.refresh_from_db()
     assert active.threshold == 50
 
@@ -105,15 +96,7 @@ def test_only_a_draft_can_be_proposed(cast):
 def test_editing_a_proposed_version_keeps_it_proposed_and_withdraws_its_approvals(cast):
     version = make_proposed(cast.marketer)
     services.definition_approve(version=version, actor=cast.marketer, now=timezone.now())
-    services.definition_update(
-        version=version,
-        rules=version.rules,
-        threshold=60,
-        title="",
-        revision=version.revision,
-        actor=cast.rep,
-        now=timezone.now(),
-    )
+    save_edit(version, cast.rep, threshold=60)
     version.refresh_from_db()
     assert version.state == DefinitionVersion.State.PROPOSED
     approval = Approval.objects.get(version=version)
