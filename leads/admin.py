@@ -9,7 +9,10 @@ filters only on low-cardinality columns and edits foreign keys by id
 from django.contrib import admin
 
 from .models import (
+    LEAD_COMPANY_FIELDS,
+    LEAD_IDENTITY_FIELDS,
     LEAD_SCORE_PROPERTIES,
+    LEAD_SOURCE_FIELDS,
     AssignmentRule,
     EngagementEvent,
     ImportJob,
@@ -38,23 +41,9 @@ class LeadAdmin(LargeTableAdmin):
     readonly_fields = ("updated_at", *LEAD_SCORE_PROPERTIES, "promotion_explanation")
     ordering = ("-created_at",)
     fieldsets = (
-        ("Identity", {"fields": ("email", "external_id", "first_name", "last_name", "title", "phone")}),
-        (
-            "Company",
-            {
-                "fields": (
-                    "company",
-                    "industry",
-                    "company_size",
-                    "annual_revenue",
-                    "country",
-                    "region",
-                    "city",
-                    "website",
-                )
-            },
-        ),
-        ("Source", {"fields": ("source", "campaign", "origin", "rep_source_channel", "attributes")}),
+        ("Identity", {"fields": LEAD_IDENTITY_FIELDS}),
+        ("Company", {"fields": LEAD_COMPANY_FIELDS}),
+        ("Source", {"fields": (*LEAD_SOURCE_FIELDS, "rep_source_channel", "attributes")}),
         (
             "Lifecycle",
             {

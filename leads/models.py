@@ -47,14 +47,10 @@ class RejectReason(models.TextChoices):
 
 
 # The lead's own data (identity, person, company, source), in display order.
-# Intake, the API, exports and the admin list these; the rest is workflow.
-LEAD_PROFILE_FIELDS: tuple[str, ...] = (
-    "email",
-    "external_id",
-    "first_name",
-    "last_name",
-    "title",
-    "phone",
+# A lead's profile, in groups (the admin's fieldsets). Intake, the API, exports and
+# the admin list these; the rest is workflow.
+LEAD_IDENTITY_FIELDS: tuple[str, ...] = ("email", "external_id", "first_name", "last_name", "title", "phone")
+LEAD_COMPANY_FIELDS: tuple[str, ...] = (
     "company",
     "industry",
     "company_size",
@@ -63,10 +59,9 @@ LEAD_PROFILE_FIELDS: tuple[str, ...] = (
     "region",
     "city",
     "website",
-    "source",
-    "campaign",
-    "origin",
 )
+LEAD_SOURCE_FIELDS: tuple[str, ...] = ("source", "campaign", "origin")
+LEAD_PROFILE_FIELDS: tuple[str, ...] = (*LEAD_IDENTITY_FIELDS, *LEAD_COMPANY_FIELDS, *LEAD_SOURCE_FIELDS)
 
 # The lead's score as read-only properties of Lead (the data is in LeadScore,
 # written by scoring only): shown by the admin, refused as input by intake.

@@ -54,8 +54,10 @@ def leads_rescore(
     fields = [name for name in LEAD_FIELDS if name != "email_domain"]
     changed = 0
     qs = _leads(lead_ids, id_range).select_related("scorecard").only("id", *fields, "scorecard")
-    for start in range(0, qs.count(), CHUNK):
-        chunk = list(qs[start : start + CHUNK])
+    last_id = 0
+    # Chunks by id (qs is in id order): each reads from where the last ended, no OFFSET.
+    while chunk := list(qs.filter(id__gt=last_id)[:CHUNK]):
+        last_id = chunk[-1].id
         events = defaultdict(list)
         for lead_id, kind, occurred_at in EngagementEvent.objects.filter(
             lead_id__in=[lead.id for lead in chunk]

@@ -110,6 +110,14 @@ def _event(*, version: DefinitionVersion, actor: User | None, at: datetime.datet
     )
 
 
+def _move(version: DefinitionVersion, state: str, *, stamp: str, now: datetime.datetime) -> None:
+    """Put a version in `state`, stamping when (`stamp`: proposed_at, activated_at or retired_at)."""
+    version.state = state
+    setattr(version, stamp, now)
+    version.updated_at = now
+    version.save(update_fields=["state", stamp, "updated_at"])
+
+
 def _snapshot(version: DefinitionVersion) -> dict:
     return {"title": version.title, "threshold": version.threshold, "rules": version.rules}
 
@@ -287,10 +295,7 @@ def definition_propose(*, version: DefinitionVersion, actor: User, now: datetime
         raise ApplicationError(
             "Add at least one rule before proposing.", fields={"rules": ["A definition needs at least one rule."]}
         )
-    locked.state = DefinitionVersion.State.PROPOSED
-    locked.proposed_at = now
-    locked.updated_at = now
-    locked.save(update_fields=["state", "proposed_at", "updated_at"])
+    _move(locked, DefinitionVersion.State.PROPOSED, stamp="proposed_at", now=now)
     _event(
         version=locked,
         actor=actor,
@@ -365,10 +370,7 @@ def _activate(*, version: DefinitionVersion, actor: User, now: datetime.datetime
         cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_ACTIVATION_LOCK])
     previous = list(DefinitionVersion.objects.select_for_update().filter(state=DefinitionVersion.State.ACTIVE))
     for old in previous:
-        old.state = DefinitionVersion.State.RETIRED
-        old.retired_at = now
-        old.updated_at = now
-        old.save(update_fields=["state", "retired_at", "updated_at"])
+        _move(old, DefinitionVersion.State.RETIRED, stamp="retired_at", now=now)
         _event(
             version=old,
             actor=actor,
@@ -377,10 +379,7 @@ def _activate(*, version: DefinitionVersion, actor: User, now: datetime.datetime
             event="retired",
             replaced_by=version.number,
         )
-    version.state = DefinitionVersion.State.ACTIVE
-    version.activated_at = now
-    version.updated_at = now
-    version.save(update_fields=["state", "activated_at", "updated_at"])
+    _move(version, DefinitionVersion.State.ACTIVE, stamp="activated_at", now=now)
     replaced = ", ".join(f"v{old.number}" for old in previous)
     _event(
         version=version,

@@ -43,6 +43,15 @@ def test_portable_rescoring_stores_the_same_scores_as_sql():
     assert portable.leads_rescore(definition=definition, now=NOW) == 0
 
 
+def test_portable_rescoring_reaches_every_lead_across_chunks(monkeypatch):
+    monkeypatch.setattr(portable, "CHUNK", 1)  # a chunk per lead
+    activate(number=2)
+    leads = _leads_in_variety()
+
+    assert portable.leads_rescore(definition=active_definition(), now=NOW) == len(leads)
+    assert set(LeadScore.objects.values_list("lead_id", flat=True)) == {lead.id for lead in leads}
+
+
 def test_portable_promotion_is_exactly_once_and_routed():
     activate(number=3)
     TeamFactory(name="Fallback", is_fallback=True)
