@@ -12,11 +12,22 @@ from pathlib import Path
 
 import pytest
 from django.db import connections
+from hypothesis import HealthCheck
+from hypothesis import settings as hypothesis_settings
 from rest_framework.test import APIClient
 
 from accounts.models import Role, Team, User
 from leads.models import Lead, Status
 from tests.factories import LeadFactory, TeamFactory, UserFactory, make_rep
+
+# Property tests: "ci" replays the same 300 examples on every run (a failure in CI
+# reproduces anywhere); "dev" draws fewer, fresh ones. CI sets CI=true; choose
+# either with HYPOTHESIS_PROFILE. No deadline and no too_slow check: examples
+# write to PostgreSQL on a shared, loaded machine, so timing says nothing there.
+_UNTIMED = {"deadline": None, "suppress_health_check": [HealthCheck.too_slow]}
+hypothesis_settings.register_profile("ci", max_examples=300, derandomize=True, database=None, **_UNTIMED)
+hypothesis_settings.register_profile("dev", max_examples=60, **_UNTIMED)
+hypothesis_settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE") or ("ci" if os.environ.get("CI") else "dev"))
 
 
 @dataclass

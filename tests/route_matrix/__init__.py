@@ -24,8 +24,20 @@ class Route:
     kwargs: Callable = field(default=lambda leads: {})
     data: dict | None = None
     api: bool = False
-    # Extra names this entry also covers (e.g. the same view answering several methods).
     format: str = "multipart"
+    # For a write: effect(leads, kwargs, user) asserts the row it created, changed or
+    # deleted (kwargs as built for reverse(), user the role's user or None). The matrix
+    # checks it fails before the request, holds after an allowed write and still
+    # fails after a refused one.
+    effect: Callable | None = None
+
+    def allows_write(self, role: str) -> bool:
+        """A write the role may make: an API success, or a page's redirect after a
+        successful form (a page answering 200 to a POST re-renders the form's errors)."""
+        status = self.expect[role]
+        if self.method == "get" or role == "anonymous":
+            return False
+        return status in (201, 202, 204) or status == (200 if self.api else 302)
 
 
 # URL names that need no permission entry: third-party or framework routes.

@@ -24,6 +24,10 @@ def _job(leads) -> dict[str, int]:
     return {"job_id": job.pk}
 
 
+def import_queued(leads, kwargs, user):
+    assert ImportJob.objects.get(pk=kwargs["job_id"]).state == ImportJob.State.QUEUED
+
+
 ROUTES = [
     Route("leads:import_list", _expect(200)),
     Route("leads:import_upload", _expect(200)),
@@ -31,7 +35,7 @@ ROUTES = [
     Route("leads:import_mapping", _expect(200), kwargs=_job),
     Route("leads:import_mapping", _expect(200), method="post", kwargs=_job, data={}),
     Route("leads:import_preview", _expect(200), kwargs=_job),
-    Route("leads:import_start", _expect(302), method="post", kwargs=_job),
+    Route("leads:import_start", _expect(302), method="post", kwargs=_job, effect=import_queued),
     Route("leads:import_start", _expect(405), kwargs=_job),  # GET never starts an import
     Route("leads:import_detail", _expect(200), kwargs=_job),
     Route("leads:import_progress", _expect(200), kwargs=_job),

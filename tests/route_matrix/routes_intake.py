@@ -1,5 +1,7 @@
 """Intake: the nurture pool pages and the leads/events API (leads.views.pool, leads.apis)."""
 
+from leads.models import EngagementEvent, Lead, Status
+
 from . import Route
 
 ANON = 302  # pages send anonymous users to the login page
@@ -15,6 +17,15 @@ MARKETING_ONLY_WRITE = {
     "admin": 201,
 }
 
+
+def lead_created(leads, kwargs, user):
+    assert list(Lead.objects.filter(email="new@lead.example").values_list("status", flat=True)) == [Status.NURTURE]
+
+
+def event_recorded(leads, kwargs, user):
+    assert EngagementEvent.objects.filter(kind="page_view", lead__email="visitor@lead.example").count() == 1
+
+
 ROUTES = [
     Route("leads:pool_export", MARKETING_ONLY_PAGE),
     # The lead page is marketing's: sales gets 403 for any id, so it tells nothing about the pool.
@@ -25,7 +36,14 @@ ROUTES = [
         {"anonymous": API_ANON, "marketer": 200, "rep": 200, "other_rep": 200, "manager": 200, "admin": 200},
         api=True,
     ),
-    Route("api-leads", MARKETING_ONLY_WRITE, method="post", data={"email": "new@lead.example"}, api=True),
+    Route(
+        "api-leads",
+        MARKETING_ONLY_WRITE,
+        method="post",
+        data={"email": "new@lead.example"},
+        api=True,
+        effect=lead_created,
+    ),
     # A rep's own lead: the owner, the team's manager and marketing see it; another team's rep does not.
     Route(
         "api-lead-detail",
@@ -58,5 +76,6 @@ ROUTES = [
         method="post",
         data={"kind": "page_view", "occurred_at": "2020-01-01T00:00:00Z", "email": "visitor@lead.example"},
         api=True,
+        effect=event_recorded,
     ),
 ]

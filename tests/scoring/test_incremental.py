@@ -6,8 +6,10 @@ seconds. The rest test the claiming, batching and coalescing directly.
 """
 
 import datetime
+import json
 import threading
 import time
+from collections.abc import Iterator
 
 import pytest
 import redis
@@ -105,32 +107,64 @@ def test_a_flood_of_events_is_rescored_in_a_few_coalesced_tasks(cast, api, scori
     assert LeadHistory.objects.filter(lead_id__in=ids, action=HistoryAction.PROMOTED).count() == 40
 
 
-@pytest.mark.django_db
-def test_signals_within_the_window_schedule_one_task(settings, django_capture_on_commit_callbacks):
+@pytest.fixture
+def empty_queue(settings) -> Iterator[redis.Redis]:
+    """The broker's queue and the coalescing key, empty before and after the test."""
     client = broker(settings)
     client.delete("celery", receivers.COALESCE_KEY)
+    yield client
+    client.delete("celery", receivers.COALESCE_KEY)
+
+
+def queued_task_names(client: redis.Redis) -> list[str]:
+    return [json.loads(message)["headers"]["task"] for message in client.lrange("celery", 0, -1)]
+
+
+@pytest.mark.django_db
+def test_signals_within_the_coalescing_window_schedule_one_task(
+    monkeypatch, empty_queue, django_capture_on_commit_callbacks
+):
+    # The test sets the window: a long one here, so that neither a cold broker
+    # connection nor a slow machine can outlast it while the signals are sent.
+    monkeypatch.setattr(receivers, "COALESCE_SECONDS", 30)
     lead = LeadFactory()
-    try:
-        with django_capture_on_commit_callbacks(execute=True):
-            for _ in range(50):
-                lead_activity.send(sender=Lead, lead_ids=[lead.id])
-        assert client.llen("celery") == 1
-        # After the window the next signal schedules again.
-        assert wait_for(lambda: not client.exists(receivers.COALESCE_KEY), timeout=2)
-        with django_capture_on_commit_callbacks(execute=True):
+
+    with django_capture_on_commit_callbacks(execute=True):
+        for _ in range(50):
             lead_activity.send(sender=Lead, lead_ids=[lead.id])
-        assert client.llen("celery") == 2
-    finally:
-        client.delete("celery", receivers.COALESCE_KEY)
+
+    assert queued_task_names(empty_queue) == ["scoring.tasks.rescore_dirty_leads"]
+    assert 0 < empty_queue.pttl(receivers.COALESCE_KEY) <= 30_000  # the key lasts one window, then expires
+    with django_capture_on_commit_callbacks(execute=True):
+        lead_activity.send(sender=Lead, lead_ids=[lead.id])
+    assert empty_queue.llen("celery") == 1  # still inside the window
 
 
 @pytest.mark.django_db
-def test_an_empty_signal_schedules_nothing(settings, django_capture_on_commit_callbacks):
-    client = broker(settings)
-    client.delete("celery", receivers.COALESCE_KEY)
+def test_the_first_signal_after_the_coalescing_window_schedules_again(
+    monkeypatch, empty_queue, django_capture_on_commit_callbacks
+):
+    # A short window, and one signal at a time: only its expiry is awaited, so
+    # the test holds however slowly the broker answers.
+    monkeypatch.setattr(receivers, "COALESCE_SECONDS", 0.2)
+    lead = LeadFactory()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        lead_activity.send(sender=Lead, lead_ids=[lead.id])
+    assert empty_queue.llen("celery") == 1
+    assert wait_for(lambda: not empty_queue.exists(receivers.COALESCE_KEY), timeout=5)
+    with django_capture_on_commit_callbacks(execute=True):
+        lead_activity.send(sender=Lead, lead_ids=[lead.id])
+
+    assert queued_task_names(empty_queue) == ["scoring.tasks.rescore_dirty_leads"] * 2
+
+
+@pytest.mark.django_db
+def test_an_empty_signal_schedules_nothing(empty_queue, django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=True):
         lead_activity.send(sender=Lead, lead_ids=[])
-    assert client.llen("celery") == 0
+    assert empty_queue.llen("celery") == 0
+    assert not empty_queue.exists(receivers.COALESCE_KEY)
 
 
 @pytest.mark.django_db

@@ -150,7 +150,8 @@ def _store(now, generated, definition):
     return leads
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+# Examples share the db fixture on purpose: each runs in a savepoint rolled back below.
+@settings(suppress_health_check=[*settings().suppress_health_check, HealthCheck.function_scoped_fixture])
 @given(
     definition=definitions(),
     generated=st.lists(leads_data(), min_size=1, max_size=5),
