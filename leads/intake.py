@@ -32,7 +32,6 @@ from django.utils import timezone
 
 from accounts.models import User
 from leadhandoff.api import ApplicationError, ConflictError
-from leadhandoff.db import has_set_based_sql
 
 from .models import (
     LEAD_PROFILE_FIELDS,
@@ -485,11 +484,6 @@ def events_ingest(*, events: Sequence[Any], actor: User | None, now: datetime.da
             result.rejected.append(cleaned)
     if not valid:
         return result
-    if _without_postgresql():
-        _events_store_portable(valid, result=result, actor=actor, now=now)
-        result.rejected.sort(key=lambda r: r["index"])
-        return result
-
     with transaction.atomic():
         by_email, by_ext = _leads_by_keys(
             {e.email for e in valid if e.email}, {e.lead_external_id for e in valid if e.lead_external_id}
@@ -552,73 +546,6 @@ def events_ingest(*, events: Sequence[Any], actor: User | None, now: datetime.da
         _on_commit_activity(result.lead_ids)
     result.rejected.sort(key=lambda r: r["index"])
     return result
-
-
-def _without_postgresql() -> bool:
-    return not has_set_based_sql()
-
-
-def _events_store_portable(
-    valid: list[_Event], *, result: IngestResult, actor: User | None, now: datetime.datetime
-) -> None:
-    """The same outcome as the set-based path, through the ORM, for the demo's SQLite.
-
-    SQLite has none of the statements above (unnest, ON CONFLICT on partial
-    indexes, FOR NO KEY UPDATE); it also serialises writers, so a plain
-    look-then-write per event is safe there. Never used on PostgreSQL.
-    """
-    created: list[int] = []
-    latest: dict[int, datetime.datetime] = {}
-    with transaction.atomic():
-        for event in valid:
-            lead = None
-            if event.lead_external_id:
-                lead = Lead.objects.filter(external_id=event.lead_external_id).first()
-            if lead is None and event.email:
-                lead = Lead.objects.filter(email__iexact=event.email).first()
-            if lead is None and event.email:
-                taken = event.lead_external_id and Lead.objects.filter(external_id=event.lead_external_id).exists()
-                lead = Lead.objects.create(
-                    email=event.email_raw,
-                    external_id=None if taken else event.lead_external_id,
-                    status=Status.NURTURE,
-                    origin=Origin.MARKETING,
-                    created_at=now,
-                    needs_rescore=True,
-                )
-                history_write(
-                    lead=lead,
-                    action=HistoryAction.CREATED,
-                    at=now,
-                    actor=actor,
-                    note="Created by an engagement event.",
-                    data={"via": "events"},
-                )
-                created.append(lead.id)
-            if lead is None:
-                result.rejected.append(
-                    {"index": event.index, "fields": {"lead_external_id": ["No lead has this external id."]}}
-                )
-                continue
-            result.accepted += 1
-            if event.external_id and EngagementEvent.objects.filter(external_id=event.external_id).exists():
-                continue
-            EngagementEvent.objects.create(
-                lead=lead,
-                kind=event.kind,
-                occurred_at=event.occurred_at,
-                properties=event.properties,
-                external_id=event.external_id,
-            )
-            result.stored += 1
-            latest[lead.id] = max(latest.get(lead.id, event.occurred_at), event.occurred_at)
-        for lead in Lead.objects.filter(id__in=list(latest)).only("id", "last_activity_at"):
-            newest = max(filter(None, [lead.last_activity_at, latest[lead.id]]))
-            Lead.objects.filter(id=lead.id).update(last_activity_at=newest, needs_rescore=True)
-        result.duplicates = result.accepted - result.stored
-        result.leads_created = len(created)
-        result.lead_ids = sorted(set(latest) | set(created))
-        _on_commit_activity(result.lead_ids)
 
 
 def _leads_touch(latest: dict[int, datetime.datetime]) -> None:

@@ -23,11 +23,9 @@ from django.db.models import F, Q
 
 from accounts.models import RepProfile, Team, User
 from leadhandoff.api import ApplicationError
-from leadhandoff.db import has_set_based_sql
 
 from .models import AssignmentRule, HistoryAction, Lead, LeadHistory, Status
 from .routing_selectors import rep_uncontacted_loads
-from .services import history_row
 
 logger = logging.getLogger(__name__)
 
@@ -438,25 +436,6 @@ def _write_leads(decisions: list[_Decision], *, now: datetime.datetime) -> list[
     if not decisions:
         return []
     due = first_contact_due(assigned_at=now)
-    if not has_set_based_sql():  # the SQLite demo: same effect, Django's bulk_update
-        objs = []
-        for d in decisions:
-            assigned = d.owner_id is not None
-            objs.append(
-                Lead(
-                    id=d.lead_id,
-                    team_id=d.team_id,
-                    owner_id=d.owner_id,
-                    status=Status.ASSIGNED if assigned else Status.QUEUED,
-                    assigned_at=now if assigned else None,
-                    sla_due_at=due if assigned else None,
-                    updated_at=now,
-                )
-            )
-        fields = ["team", "owner", "status", "assigned_at", "sla_due_at", "updated_at"]
-        Lead.objects.bulk_update(objs, fields, batch_size=500)
-        return [d.lead_id for d in decisions]
-
     # One statement whatever the batch: the decisions travel as three arrays.
     table = connection.ops.quote_name(Lead._meta.db_table)
     sql = (
@@ -493,15 +472,6 @@ def _write_history(
     instance per row: at ten thousand leads a call that is most of the cost.
     """
     if not rows:
-        return
-    if not has_set_based_sql():
-        LeadHistory.objects.bulk_create(
-            [
-                history_row(lead_id=lid, action=a, at=now, actor_id=actor_id, field=f, old=o, new=n, note=t, data=d)
-                for lid, a, f, o, n, t, d in rows
-            ],
-            batch_size=500,
-        )
         return
     table = connection.ops.quote_name(LeadHistory._meta.db_table)
     columns = list(zip(*rows, strict=True))

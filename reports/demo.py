@@ -22,7 +22,7 @@ when they exist the seed is skipped (``demo_present``), and ``demo_clear`` remov
 them (and every definition version) for a rebuild.
 
 Everything is written with bulk_create in chunks inside one transaction: a few
-seconds on SQLite (the demo's default database) and on PostgreSQL.
+seconds.
 """
 
 from __future__ import annotations

@@ -19,7 +19,6 @@ from leads.models import HistoryAction, Status
 from leads.routing import leads_route
 from leads.scores import EXPLANATION_SQL
 
-from . import portable
 from .rules import Definition
 
 
@@ -37,8 +36,6 @@ def leads_promote(
     (leads.routing.leads_route) in the same transaction; until routing assigns it,
     it waits in its team's unassigned queue.
     """
-    if portable.is_needed():
-        return portable.leads_promote(definition=definition, now=now, lead_ids=lead_ids, id_range=id_range)
     only = list(lead_ids) if lead_ids is not None else None
     low, high = id_range if id_range is not None else (None, None)
     # EXPLANATION_SQL is fixed text; every value is a param.

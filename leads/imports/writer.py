@@ -1,9 +1,9 @@
-"""Writing one chunk of resolved rows: set-based on PostgreSQL, bulk ORM elsewhere (the SQLite demo).
+"""Writing one chunk of resolved rows, set-based.
 
-Both run inside the chunk's transaction (leads.imports.runner), so a chunk lands
-whole or not at all, and both write one `imported` history row per lead.
+It runs inside the chunk's transaction (leads.imports.runner), so a chunk lands
+whole or not at all, and writes one `imported` history row per lead.
 
-PostgreSQL, per chunk:
+Per chunk:
 1. Take ids for the new leads from the lead id sequence, then COPY the rows into a
    temporary staging table (dropped at commit).
 2. UPDATE ... FROM staging the leads the runner matched and locked, where the row
@@ -29,8 +29,7 @@ from typing import Any
 
 from django.db import connection, models
 
-from ..models import HistoryAction, Lead, LeadHistory, Status
-from ..services import history_row
+from ..models import HistoryAction, Lead, Status
 
 # Columns the runner computes in full for every row (existing values included),
 # so the update sets them as they are rather than keeping the stored value.
@@ -68,15 +67,6 @@ def _fields_by_attname() -> dict[str, models.Field]:
     return {f.attname: f for f in Lead._meta.concrete_fields}
 
 
-def _note(created: bool, ctx: WriteContext, line: int) -> str:
-    what = "Created" if created else "Updated"
-    by = f"import {ctx.job_id}" if ctx.job_id else "an import"
-    return f"{what} by {by}, line {line}."
-
-
-# --- PostgreSQL ---------------------------------------------------------------
-
-
 def _staging_type(f: models.Field) -> str:
     if isinstance(f, models.ForeignKey):
         return "bigint"
@@ -85,7 +75,7 @@ def _staging_type(f: models.Field) -> str:
     return f.db_type(connection)
 
 
-def write_chunk_postgres(rows: Sequence[LeadWrite], ctx: WriteContext) -> ChunkOutcome:
+def write_chunk(rows: Sequence[LeadWrite], ctx: WriteContext) -> ChunkOutcome:
     outcome = ChunkOutcome()
     if not rows:
         return outcome
@@ -262,78 +252,3 @@ def _update_expr(attname: str, f: models.Field, lead: str, new: str) -> str:
         # The insert turned a missing text into ''; treat it as missing here too.
         return f"COALESCE(NULLIF({new}.{col}, ''), {lead}.{col})"
     return f"COALESCE({new}.{col}, {lead}.{col})"
-
-
-# --- Any database (the SQLite demo) ------------------------------------------------
-
-
-def write_chunk_orm(rows: Sequence[LeadWrite], ctx: WriteContext) -> ChunkOutcome:
-    """The same writes with bulk_update / bulk_create, for databases without COPY.
-
-    Races with concurrent inserts are not handled here: SQLite runs one writer at
-    a time, and PostgreSQL uses write_chunk_postgres.
-    """
-    outcome = ChunkOutcome()
-    if not rows:
-        return outcome
-    fields = _fields_by_attname()
-    history: list[LeadHistory] = []
-    existing_rows = [r for r in rows if r.lead_id is not None]
-    leads = Lead.objects.in_bulk([r.lead_id for r in existing_rows])
-    to_update = []
-    for row in existing_rows:
-        lead = leads[row.lead_id]
-        changed = False
-        for attname in ctx.columns:
-            value = row.values.get(attname)
-            if attname == "attributes":
-                value = {**(lead.attributes or {}), **(value or {})}
-            elif attname == "needs_rescore":
-                value = lead.needs_rescore or bool(value)
-            elif attname not in DERIVED_COLUMNS and value is None:
-                continue  # an empty cell keeps the stored value
-            elif attname == "email" and lead.email and value.lower() == lead.email.lower():  # noqa: SIM114
-                continue  # the same key in another case keeps the stored spelling
-            if getattr(lead, attname) != value:
-                setattr(lead, attname, value)
-                changed = True
-        if not changed:  # as on PostgreSQL: no write and no history row for an unchanged lead
-            continue
-        lead.updated_at = ctx.now
-        to_update.append(lead)
-        history.append(_history(lead.pk, row, lead.status, created=False, ctx=ctx))
-        if lead.status == Status.NURTURE:
-            outcome.nurture_ids.append(lead.pk)
-    if to_update:
-        update_fields = [fields[c].name for c in ctx.columns] + ["updated_at"]
-        Lead.objects.bulk_update(to_update, update_fields, batch_size=500)
-    outcome.updated = len(existing_rows)
-
-    new_rows = [r for r in rows if r.lead_id is None]
-    new_leads = []
-    for row in new_rows:
-        values = {c: v for c, v in row.values.items() if v is not None}
-        values.setdefault("created_at", ctx.now)
-        new_leads.append(Lead(**values))
-    Lead.objects.bulk_create(new_leads, batch_size=500)
-    for row, lead in zip(new_rows, new_leads, strict=True):
-        history.append(_history(lead.pk, row, lead.status, created=True, ctx=ctx))
-        if lead.status == Status.NURTURE:
-            outcome.nurture_ids.append(lead.pk)
-    outcome.created = len(new_leads)
-    LeadHistory.objects.bulk_create(history, batch_size=500)
-    return outcome
-
-
-def _history(lead_id: int, row: LeadWrite, status: str, *, created: bool, ctx: WriteContext) -> LeadHistory:
-    return history_row(
-        lead_id=lead_id,
-        action=HistoryAction.IMPORTED,
-        at=ctx.now,
-        actor_id=ctx.actor_id,
-        field="status",
-        old="" if created else (row.old_status or ""),
-        new=status,
-        note=_note(created, ctx, row.line),
-        data={"import_job": ctx.job_id, "line": row.line, "created": created},
-    )
