@@ -26,12 +26,13 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
-from django.db import DEFAULT_DB_ALIAS, IntegrityError, connection, connections, models, transaction
+from django.db import IntegrityError, connection, models, transaction
 from django.db.models.functions import Lower
 from django.utils import timezone
 
 from accounts.models import User
 from leadhandoff.api import ApplicationError, ConflictError
+from leadhandoff.sql import insert_set
 
 from .models import (
     LEAD_PROFILE_FIELDS,
@@ -362,55 +363,6 @@ def _leads_by_keys(emails: Iterable[str], external_ids: Iterable[str]) -> tuple[
     return by_email, by_ext
 
 
-def _insert_set(
-    model: type[models.Model],
-    *,
-    template: models.Model,
-    varying: Mapping[str, Sequence[Any]],
-    now: datetime.datetime,
-    suffix: str = "",
-) -> list[tuple]:
-    """One INSERT ... SELECT FROM unnest(...) for any number of rows.
-
-    `varying` maps attnames to one list of values per row; every other column
-    takes `template`'s value (its defaults, as the ORM would save them) and
-    auto_now columns take the operation's `now`. One statement whatever the
-    number of rows, with no model instance per row: this is the hot path of
-    the events API.
-    """
-    # The wrapper itself, not the thread-local proxy: the per-value prep below
-    # would otherwise pay a proxy lookup for every value of a 1,000-event batch.
-    conn = connections[DEFAULT_DB_ALIAS]
-    fields = [f for f in model._meta.concrete_fields if not f.primary_key]
-    by_attname = {f.attname: f for f in fields}
-    qn = conn.ops.quote_name
-    select: list[str] = []
-    constants: list[Any] = []
-    for f in fields:
-        if f.attname in varying:
-            select.append(f"t.{qn(f.attname)}")
-            continue
-        stamped = getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False)
-        select.append(f"%s::{f.cast_db_type(conn)}")
-        constants.append(f.get_db_prep_save(now if stamped else getattr(template, f.attname), conn))
-    arrays = []
-    for name, values in varying.items():
-        prep = by_attname[name].get_db_prep_save
-        arrays.append([prep(value, conn) for value in values])
-    unnest = ", ".join(f"%s::{by_attname[name].cast_db_type(conn)}[]" for name in varying)
-    # Only quoted identifiers and types from the model's metadata, placeholders
-    # and the caller's constant suffix are formatted in; every value is a parameter.
-    table, columns = qn(model._meta.db_table), ", ".join(qn(f.column) for f in fields)
-    aliases = ", ".join(qn(name) for name in varying)
-    sql = (
-        f"INSERT INTO {table} ({columns}) SELECT {', '.join(select)}"  # noqa: S608
-        f" FROM unnest({unnest}) AS t({aliases}) {suffix}"
-    )
-    with conn.cursor() as cursor:
-        cursor.execute(sql, [*constants, *arrays])
-        return cursor.fetchall() if "RETURNING" in suffix else []
-
-
 def _leads_create_missing(
     events: list[_Event], by_email: dict[str, int], by_ext: dict[str, int], *, now: datetime.datetime
 ) -> list[int]:
@@ -440,7 +392,7 @@ def _leads_create_missing(
                 used_ext.add(ext)
             emails_raw.append(email_raw)
             external_ids.append(ext)
-        rows = _insert_set(
+        rows = insert_set(
             Lead,
             template=Lead(status=Status.NURTURE, origin=Origin.MARKETING, created_at=now, needs_rescore=True),
             varying={"email": emails_raw, "external_id": external_ids},
@@ -494,7 +446,7 @@ def events_ingest(*, events: Sequence[Any], actor: User | None, now: datetime.da
             )
         created = _leads_create_missing(valid, by_email, by_ext, now=now)
         if created:
-            _insert_set(
+            insert_set(
                 LeadHistory,
                 template=history_row(
                     lead_id=0,
@@ -518,7 +470,7 @@ def events_ingest(*, events: Sequence[Any], actor: User | None, now: datetime.da
                 continue
             stored_events.append(event)
 
-        rows = _insert_set(
+        rows = insert_set(
             EngagementEvent,
             template=EngagementEvent(),
             varying={
