@@ -34,18 +34,17 @@ from accounts.models import User
 from leadhandoff.api import ApplicationError, ConflictError
 from leadhandoff.sql import insert_set
 
+from . import history
 from .models import (
     LEAD_PROFILE_FIELDS,
     LEAD_SCORE_PROPERTIES,
     EngagementEvent,
     EventKind,
-    HistoryAction,
     Lead,
     LeadHistory,
     Origin,
     Status,
 )
-from .services import history_row, history_write
 from .signals import lead_activity
 
 # Lead fields a source system may set. Everything else on a lead (status, owner,
@@ -171,14 +170,10 @@ def lead_upsert(*, data: Mapping[str, Any], actor: User | None, now: datetime.da
                 if lead is None:
                     raise
             else:
-                history_write(
-                    lead=lead,
-                    action=HistoryAction.CREATED,
-                    at=now,
-                    actor=actor,
+                history.created(
                     note="Created through intake.",
-                    data={"fields": sorted(k for k, v in clean.items() if v not in (None, "", {}))},
-                )
+                    fields=sorted(k for k, v in clean.items() if v not in (None, "", {})),
+                ).write(lead=lead, at=now, actor=actor)
                 _on_commit_activity([lead.pk])
                 return lead, True
         _lead_apply_changes(lead=lead, clean=clean, actor=actor, now=now)
@@ -216,15 +211,11 @@ def _lead_apply_changes(*, lead: Lead, clean: dict[str, Any], actor: User | None
         raise ConflictError(
             "Another lead already has this key.", fields={taken: ["Another lead already has this value."]}
         ) from exc
-    history_write(
-        lead=lead,
-        action=HistoryAction.UPDATED,
-        at=now,
-        actor=actor,
+    history.updated(
         field=next(iter(changed)) if len(changed) == 1 else "",
         note="Updated through intake: " + ", ".join(sorted(changed)),
-        data={"changed": changed},
-    )
+        changed=changed,
+    ).write(lead=lead, at=now, actor=actor)
     _on_commit_activity([lead.pk])
 
 
@@ -448,13 +439,8 @@ def events_ingest(*, events: Sequence[Any], actor: User | None, now: datetime.da
         if created:
             insert_set(
                 LeadHistory,
-                template=history_row(
-                    lead_id=0,
-                    action=HistoryAction.CREATED,
-                    at=now,
-                    actor_id=actor.pk if actor else None,
-                    note="Created by an engagement event.",
-                    data={"via": "events"},
+                template=history.created(note="Created by an engagement event.", via="events").row(
+                    lead_id=0, at=now, actor_id=actor.pk if actor else None
                 ),
                 varying={"lead_id": created},
                 now=now,

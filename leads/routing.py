@@ -24,9 +24,9 @@ from accounts.models import RepProfile, Team, User
 from leadhandoff.api import ApplicationError
 from leadhandoff.sql import insert_set
 
-from .models import AssignmentRule, HistoryAction, Lead, LeadHistory, Status
+from . import history
+from .models import AssignmentRule, Lead, LeadHistory, Status
 from .routing_selectors import rep_uncontacted_loads
-from .services import history_row
 
 logger = logging.getLogger(__name__)
 
@@ -382,7 +382,7 @@ def _route(*, lead_ids: list[int], now: datetime.datetime, actor: User | None) -
     written = set(_write_leads(to_write, now=now))
     users = {p.user_id: p.user for p in profiles}
     due = first_contact_due(assigned_at=now).isoformat()
-    history = []
+    rows: list[tuple[int, history.Entry]] = []
     for d in to_write:
         if d.lead_id not in written:
             continue
@@ -394,13 +394,12 @@ def _route(*, lead_ids: list[int], now: datetime.datetime, actor: User | None) -
             "strategy": d.rule.strategy if d.rule else DEFAULT_STRATEGY,
         }
         if d.owner_id is not None:
-            data |= {"owner_id": d.owner_id, "sla_due_at": due}
-            row = (d.lead_id, HistoryAction.ASSIGNED, "owner", "", users[d.owner_id].username, d.why, data)
+            entry = history.assigned(owner=users[d.owner_id], note=d.why, sla_due_at=due, **data)
         else:
             old_team = teams[d.old_team_id].name if d.old_team_id in teams else ""
-            row = (d.lead_id, HistoryAction.UPDATED, "team", old_team, teams[d.team_id].name, d.why, data)
-        history.append(row)
-    _write_history(history, now=now, actor_id=actor.id if actor else None)
+            entry = history.queued_in_team(old_team=old_team, note=d.why, **data)
+        rows.append((d.lead_id, entry))
+    _write_history(rows, now=now, actor_id=actor.id if actor else None)
     changed = [rep.profile for reps in reps_by_team.values() for rep in reps if rep.changed]
     if changed:
         RepProfile.objects.bulk_update(changed, ["last_assigned_at", "routing_credit"])
@@ -464,19 +463,14 @@ def _write_leads(decisions: list[_Decision], *, now: datetime.datetime) -> list[
         return [row[0] for row in cursor.fetchall()]
 
 
-def _write_history(
-    rows: list[tuple[int, str, str, str, str, str, dict]], *, now: datetime.datetime, actor_id: int | None
-) -> None:
-    """Insert one history row per (lead_id, action, field, old, new, note, data), in one statement.
+def _write_history(rows: list[tuple[int, history.Entry]], *, now: datetime.datetime, actor_id: int | None) -> None:
+    """One history row per (lead_id, entry), in one statement.
 
-    No model instance is saved per row: at ten thousand leads that would be most of the cost.
+    No model instance per row: at ten thousand leads that would be most of the cost.
     """
     if not rows:
         return
-    built = [
-        history_row(lead_id=lid, action=a, at=now, actor_id=actor_id, field=f, old=o, new=n, note=t, data=d)
-        for lid, a, f, o, n, t, d in rows
-    ]
+    built = [entry.row(lead_id=lead_id, at=now, actor_id=actor_id) for lead_id, entry in rows]
     insert_set(
         LeadHistory,
         template=LeadHistory(actor_id=actor_id, created_at=now),

@@ -29,7 +29,8 @@ from typing import Any
 
 from django.db import connection, models
 
-from ..models import HistoryAction, Lead, Status
+from .. import history
+from ..models import Lead, Status
 
 # Columns the runner computes in full for every row (existing values included),
 # so the update sets them as they are rather than keeping the stored value.
@@ -126,16 +127,8 @@ def write_chunk(rows: Sequence[LeadWrite], ctx: WriteContext) -> ChunkOutcome:
             size=COPY_READ_SIZE,
         )
 
-        history_cols = "lead_id, actor_id, action, field, old_value, new_value, note, data, created_at"
-        by = f"import {ctx.job_id}" if ctx.job_id else "an import"
-        params = {
-            "actor": ctx.actor_id,
-            "action": HistoryAction.IMPORTED.value,
-            "job": ctx.job_id,
-            "now": ctx.now,
-            "created_note": f"Created by {by}, line ",
-            "updated_note": f"Updated by {by}, line ",
-        }
+        history_cols = f"lead_id, actor_id, {history.SqlRow.COLUMNS}, created_at"
+        params = {"actor": ctx.actor_id, "now": ctx.now}
 
         # 1. Leads the runner matched and locked: update those the row changes; their
         #    history rows come from the UPDATE's RETURNING.
@@ -146,6 +139,10 @@ def write_chunk(rows: Sequence[LeadWrite], ctx: WriteContext) -> ChunkOutcome:
             # An unchanged lead gets no new row version (no index churn, so running a file
             # again is cheap) and no history row.
             changes = " OR ".join(f"l.{qn(c)} IS DISTINCT FROM ({expr})" for c, expr in exprs.items())
+            updated_row = history.imported_sql(
+                created=False, job_id=ctx.job_id, old="upd.old_status", new="upd.status", line="upd.line"
+            )
+            params |= updated_row.params
             cursor.execute(
                 # Identifiers come from Lead's own fields through quote_name; every value is a parameter.
                 f"WITH upd AS ("  # noqa: S608
@@ -153,9 +150,7 @@ def write_chunk(rows: Sequence[LeadWrite], ctx: WriteContext) -> ChunkOutcome:
                 f" FROM import_stage AS s WHERE l.id = s.lead_id AND ({changes})"
                 f" RETURNING l.id, l.status, s.line, s.old_status)"
                 f" INSERT INTO leads_leadhistory ({history_cols})"
-                f" SELECT upd.id, %(actor)s, %(action)s, 'status', COALESCE(upd.old_status, ''), upd.status,"
-                f"  %(updated_note)s || upd.line || '.',"
-                f"  jsonb_build_object('import_job', %(job)s::integer, 'line', upd.line, 'created', false), %(now)s"
+                f" SELECT upd.id, %(actor)s, {updated_row.select}, %(now)s"
                 f" FROM upd RETURNING lead_id, new_value",
                 params,
             )
@@ -200,25 +195,27 @@ def write_chunk(rows: Sequence[LeadWrite], ctx: WriteContext) -> ChunkOutcome:
             outcome.created = sum(1 for _pk, _status, inserted in returned if inserted)
             outcome.updated += new_count - outcome.created
             outcome.nurture_ids += [pk for pk, status, _inserted in returned if status == Status.NURTURE]
-            history_select = (
-                f"INSERT INTO leads_leadhistory ({history_cols})"  # noqa: S608
-                " SELECT {lead}, %(actor)s, %(action)s, 'status', '', {status},"
-                "  {note} || s.line || '.',"
-                "  jsonb_build_object('import_job', %(job)s::integer, 'line', s.line, 'created', {created}), %(now)s"
-                " FROM import_stage AS s {join} WHERE s.lead_id IS NULL"
-            )
-            created_rows = history_select.format(
-                lead="s.new_id", status="s.status", note="%(created_note)s", created="true", join=""
-            )
+
+            def history_select(*, lead: str, status: str, created: bool, join: str = "") -> str:
+                # A lead another transaction created meanwhile was updated by this row, so its
+                # history says so (created false), with the status it has now.
+                row = history.imported_sql(created=created, job_id=ctx.job_id, old="''", new=status, line="s.line")
+                params.update(row.params)
+                return (
+                    f"INSERT INTO leads_leadhistory ({history_cols})"  # noqa: S608
+                    f" SELECT {lead}, %(actor)s, {row.select}, %(now)s"
+                    f" FROM import_stage AS s {join} WHERE s.lead_id IS NULL"
+                )
+
+            created_rows = history_select(lead="s.new_id", status="s.status", created=True)
             if outcome.created == new_count:
                 cursor.execute(created_rows, params)
             else:  # some keys were taken meanwhile: their rows updated those leads
                 taken = "EXISTS (SELECT 1 FROM leads_lead AS x WHERE x.id = s.new_id)"
                 cursor.execute(f"{created_rows} AND {taken}", params)
-                updated_rows = history_select.format(
-                    lead="l.id", status="l.status", note="%(updated_note)s", created="false",
-                    join=f"JOIN leads_lead AS l ON {key_join}",
-                )  # fmt: skip
+                updated_rows = history_select(
+                    lead="l.id", status="l.status", created=False, join=f"JOIN leads_lead AS l ON {key_join}"
+                )
                 cursor.execute(f"{updated_rows} AND NOT {taken}", params)
         cursor.execute("DROP TABLE import_stage")
     return outcome

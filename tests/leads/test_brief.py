@@ -5,8 +5,8 @@ import datetime
 import pytest
 from django.urls import reverse
 
-from leads.models import EventKind, HistoryAction, Origin, Status, TouchKind
-from leads.services import history_write
+from leads import history
+from leads.models import EventKind, Origin, Status, TouchKind
 from tests.factories import EngagementEventFactory, TouchFactory, make_queue_lead
 
 pytestmark = pytest.mark.django_db
@@ -60,7 +60,7 @@ def lead(cast):
     EngagementEventFactory(lead=lead, kind=EventKind.PRICING_PAGE_VIEW)
     EngagementEventFactory(lead=lead, kind=EventKind.PRICING_PAGE_VIEW)
     EngagementEventFactory(lead=lead, kind=EventKind.WEBINAR_ATTENDED, properties={"title": "Scaling engines"})
-    history_write(lead=lead, action=HistoryAction.PROMOTED, at=T0, new="queued", note="Score 81 ≥ 60")
+    history.promoted(version=5, score=81, threshold=60, explanation={}).write(lead=lead, at=T0)
     return lead
 
 
@@ -105,7 +105,7 @@ def test_the_brief_makes_a_fixed_number_of_queries(cast, client, lead, django_as
     for n in range(25):
         EngagementEventFactory(lead=lead, kind=EventKind.PAGE_VIEW)
         TouchFactory(lead=lead, rep=cast.rep if n % 2 else cast.teammate, notes=f"touch {n}")
-        history_write(lead=lead, action=HistoryAction.UPDATED, at=T0, actor=cast.manager, field="phone")
+        history.updated(field="phone", old="", new="+1 555").write(lead=lead, at=T0, actor=cast.manager)
     with django_assert_num_queries(7):
         client.get(brief_url(lead))
 
