@@ -245,9 +245,11 @@ def sentence(row: LeadHistory, users: dict[int, User]) -> str:
     if action == HistoryAction.UPDATED and row.field == "team":
         return f"Waiting in {row.new_value}'s unassigned queue" + (f" ({row.note})" if row.note else "")
     if action == HistoryAction.UPDATED:
+        if row.note and not (row.old_value or row.new_value):
+            return f"{row.note} (by {who})" if who else row.note
         what = row.field.replace("_", " ") if row.field else "details"
-        change = f": {row.old_value or '—'} → {row.new_value}" if row.field else ""
-        return f"{who or 'Someone'} updated {what}{change}" if who else f"Updated {what}{change}"
+        change = f": {row.old_value or '—'} → {row.new_value or '—'}" if row.field else ""
+        return f"{who} updated {what}{change}" if who else f"Updated {what}{change}"
     if action == HistoryAction.IMPORTED:
         return row.note.removesuffix(".") if row.note else "Imported"
     if action == HistoryAction.PROMOTED:
@@ -265,7 +267,8 @@ def sentence(row: LeadHistory, users: dict[int, User]) -> str:
         return f"Assigned to {owner}" + (f" ({row.note})" if row.note else "")
     if action == HistoryAction.STATUS_CHANGED:
         moved = f"{_status_label(row.old_value)} → {_status_label(row.new_value)}"
-        return f"{who} moved the lead: {moved}" if who else f"Stage changed: {moved}"
+        said = f"{who} moved the lead: {moved}" if who else f"Stage changed: {moved}"
+        return f"{said} ({row.note})" if row.note else said
     if action == HistoryAction.FIRST_CONTACT:
         kind, _, outcome = row.note.partition(": ")
         article = "an" if kind[:1].lower() in "aeiou" else "a"
