@@ -314,9 +314,9 @@ def naive_loop(sample_ids: list[int], now: datetime.datetime) -> float:
     """
     from django.db import transaction
 
-    from leads.models import EngagementEvent, HistoryAction, Lead, LeadScore, Status
+    from leads import history
+    from leads.models import EngagementEvent, Lead, LeadScore, Status
     from leads.routing import leads_route
-    from leads.services import history_write
     from scoring.engine import evaluate
     from scoring.legend import legend_ensure, result_compact
     from scoring.scoring import active_definition, facts_for_lead
@@ -345,8 +345,12 @@ def naive_loop(sample_ids: list[int], now: datetime.datetime) -> float:
                 lead.status, lead.promoted_at, lead.promoted_version = Status.QUEUED, now, definition.version
                 lead.promotion_explanation = result.explanation()
                 lead.save()
-                history_write(lead=lead, action=HistoryAction.PROMOTED, at=now, field="status", old="nurture",
-                              new="queued", data={"version": definition.version, "score": result.total})  # fmt: skip
+                history.promoted(
+                    version=definition.version,
+                    score=result.total,
+                    threshold=definition.threshold,
+                    explanation=lead.promotion_explanation,
+                ).write(lead=lead, at=now)
                 leads_route(lead_ids=[lead.id], now=now)
         elapsed = time.perf_counter() - started
         transaction.set_rollback(True)

@@ -17,11 +17,11 @@ from django.http import Http404
 from accounts.models import RepProfile, Team, User
 from leadhandoff.api import ApplicationError, ConflictError
 
-from .models import OPEN_STATUSES, AssignmentRule, HistoryAction, Lead, LeadHistory, Status
+from . import history
+from .models import OPEN_STATUSES, AssignmentRule, Lead, LeadHistory, Status
 from .routing import conditions_clean, first_contact_due
 from .routing_selectors import rep_get_for_user, rule_get_for_user, rules_ordered
 from .selectors import leads_visible_to
-from .services import history_row
 
 logger = logging.getLogger(__name__)
 
@@ -106,7 +106,7 @@ def leads_reassign(
     if refused:
         raise ApplicationError("The reassignment was not made.", fields={"leads": refused})
 
-    moved, history = [], []
+    moved, rows = [], []
     new_owner = to_rep.user
     for lead in leads:
         if lead.owner_id == new_owner.id:
@@ -121,29 +121,20 @@ def leads_reassign(
             lead.assigned_at = now
             lead.sla_due_at = first_contact_due(assigned_at=now)
         moved.append(lead)
-        history.append(
-            history_row(
-                lead_id=lead.id,
-                action=HistoryAction.REASSIGNED if old_owner else HistoryAction.ASSIGNED,
-                at=now,
-                actor_id=actor.id,
-                field="owner",
-                old=old_owner.username if old_owner else "",
-                new=new_owner.username,
+        rows.append(
+            history.reassigned(
+                old_owner=old_owner,
+                owner=new_owner,
                 note=reason,
-                data={
-                    "by": actor.username,
-                    "old_owner_id": old_owner.id if old_owner else None,
-                    "owner_id": new_owner.id,
-                    "old_team_id": old_team_id,
-                    "team_id": to_rep.team_id,
-                    "clock_restarted": restart,
-                    "sla_due_at": lead.sla_due_at.isoformat() if lead.sla_due_at else None,
-                },
-            )
+                by=actor.username,
+                old_team_id=old_team_id,
+                team_id=to_rep.team_id,
+                clock_restarted=restart,
+                sla_due_at=lead.sla_due_at.isoformat() if lead.sla_due_at else None,
+            ).row(lead_id=lead.id, at=now, actor_id=actor.id)
         )
     Lead.objects.bulk_update(moved, ["owner", "team", "status", "assigned_at", "sla_due_at", "updated_at"])
-    LeadHistory.objects.bulk_create(history)
+    LeadHistory.objects.bulk_create(rows)
     logger.info("%s reassigned %d lead(s) to %s: %s", actor.username, len(moved), new_owner.username, reason)
     return moved
 

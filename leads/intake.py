@@ -26,26 +26,25 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
-from django.db import DEFAULT_DB_ALIAS, IntegrityError, connection, connections, models, transaction
+from django.db import IntegrityError, connection, models, transaction
 from django.db.models.functions import Lower
 from django.utils import timezone
 
 from accounts.models import User
 from leadhandoff.api import ApplicationError, ConflictError
-from leadhandoff.db import has_set_based_sql
+from leadhandoff.sql import insert_set
 
+from . import history
 from .models import (
     LEAD_PROFILE_FIELDS,
     LEAD_SCORE_PROPERTIES,
     EngagementEvent,
     EventKind,
-    HistoryAction,
     Lead,
     LeadHistory,
     Origin,
     Status,
 )
-from .services import history_row, history_write
 from .signals import lead_activity
 
 # Lead fields a source system may set. Everything else on a lead (status, owner,
@@ -171,14 +170,10 @@ def lead_upsert(*, data: Mapping[str, Any], actor: User | None, now: datetime.da
                 if lead is None:
                     raise
             else:
-                history_write(
-                    lead=lead,
-                    action=HistoryAction.CREATED,
-                    at=now,
-                    actor=actor,
+                history.created(
                     note="Created through intake.",
-                    data={"fields": sorted(k for k, v in clean.items() if v not in (None, "", {}))},
-                )
+                    fields=sorted(k for k, v in clean.items() if v not in (None, "", {})),
+                ).write(lead=lead, at=now, actor=actor)
                 _on_commit_activity([lead.pk])
                 return lead, True
         _lead_apply_changes(lead=lead, clean=clean, actor=actor, now=now)
@@ -216,15 +211,11 @@ def _lead_apply_changes(*, lead: Lead, clean: dict[str, Any], actor: User | None
         raise ConflictError(
             "Another lead already has this key.", fields={taken: ["Another lead already has this value."]}
         ) from exc
-    history_write(
-        lead=lead,
-        action=HistoryAction.UPDATED,
-        at=now,
-        actor=actor,
+    history.updated(
         field=next(iter(changed)) if len(changed) == 1 else "",
         note="Updated through intake: " + ", ".join(sorted(changed)),
-        data={"changed": changed},
-    )
+        changed=changed,
+    ).write(lead=lead, at=now, actor=actor)
     _on_commit_activity([lead.pk])
 
 
@@ -363,55 +354,6 @@ def _leads_by_keys(emails: Iterable[str], external_ids: Iterable[str]) -> tuple[
     return by_email, by_ext
 
 
-def _insert_set(
-    model: type[models.Model],
-    *,
-    template: models.Model,
-    varying: Mapping[str, Sequence[Any]],
-    now: datetime.datetime,
-    suffix: str = "",
-) -> list[tuple]:
-    """One INSERT ... SELECT FROM unnest(...) for any number of rows.
-
-    `varying` maps attnames to one list of values per row; every other column
-    takes `template`'s value (its defaults, as the ORM would save them) and
-    auto_now columns take the operation's `now`. One statement whatever the
-    number of rows, with no model instance per row: this is the hot path of
-    the events API.
-    """
-    # The wrapper itself, not the thread-local proxy: the per-value prep below
-    # would otherwise pay a proxy lookup for every value of a 1,000-event batch.
-    conn = connections[DEFAULT_DB_ALIAS]
-    fields = [f for f in model._meta.concrete_fields if not f.primary_key]
-    by_attname = {f.attname: f for f in fields}
-    qn = conn.ops.quote_name
-    select: list[str] = []
-    constants: list[Any] = []
-    for f in fields:
-        if f.attname in varying:
-            select.append(f"t.{qn(f.attname)}")
-            continue
-        stamped = getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False)
-        select.append(f"%s::{f.cast_db_type(conn)}")
-        constants.append(f.get_db_prep_save(now if stamped else getattr(template, f.attname), conn))
-    arrays = []
-    for name, values in varying.items():
-        prep = by_attname[name].get_db_prep_save
-        arrays.append([prep(value, conn) for value in values])
-    unnest = ", ".join(f"%s::{by_attname[name].cast_db_type(conn)}[]" for name in varying)
-    # Only quoted identifiers and types from the model's metadata, placeholders
-    # and the caller's constant suffix are formatted in; every value is a parameter.
-    table, columns = qn(model._meta.db_table), ", ".join(qn(f.column) for f in fields)
-    aliases = ", ".join(qn(name) for name in varying)
-    sql = (
-        f"INSERT INTO {table} ({columns}) SELECT {', '.join(select)}"  # noqa: S608
-        f" FROM unnest({unnest}) AS t({aliases}) {suffix}"
-    )
-    with conn.cursor() as cursor:
-        cursor.execute(sql, [*constants, *arrays])
-        return cursor.fetchall() if "RETURNING" in suffix else []
-
-
 def _leads_create_missing(
     events: list[_Event], by_email: dict[str, int], by_ext: dict[str, int], *, now: datetime.datetime
 ) -> list[int]:
@@ -441,7 +383,7 @@ def _leads_create_missing(
                 used_ext.add(ext)
             emails_raw.append(email_raw)
             external_ids.append(ext)
-        rows = _insert_set(
+        rows = insert_set(
             Lead,
             template=Lead(status=Status.NURTURE, origin=Origin.MARKETING, created_at=now, needs_rescore=True),
             varying={"email": emails_raw, "external_id": external_ids},
@@ -485,11 +427,6 @@ def events_ingest(*, events: Sequence[Any], actor: User | None, now: datetime.da
             result.rejected.append(cleaned)
     if not valid:
         return result
-    if _without_postgresql():
-        _events_store_portable(valid, result=result, actor=actor, now=now)
-        result.rejected.sort(key=lambda r: r["index"])
-        return result
-
     with transaction.atomic():
         by_email, by_ext = _leads_by_keys(
             {e.email for e in valid if e.email}, {e.lead_external_id for e in valid if e.lead_external_id}
@@ -500,15 +437,10 @@ def events_ingest(*, events: Sequence[Any], actor: User | None, now: datetime.da
             )
         created = _leads_create_missing(valid, by_email, by_ext, now=now)
         if created:
-            _insert_set(
+            insert_set(
                 LeadHistory,
-                template=history_row(
-                    lead_id=0,
-                    action=HistoryAction.CREATED,
-                    at=now,
-                    actor_id=actor.pk if actor else None,
-                    note="Created by an engagement event.",
-                    data={"via": "events"},
+                template=history.created(note="Created by an engagement event.", via="events").row(
+                    lead_id=0, at=now, actor_id=actor.pk if actor else None
                 ),
                 varying={"lead_id": created},
                 now=now,
@@ -524,7 +456,7 @@ def events_ingest(*, events: Sequence[Any], actor: User | None, now: datetime.da
                 continue
             stored_events.append(event)
 
-        rows = _insert_set(
+        rows = insert_set(
             EngagementEvent,
             template=EngagementEvent(),
             varying={
@@ -552,73 +484,6 @@ def events_ingest(*, events: Sequence[Any], actor: User | None, now: datetime.da
         _on_commit_activity(result.lead_ids)
     result.rejected.sort(key=lambda r: r["index"])
     return result
-
-
-def _without_postgresql() -> bool:
-    return not has_set_based_sql()
-
-
-def _events_store_portable(
-    valid: list[_Event], *, result: IngestResult, actor: User | None, now: datetime.datetime
-) -> None:
-    """The same outcome as the set-based path, through the ORM, for the demo's SQLite.
-
-    SQLite has none of the statements above (unnest, ON CONFLICT on partial
-    indexes, FOR NO KEY UPDATE); it also serialises writers, so a plain
-    look-then-write per event is safe there. Never used on PostgreSQL.
-    """
-    created: list[int] = []
-    latest: dict[int, datetime.datetime] = {}
-    with transaction.atomic():
-        for event in valid:
-            lead = None
-            if event.lead_external_id:
-                lead = Lead.objects.filter(external_id=event.lead_external_id).first()
-            if lead is None and event.email:
-                lead = Lead.objects.filter(email__iexact=event.email).first()
-            if lead is None and event.email:
-                taken = event.lead_external_id and Lead.objects.filter(external_id=event.lead_external_id).exists()
-                lead = Lead.objects.create(
-                    email=event.email_raw,
-                    external_id=None if taken else event.lead_external_id,
-                    status=Status.NURTURE,
-                    origin=Origin.MARKETING,
-                    created_at=now,
-                    needs_rescore=True,
-                )
-                history_write(
-                    lead=lead,
-                    action=HistoryAction.CREATED,
-                    at=now,
-                    actor=actor,
-                    note="Created by an engagement event.",
-                    data={"via": "events"},
-                )
-                created.append(lead.id)
-            if lead is None:
-                result.rejected.append(
-                    {"index": event.index, "fields": {"lead_external_id": ["No lead has this external id."]}}
-                )
-                continue
-            result.accepted += 1
-            if event.external_id and EngagementEvent.objects.filter(external_id=event.external_id).exists():
-                continue
-            EngagementEvent.objects.create(
-                lead=lead,
-                kind=event.kind,
-                occurred_at=event.occurred_at,
-                properties=event.properties,
-                external_id=event.external_id,
-            )
-            result.stored += 1
-            latest[lead.id] = max(latest.get(lead.id, event.occurred_at), event.occurred_at)
-        for lead in Lead.objects.filter(id__in=list(latest)).only("id", "last_activity_at"):
-            newest = max(filter(None, [lead.last_activity_at, latest[lead.id]]))
-            Lead.objects.filter(id=lead.id).update(last_activity_at=newest, needs_rescore=True)
-        result.duplicates = result.accepted - result.stored
-        result.leads_created = len(created)
-        result.lead_ids = sorted(set(latest) | set(created))
-        _on_commit_activity(result.lead_ids)
 
 
 def _leads_touch(latest: dict[int, datetime.datetime]) -> None:

@@ -190,8 +190,8 @@ class Lead(models.Model):
                 name="lead_origin_outcome_idx",
                 condition=Q(closed_at__isnull=False),
             ),
-            # Two more indexes exist on PostgreSQL only, created by leads.migrations.0004
-            # (SQLite, the demo's database, can build neither): lead_search_trgm_idx, the
+            # Two more indexes are raw SQL in leads.migrations.0004 (an expression
+            # with gin_trgm_ops, and NULLS LAST): lead_search_trgm_idx, the
             # pool's search box (see leads.search), and lead_activity_sort_idx on
             # (last_activity_at DESC NULLS LAST, id DESC), the pool's activity sort and filter.
             # Incremental rescoring (scoring.tasks.rescore_dirty_leads) reads only flagged leads.

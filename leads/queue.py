@@ -19,10 +19,10 @@ from django.http import Http404
 from accounts.models import User
 from leadhandoff.api import ApplicationError, ConflictError
 
+from . import history
 from .models import (
     CLOSED_STATUSES,
     CONTACT_ATTEMPT_KINDS,
-    HistoryAction,
     Lead,
     Origin,
     RejectReason,
@@ -33,7 +33,7 @@ from .models import (
     TouchOutcome,
 )
 from .selectors import lead_get_for_user
-from .services import history_write, status_change
+from .services import status_change
 
 # Statuses a rep works a lead in; queued leads have no owner yet.
 WORKABLE_STATUSES = [Status.ASSIGNED, Status.CONTACTED, Status.WORKING, Status.OPPORTUNITY]
@@ -130,21 +130,15 @@ def touch_log(
     if kind in CONTACT_ATTEMPT_KINDS:
         if lead.first_contact_at is None:
             lead.first_contact_at = occurred_at
-            history_write(
-                lead=lead,
-                action=HistoryAction.FIRST_CONTACT,
+            history.first_contact(
                 at=occurred_at,
-                actor=user,
-                field="first_contact_at",
-                new=occurred_at.isoformat(),
-                note=f"{touch.get_kind_display()}: {touch.get_outcome_display()}",
-                data={
-                    "touch_id": touch.pk,
-                    "kind": kind,
-                    "sla_due_at": lead.sla_due_at.isoformat() if lead.sla_due_at else None,
-                    "within_sla": None if lead.sla_due_at is None else occurred_at <= lead.sla_due_at,
-                },
-            )
+                kind=kind,
+                kind_label=touch.get_kind_display(),
+                outcome_label=touch.get_outcome_display(),
+                touch_id=touch.pk,
+                sla_due_at=lead.sla_due_at.isoformat() if lead.sla_due_at else None,
+                within_sla=None if lead.sla_due_at is None else occurred_at <= lead.sla_due_at,
+            ).write(lead=lead, at=occurred_at, actor=user)
             update_fields.append("first_contact_at")
         if lead.sla_due_at is not None:
             lead.sla_due_at = None
@@ -230,15 +224,7 @@ def lead_stage_change(
 
     update_fields = ["status", "last_activity_at", "updated_at"]
     if value is not None and value != lead.deal_value:
-        history_write(
-            lead=lead,
-            action=HistoryAction.UPDATED,
-            at=now,
-            actor=user,
-            field="deal_value",
-            old=lead.deal_value,
-            new=value,
-        )
+        history.updated(field="deal_value", old=lead.deal_value, new=value).write(lead=lead, at=now, actor=user)
         lead.deal_value = value
         update_fields.append("deal_value")
     if to_status == Status.LOST:
@@ -286,24 +272,16 @@ def lead_reject(*, user: User, lead_id: int, reason: str, note: str = "", now: d
             fields={"reason": ["This lead is rep-sourced."]},
         )
     old_status = lead.status
-    history_write(
-        lead=lead,
-        action=HistoryAction.REJECTED,
-        at=now,
-        actor=user,
-        field="status",
+    history.rejected(
         old=old_status,
-        new=Status.NURTURE,
         note=note,
-        data={
-            "reason": reason,
-            "version": lead.promoted_version,
-            "owner_id": lead.owner_id,
-            "team_id": lead.team_id,
-            "assigned_at": lead.assigned_at.isoformat() if lead.assigned_at else None,
-            "first_contact_at": lead.first_contact_at.isoformat() if lead.first_contact_at else None,
-        },
-    )
+        reason=reason,
+        version=lead.promoted_version,
+        owner_id=lead.owner_id,
+        team_id=lead.team_id,
+        assigned_at=lead.assigned_at.isoformat() if lead.assigned_at else None,
+        first_contact_at=lead.first_contact_at.isoformat() if lead.first_contact_at else None,
+    ).write(lead=lead, at=now, actor=user)
     lead.status = Status.NURTURE
     lead.owner = None
     lead.team = None
@@ -404,21 +382,8 @@ def rep_sourced_create(
             )
     except IntegrityError:
         raise ApplicationError(ALREADY_KNOWN, fields={"email": [ALREADY_KNOWN]}) from None
-    history_write(
-        lead=lead,
-        action=HistoryAction.CREATED,
-        at=now,
-        actor=user,
-        note=f"Rep-sourced ({RepSourceChannel(channel).label.lower()})",
-        data={"origin": Origin.REP_SOURCED, "channel": channel},
-    )
-    history_write(
-        lead=lead,
-        action=HistoryAction.ASSIGNED,
-        at=now,
-        actor=user,
-        field="owner",
-        new=user.username,
-        data={"owner_id": user.pk, "team_id": team.pk, "sla": False},
-    )
+    history.created(
+        note=f"Rep-sourced ({RepSourceChannel(channel).label.lower()})", origin=Origin.REP_SOURCED, channel=channel
+    ).write(lead=lead, at=now, actor=user)
+    history.assigned(owner=user, team_id=team.pk, sla=False).write(lead=lead, at=now, actor=user)
     return lead

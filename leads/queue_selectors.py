@@ -14,6 +14,7 @@ from django.http import Http404
 
 from accounts.models import User
 
+from .history import sentences
 from .models import CLOSED_STATUSES, OPEN_STATUSES, EngagementEvent, EventKind, Lead, LeadHistory, Origin, Status, Touch
 from .selectors import lead_get_for_user, leads_visible_to
 
@@ -149,7 +150,8 @@ def brief(*, lead: Lead) -> Brief:
     for row in event_counts:
         row["label"] = EventKind(row["kind"]).label if row["kind"] in EventKind.values else row["kind"]
     touches = list(Touch.objects.filter(lead=lead).select_related("rep").order_by("-occurred_at", "-id"))
-    history = list(
+    # In words, the users the rows name fetched in one query (leads.history.sentences).
+    history = sentences(
         LeadHistory.objects.filter(lead=lead)
         .select_related("actor")
         .order_by("-created_at", "-id")[:BRIEF_HISTORY_LIMIT]

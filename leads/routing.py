@@ -12,7 +12,6 @@ then rep profiles (by id).
 """
 
 import datetime
-import json
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -23,11 +22,11 @@ from django.db.models import F, Q
 
 from accounts.models import RepProfile, Team, User
 from leadhandoff.api import ApplicationError
-from leadhandoff.db import has_set_based_sql
+from leadhandoff.sql import insert_set
 
-from .models import AssignmentRule, HistoryAction, Lead, LeadHistory, Status
+from . import history
+from .models import AssignmentRule, Lead, LeadHistory, Status
 from .routing_selectors import rep_uncontacted_loads
-from .services import history_row
 
 logger = logging.getLogger(__name__)
 
@@ -383,7 +382,7 @@ def _route(*, lead_ids: list[int], now: datetime.datetime, actor: User | None) -
     written = set(_write_leads(to_write, now=now))
     users = {p.user_id: p.user for p in profiles}
     due = first_contact_due(assigned_at=now).isoformat()
-    history = []
+    rows: list[tuple[int, history.Entry]] = []
     for d in to_write:
         if d.lead_id not in written:
             continue
@@ -395,13 +394,12 @@ def _route(*, lead_ids: list[int], now: datetime.datetime, actor: User | None) -
             "strategy": d.rule.strategy if d.rule else DEFAULT_STRATEGY,
         }
         if d.owner_id is not None:
-            data |= {"owner_id": d.owner_id, "sla_due_at": due}
-            row = (d.lead_id, HistoryAction.ASSIGNED, "owner", "", users[d.owner_id].username, d.why, data)
+            entry = history.assigned(owner=users[d.owner_id], note=d.why, sla_due_at=due, **data)
         else:
             old_team = teams[d.old_team_id].name if d.old_team_id in teams else ""
-            row = (d.lead_id, HistoryAction.UPDATED, "team", old_team, teams[d.team_id].name, d.why, data)
-        history.append(row)
-    _write_history(history, now=now, actor_id=actor.id if actor else None)
+            entry = history.queued_in_team(old_team=old_team, note=d.why, **data)
+        rows.append((d.lead_id, entry))
+    _write_history(rows, now=now, actor_id=actor.id if actor else None)
     changed = [rep.profile for reps in reps_by_team.values() for rep in reps if rep.changed]
     if changed:
         RepProfile.objects.bulk_update(changed, ["last_assigned_at", "routing_credit"])
@@ -438,25 +436,6 @@ def _write_leads(decisions: list[_Decision], *, now: datetime.datetime) -> list[
     if not decisions:
         return []
     due = first_contact_due(assigned_at=now)
-    if not has_set_based_sql():  # the SQLite demo: same effect, Django's bulk_update
-        objs = []
-        for d in decisions:
-            assigned = d.owner_id is not None
-            objs.append(
-                Lead(
-                    id=d.lead_id,
-                    team_id=d.team_id,
-                    owner_id=d.owner_id,
-                    status=Status.ASSIGNED if assigned else Status.QUEUED,
-                    assigned_at=now if assigned else None,
-                    sla_due_at=due if assigned else None,
-                    updated_at=now,
-                )
-            )
-        fields = ["team", "owner", "status", "assigned_at", "sla_due_at", "updated_at"]
-        Lead.objects.bulk_update(objs, fields, batch_size=500)
-        return [d.lead_id for d in decisions]
-
     # One statement whatever the batch: the decisions travel as three arrays.
     table = connection.ops.quote_name(Lead._meta.db_table)
     sql = (
@@ -484,48 +463,23 @@ def _write_leads(decisions: list[_Decision], *, now: datetime.datetime) -> list[
         return [row[0] for row in cursor.fetchall()]
 
 
-def _write_history(
-    rows: list[tuple[int, str, str, str, str, str, dict]], *, now: datetime.datetime, actor_id: int | None
-) -> None:
-    """Insert one history row per (lead_id, action, field, old, new, note, data), set-based.
+def _write_history(rows: list[tuple[int, history.Entry]], *, now: datetime.datetime, actor_id: int | None) -> None:
+    """One history row per (lead_id, entry), in one statement.
 
-    The same rows leads.services.history_row would build, without a model
-    instance per row: at ten thousand leads a call that is most of the cost.
+    No model instance per row: at ten thousand leads that would be most of the cost.
     """
     if not rows:
         return
-    if not has_set_based_sql():
-        LeadHistory.objects.bulk_create(
-            [
-                history_row(lead_id=lid, action=a, at=now, actor_id=actor_id, field=f, old=o, new=n, note=t, data=d)
-                for lid, a, f, o, n, t, d in rows
-            ],
-            batch_size=500,
-        )
-        return
-    table = connection.ops.quote_name(LeadHistory._meta.db_table)
-    columns = list(zip(*rows, strict=True))
-    sql = (
-        f"INSERT INTO {table} "  # noqa: S608 - names are ours
-        "(lead_id, action, field, old_value, new_value, note, data, actor_id, created_at) "
-        "SELECT u.lead_id, u.action, u.field, left(u.old_value, 255), left(u.new_value, 255), u.note, "
-        "u.data::jsonb, %s, %s "
-        "FROM unnest(%s::bigint[], %s::text[], %s::text[], %s::text[], %s::text[], %s::text[], %s::text[]) "
-        "AS u(lead_id, action, field, old_value, new_value, note, data)"
+    built = [entry.row(lead_id=lead_id, at=now, actor_id=actor_id) for lead_id, entry in rows]
+    insert_set(
+        LeadHistory,
+        template=LeadHistory(actor_id=actor_id, created_at=now),
+        varying={
+            name: [getattr(row, name) for row in built]
+            for name in ("lead_id", "action", "field", "old_value", "new_value", "note", "data")
+        },
+        now=now,
     )
-    params = [
-        actor_id,
-        now,
-        list(columns[0]),
-        [str(a) for a in columns[1]],
-        list(columns[2]),
-        list(columns[3]),
-        list(columns[4]),
-        list(columns[5]),
-        [json.dumps(d) for d in columns[6]],
-    ]
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
 
 
 def leads_route_waiting(*, now: datetime.datetime, team_ids: list[int] | None = None) -> int:

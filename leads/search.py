@@ -11,8 +11,7 @@ tests/leads/test_pool_search.py checks that the pool's search uses it.
 from django.db.models import CharField
 from django.db.models.expressions import RawSQL
 
-# Immutable SQL (|| and coalesce; concat_ws is only stable) so PostgreSQL can index it;
-# also valid on SQLite (the demo), where it is simply scanned.
+# Immutable SQL (|| and coalesce; concat_ws is only stable) so PostgreSQL can index it.
 SEARCH_TEXT_SQL = (
     "(leads_lead.first_name || ' ' || leads_lead.last_name || ' ' || coalesce(leads_lead.email, '')"
     " || ' ' || leads_lead.company || ' ' || coalesce(leads_lead.external_id, ''))"

@@ -6,6 +6,7 @@ from django.shortcuts import get_object_or_404
 
 from accounts.models import Role, User
 
+from .history import sentences
 from .models import SALES_VISIBLE_STATUSES, EngagementEvent, Lead, LeadHistory, Touch
 
 
@@ -112,9 +113,10 @@ def lead_timeline(*, lead: Lead, limit: int = 100) -> list[TimelineEntry]:
         TimelineEntry(t.occurred_at, "touch", t)
         for t in lead.touches.select_related("rep").order_by("-occurred_at", "-id")[:limit]
     ]
+    # History in words: one more query for the users the rows name (leads.history.sentences).
     entries += [
         TimelineEntry(h.created_at, "history", h)
-        for h in lead.history.select_related("actor").order_by("-created_at", "-id")[:limit]
+        for h in sentences(lead.history.select_related("actor").order_by("-created_at", "-id")[:limit])
     ]
     entries.sort(key=lambda entry: entry.at, reverse=True)
     return entries

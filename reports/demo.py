@@ -22,7 +22,7 @@ when they exist the seed is skipped (``demo_present``), and ``demo_clear`` remov
 them (and every definition version) for a rebuild.
 
 Everything is written with bulk_create in chunks inside one transaction: a few
-seconds on SQLite (the demo's default database) and on PostgreSQL.
+seconds.
 """
 
 from __future__ import annotations
@@ -41,11 +41,11 @@ from django.db import transaction
 
 from accounts.models import RepProfile, Role, Team, User
 from accounts.services import user_create, user_set_role
+from leads import history
 from leads.models import (
     AssignmentRule,
     EngagementEvent,
     EventKind,
-    HistoryAction,
     Lead,
     LeadHistory,
     LeadScore,
@@ -58,7 +58,6 @@ from leads.models import (
     TouchKind,
     TouchOutcome,
 )
-from leads.services import history_row
 from scoring.legend import lead_score_from_result, legend_ensure
 from scoring.models import Approval, Comment, DefinitionVersion
 from scoring.rules import Definition, rules_parse
@@ -301,12 +300,12 @@ class Plan:
     lead: Lead
     events: list[tuple[str, datetime.datetime]] = field(default_factory=list)
     touches: list[Touch] = field(default_factory=list)
-    history: list[dict] = field(default_factory=list)
+    history: list[tuple[history.Entry, datetime.datetime, int | None]] = field(default_factory=list)
     sla: list[dict] = field(default_factory=list)
     score: LeadScore | None = None  # its lead_id is set once the lead is written
 
-    def note(self, action: str, at: datetime.datetime, **kwargs) -> None:
-        self.history.append({"action": action, "at": at, **kwargs})
+    def note(self, entry: history.Entry, at: datetime.datetime, actor_id: int | None = None) -> None:
+        self.history.append((entry, at, actor_id))
 
 
 @dataclass
@@ -746,19 +745,15 @@ class _Builder:
             due = lead.sla_due_at
             lead.sla_due_at = None
             first_touch = plan.touches[-len(kept)]
-            plan.note(
-                HistoryAction.FIRST_CONTACT,
-                first_contact,
-                actor_id=rep.id,
-                field="first_contact_at",
-                new=first_contact.isoformat(),
-                note=f"{first_touch.get_kind_display()}: {first_touch.get_outcome_display()}",
-                data={
-                    "kind": first_touch.kind,
-                    "sla_due_at": due.isoformat() if due else None,
-                    "within_sla": None if due is None else first_contact <= due,
-                },
+            entry = history.first_contact(
+                at=first_contact,
+                kind=first_touch.kind,
+                kind_label=first_touch.get_kind_display(),
+                outcome_label=first_touch.get_outcome_display(),
+                sla_due_at=due.isoformat() if due else None,
+                within_sla=None if due is None else first_contact <= due,
             )
+            plan.note(entry, first_contact, rep.id)
         previous = lead.status
         for status, at in stages:
             if at > until:
@@ -769,9 +764,7 @@ class _Builder:
                 note = lead.lost_reason
             if status in (Status.OPPORTUNITY, Status.WON):
                 lead.deal_value = value
-            plan.note(
-                HistoryAction.STATUS_CHANGED, at, actor_id=rep.id, field="status", old=previous, new=status, note=note
-            )
+            plan.note(history.status_changed(old=previous, new=status, note=note), at, rep.id)
             previous = status
             lead.status = status
             if status in (Status.WON, Status.LOST):
@@ -785,8 +778,8 @@ class _Builder:
         warn = due - 4 * HOUR
         plan.sla.append({"kind": SlaEvent.Kind.WARNING, "rep": rep, "due_at": due, "created_at": warn})
         plan.sla.append({"kind": SlaEvent.Kind.BREACH, "rep": rep, "due_at": due, "created_at": due})
-        plan.note(HistoryAction.SLA_WARNING, warn, field="sla_due_at", new=due.isoformat())
-        plan.note(HistoryAction.SLA_BREACHED, due, field="sla_due_at", new=due.isoformat())
+        plan.note(history.sla_warning(due=due), warn)
+        plan.note(history.sla_breached(due=due), due)
 
     # -- the three populations
     def nurture_lead(self) -> Plan:
@@ -802,7 +795,7 @@ class _Builder:
             EventKind.DEMO_REQUEST: 1 if rng.random() < 0.03 else 0,
         }
         self._events(plan, since=created, until=self.anchor, mix=mix, extra=rng.randint(1, 11))
-        plan.note(HistoryAction.CREATED, created, note=f"From {lead.source}", data={"source": lead.source})
+        plan.note(history.created(note=f"From {lead.source}", source=lead.source), created)
         lead.last_activity_at = plan.events[-1][1] if plan.events else created
         result = _score(lead, plan.events, self.definition, self.anchor)
         if result.qualifies:
@@ -851,21 +844,14 @@ class _Builder:
         lead.promoted_at = promoted
         lead.promoted_version = result.version
         lead.promotion_explanation = result.explanation()
-        plan.note(HistoryAction.CREATED, created, note=f"From {lead.source}", data={"source": lead.source})
-        plan.note(
-            HistoryAction.PROMOTED,
-            promoted,
-            field="status",
-            old=Status.NURTURE,
-            new=Status.QUEUED,
-            note=f"Score {result.total} reached the threshold {result.threshold} of definition v{result.version}",
-            data={
-                "version": result.version,
-                "score": result.total,
-                "threshold": result.threshold,
-                "explanation": lead.promotion_explanation,
-            },
+        plan.note(history.created(note=f"From {lead.source}", source=lead.source), created)
+        entry = history.promoted(
+            version=result.version,
+            score=result.total,
+            threshold=result.threshold,
+            explanation=lead.promotion_explanation,
         )
+        plan.note(entry, promoted)
         team_name = EAST if lead.country in EAST_COUNTRIES else WEST
         lead.team = self.cast.teams[team_name]
         lead.status = Status.QUEUED
@@ -884,14 +870,13 @@ class _Builder:
         lead.owner, lead.team, lead.assigned_at = rep, self.cast.teams[team_name], assigned
         lead.status = Status.ASSIGNED
         lead.sla_due_at = assigned + SLA_HOURS * HOUR
-        plan.note(
-            HistoryAction.ASSIGNED,
-            assigned,
-            field="owner",
-            new=rep.username,
+        entry = history.assigned(
+            owner=rep,
             note="Routed by rule" if team_name == EAST else "Routed to the fallback team",
-            data={"owner_id": rep.id, "team_id": lead.team.id, "sla_due_at": lead.sla_due_at.isoformat()},
+            team_id=lead.team.id,
+            sla_due_at=lead.sla_due_at.isoformat(),
         )
+        plan.note(entry, assigned)
         if live_due is not None:
             return plan  # rep1's live queue: assigned, not contacted yet
 
@@ -942,23 +927,17 @@ class _Builder:
             weights=[40, 30, 20, 10],
         )[0]
         note = rng.choice(["", "Not a buyer, just researching.", "Student project.", "Wrong contact, no budget."])
-        plan.note(
-            HistoryAction.REJECTED,
-            at,
-            actor_id=rep.id,
-            field="status",
+        entry = history.rejected(
             old=lead.status,
-            new=Status.NURTURE,
             note=note,
-            data={
-                "reason": reason,
-                "version": lead.promoted_version,
-                "owner_id": rep.id,
-                "team_id": lead.team.id,
-                "assigned_at": lead.assigned_at.isoformat(),
-                "first_contact_at": None,
-            },
+            reason=reason,
+            version=lead.promoted_version,
+            owner_id=rep.id,
+            team_id=lead.team.id,
+            assigned_at=lead.assigned_at.isoformat(),
+            first_contact_at=None,
         )
+        plan.note(entry, at, rep.id)
         lead.status = Status.NURTURE
         lead.owner = lead.team = lead.sla_due_at = lead.assigned_at = None
         lead.rejected_at, lead.rejected_by, lead.reject_reason, lead.reject_note = at, rep, reason, note
@@ -995,20 +974,9 @@ class _Builder:
         plan = Plan(lead)
         label = RepSourceChannel(channel).label.lower()
         plan.note(
-            HistoryAction.CREATED,
-            created,
-            actor_id=rep.id,
-            note=f"Rep-sourced ({label})",
-            data={"origin": Origin.REP_SOURCED, "channel": channel},
+            history.created(note=f"Rep-sourced ({label})", origin=Origin.REP_SOURCED, channel=channel), created, rep.id
         )
-        plan.note(
-            HistoryAction.ASSIGNED,
-            created,
-            actor_id=rep.id,
-            field="owner",
-            new=rep.username,
-            data={"owner_id": rep.id, "team_id": team.id, "sla": False},
-        )
+        plan.note(history.assigned(owner=rep, team_id=team.id, sla=False), created, rep.id)
         won = rng.random() < 0.13
         touches = rng.randint(18, 33) if won else rng.randint(14, 36)
         cycle = rng.uniform(55, 125) if won else rng.uniform(25, 110)
@@ -1078,13 +1046,13 @@ def _write(plans: list[Plan], *, definition: Definition, log: Callable[[str], No
         Touch.objects.bulk_create(chunk, batch_size=CHUNK)
     log(f"  {len(touches)} touches")
 
-    history = [history_row(lead_id=p.lead.pk, **h) for p in plans for h in p.history]
-    for chunk in _chunks(history):
+    rows = [entry.row(lead_id=p.lead.pk, at=at, actor_id=actor_id) for p in plans for entry, at, actor_id in p.history]
+    for chunk in _chunks(rows):
         LeadHistory.objects.bulk_create(chunk, batch_size=CHUNK)
-    log(f"  {len(history)} history rows")
+    log(f"  {len(rows)} history rows")
 
     sla = [
-        SlaEvent(lead_id=p.lead.pk, assigned_at=p.lead.assigned_at or p.history[0]["at"], **s)
+        SlaEvent(lead_id=p.lead.pk, assigned_at=p.lead.assigned_at or p.history[0][1], **s)
         for p in plans
         for s in p.sla
     ]
@@ -1094,7 +1062,7 @@ def _write(plans: list[Plan], *, definition: Definition, log: Callable[[str], No
         "scores": len(scores),
         "events": len(events),
         "touches": len(touches),
-        "history": len(history),
+        "history": len(rows),
         "sla_events": len(sla),
         "statuses": dict(Counter(lead.status for lead in leads)),
     }

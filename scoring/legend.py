@@ -4,7 +4,7 @@ The set-based path (scoring.sql) writes, per lead, the points of each fit then
 behaviour rule (None where it did not fire) and each gate's verdict, in the
 definition's order; the legend (leads.ScoreLegend) names those positions once per
 version. `result_compact` gives the same two lists from the pure engine's result,
-for the SQLite twin, the demo and tests.
+for the demo and tests.
 """
 
 from __future__ import annotations

@@ -31,7 +31,6 @@ from django.db import connection
 
 from leads.models import CLOSED_STATUSES, Lead, Status
 
-from . import portable
 from .models import DefinitionVersion, Preview
 from .rules import Definition
 from .scoring import definition_for_version
@@ -100,12 +99,6 @@ def preview_compute(*, version: DefinitionVersion, now: datetime.datetime, on_pr
 
 def _chunk_bounds(*, status_sql: str, params: list, size: int) -> list[tuple[int, int]]:
     """(low, high] id ranges of about `size` leads each, in one query."""
-    if portable.is_needed():
-        ids = list(Lead.objects.filter(status=params[0]).order_by("id").values_list("id", flat=True))
-        cuts = ids[size - 1 :: size]
-        if ids and (not cuts or cuts[-1] != ids[-1]):
-            cuts.append(ids[-1])
-        return list(zip([0, *cuts[:-1]], cuts, strict=True))
     sql = (
         "SELECT id FROM (SELECT id, row_number() OVER (ORDER BY id) AS n FROM leads_lead WHERE "  # noqa: S608
         f"{status_sql}) x WHERE n %% %s = 0 ORDER BY id"
@@ -143,19 +136,16 @@ def _pool_scan(proposed: Definition, active: Definition | None, now: datetime.da
     newly_top: list[tuple[int, int, int | None]] = []  # heap of (proposed total, -id, active total)
     dropped_top: list[tuple[int, int, int | None]] = []
     for done, (low, high) in enumerate(bounds, start=1):
-        if portable.is_needed():
-            rows = _pair_rows(proposed, active, now=now, low=low, high=high)
-        else:
-            sql, params = _pair_sql(
-                proposed,
-                active,
-                now=now,
-                where_sql="l.status = %s AND l.id > %s AND l.id <= %s",
-                where_params=[Status.NURTURE.value, low, high],
-            )
-            with connection.cursor() as cursor:
-                cursor.execute(sql, params)
-                rows = cursor.fetchall()
+        sql, params = _pair_sql(
+            proposed,
+            active,
+            now=now,
+            where_sql="l.status = %s AND l.id > %s AND l.id <= %s",
+            where_params=[Status.NURTURE.value, low, high],
+        )
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            rows = cursor.fetchall()
         for lead_id, p_total, p_qualifies, a_total, a_qualifies in rows:
             total += 1
             totals_p[p_total] += 1
@@ -189,14 +179,6 @@ def _pool_scan(proposed: Definition, active: Definition | None, now: datetime.da
         ],
         "distribution": _histogram(totals_p, totals_a, proposed.threshold),
     }
-
-
-def _pair_rows(proposed: Definition, active: Definition | None, *, now, low: int, high: int) -> list[tuple]:
-    """_pair_sql's rows computed by the pure engine (SQLite demo)."""
-    ids = list(Lead.objects.filter(status=Status.NURTURE, id__gt=low, id__lte=high).values_list("id", flat=True))
-    p = portable.lead_verdicts(definition=proposed, now=now, lead_ids=ids)
-    a = portable.lead_verdicts(definition=active, now=now, lead_ids=ids) if active else {}
-    return [(i, *p[i], *a.get(i, (None, False))) for i in ids]
 
 
 def _keep_top(heap: list, item: tuple) -> None:
@@ -240,32 +222,7 @@ _OUTCOME_SQL = (
 )
 
 
-def _closed_by_day() -> dict[datetime.datetime, list[int]]:
-    """Closed leads grouped by the UTC day they were handed over (SQLite demo)."""
-    by_day: dict[datetime.datetime, list[int]] = {}
-    rows = Lead.objects.filter(status__in=CLOSED_STATUSES).values_list("id", "promoted_at", "created_at")
-    for lead_id, promoted_at, created_at in sorted(rows, key=lambda r: (r[1] or r[2], r[0])):
-        moment = (promoted_at or created_at).astimezone(datetime.UTC)
-        by_day.setdefault(moment.replace(hour=0, minute=0, second=0, microsecond=0, tzinfo=None), []).append(lead_id)
-    return by_day
-
-
-def _outcome_rows(definition: Definition, *, as_of: datetime.datetime, ids: list[int]) -> list[tuple]:
-    """_OUTCOME_SQL's rows computed by the pure engine (SQLite demo)."""
-    verdicts = portable.lead_verdicts(definition=definition, now=as_of, lead_ids=ids)
-    rows = []
-    for lead in Lead.objects.filter(id__in=ids).only(
-        "id", "status", "closed_at", "promoted_at", "created_at", "touch_count"
-    ):
-        start = lead.promoted_at or lead.created_at
-        cycle = (lead.closed_at - start).total_seconds() / 86400.0 if lead.closed_at else None
-        rows.append((lead.id, verdicts[lead.id][1], lead.status == Status.WON, cycle, lead.touch_count))
-    return rows
-
-
 def _backtest(proposed: Definition, active: Definition | None, progress) -> dict:
-    if portable.is_needed():
-        return _backtest_from(_closed_by_day(), proposed, active, progress)
     with connection.cursor() as cursor:
         cursor.execute(_CLOSED_SQL, [[str(s.value) for s in CLOSED_STATUSES]])
         by_day: dict[datetime.datetime, list[int]] = {}
@@ -280,15 +237,10 @@ def _backtest_from(by_day: dict, proposed: Definition, active: Definition | None
     for done, (day, ids) in enumerate(sorted(by_day.items()), start=1):
         as_of = day.replace(tzinfo=datetime.UTC) + datetime.timedelta(days=1)
         for key, definition in versions:
-            if portable.is_needed():
-                rows = _outcome_rows(definition, as_of=as_of, ids=ids)
-            else:
-                scores, params = scores_select_sql(
-                    definition, now=as_of, where_sql="l.id = ANY(%s)", where_params=[ids]
-                )
-                with connection.cursor() as cursor:
-                    cursor.execute(_OUTCOME_SQL.format(scores=scores), [Status.WON.value, *params])
-                    rows = cursor.fetchall()
+            scores, params = scores_select_sql(definition, now=as_of, where_sql="l.id = ANY(%s)", where_params=[ids])
+            with connection.cursor() as cursor:
+                cursor.execute(_OUTCOME_SQL.format(scores=scores), [Status.WON.value, *params])
+                rows = cursor.fetchall()
             for _lead_id, qualifies, won, cycle_days, touches in rows:
                 outcomes[key][bool(qualifies)].append((won, cycle_days, touches))
         progress(done / len(by_day))

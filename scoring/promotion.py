@@ -15,11 +15,11 @@ from collections.abc import Sequence
 
 from django.db import connection, transaction
 
-from leads.models import HistoryAction, Status
+from leads import history
+from leads.models import Status
 from leads.routing import leads_route
 from leads.scores import EXPLANATION_SQL
 
-from . import portable
 from .rules import Definition
 
 
@@ -37,57 +37,42 @@ def leads_promote(
     (leads.routing.leads_route) in the same transaction; until routing assigns it,
     it waits in its team's unassigned queue.
     """
-    if portable.is_needed():
-        return portable.leads_promote(definition=definition, now=now, lead_ids=lead_ids, id_range=id_range)
     only = list(lead_ids) if lead_ids is not None else None
     low, high = id_range if id_range is not None else (None, None)
-    # EXPLANATION_SQL is fixed text; every value is a param.
+    row = history.promoted_sql(
+        version=definition.version, threshold=definition.threshold, score="score", explanation="explanation"
+    )
+    # EXPLANATION_SQL and the history row's expressions are fixed text; every value is a param.
     sql = (
         "WITH promoted AS ("  # noqa: S608
-        " UPDATE leads_lead AS l SET status = %s, promoted_at = %s, promoted_version = %s,"
+        " UPDATE leads_lead AS l SET status = %(queued)s, promoted_at = %(now)s, promoted_version = %(version)s,"
         f" promotion_explanation = {EXPLANATION_SQL}"
         " FROM leads_leadscore AS s JOIN leads_scorelegend AS g ON g.version = s.version"
-        " WHERE s.lead_id = l.id AND l.status = %s AND s.version = %s AND s.passes_gates AND s.total >= %s"
+        " WHERE s.lead_id = l.id AND l.status = %(nurture)s AND s.version = %(version)s AND s.passes_gates"
+        " AND s.total >= %(threshold)s"
         " AND (l.rejected_at IS NULL OR l.last_activity_at > l.rejected_at)"
         # NULL (all leads) folds to true at planning time. The restriction is spelt
         # out on both tables: the planner does not carry ranges across the join.
-        " AND (%s::bigint[] IS NULL OR (l.id = ANY(%s::bigint[]) AND s.lead_id = ANY(%s::bigint[])))"
-        " AND (%s::bigint IS NULL OR (l.id > %s AND l.id <= %s AND s.lead_id > %s AND s.lead_id <= %s))"
+        " AND (%(only)s::bigint[] IS NULL OR (l.id = ANY(%(only)s::bigint[]) AND s.lead_id = ANY(%(only)s::bigint[])))"
+        " AND (%(low)s::bigint IS NULL OR (l.id > %(low)s AND l.id <= %(high)s"
+        " AND s.lead_id > %(low)s AND s.lead_id <= %(high)s))"
         " RETURNING l.id, s.total AS score, l.promotion_explanation AS explanation"
         "), history AS ("
-        " INSERT INTO leads_leadhistory"
-        " (lead_id, actor_id, action, field, old_value, new_value, note, data, created_at)"
-        " SELECT id, NULL, %s, 'status', %s, %s,"
-        " 'Score ' || score || ' reached the threshold ' || %s || ' of definition v' || %s,"
-        " jsonb_build_object('version', %s::int, 'score', score, 'threshold', %s::int,"
-        " 'explanation', explanation), %s"
-        " FROM promoted"
+        f" INSERT INTO leads_leadhistory (lead_id, actor_id, {row.COLUMNS}, created_at)"
+        f" SELECT id, NULL, {row.select}, %(now)s FROM promoted"
         ") SELECT id FROM promoted"
     )
-    params = [
-        Status.QUEUED,
-        now,
-        definition.version,
-        Status.NURTURE,
-        definition.version,
-        definition.threshold,
-        only,
-        only,
-        only,
-        low,
-        low,
-        high,
-        low,
-        high,
-        HistoryAction.PROMOTED,
-        Status.NURTURE,
-        Status.QUEUED,
-        str(definition.threshold),
-        str(definition.version),
-        definition.version,
-        definition.threshold,
-        now,
-    ]
+    params = {
+        "queued": Status.QUEUED,
+        "nurture": Status.NURTURE,
+        "now": now,
+        "version": definition.version,
+        "threshold": definition.threshold,
+        "only": only,
+        "low": low,
+        "high": high,
+        **row.params,
+    }
     with transaction.atomic():
         with connection.cursor() as cursor:
             cursor.execute(sql, params)

@@ -32,7 +32,6 @@ from django.utils import timezone
 from leads.models import EngagementEvent, Lead
 from leads.scores import explanation_render
 
-from . import portable
 from .engine import LeadFacts, ScoreResult, evaluate
 from .legend import legend_ensure, legend_values
 from .models import DefinitionVersion, PoolRescore
@@ -134,8 +133,6 @@ def leads_rescore(
     so a periodic rescore for decay rewrites just the leads whose points moved,
     and scored_at is when the stored score last changed.
     """
-    if portable.is_needed():
-        return portable.leads_rescore(definition=definition, now=now, lead_ids=lead_ids, id_range=id_range)
     legend_ensure(definition)
     where_sql, where_params = ("l.id = ANY(%s)", [list(lead_ids)]) if lead_ids is not None else ("", [])
     select_sql, select_params = changed_scores_select_sql(
@@ -192,10 +189,7 @@ def _rescore_and_promote(
 @contextlib.contextmanager
 def _pool_rescore_lock() -> Iterator[None]:
     # Session-level (the run spans many transactions); released on exit or when
-    # the connection drops with a dead worker. SQLite (the demo) serialises writers itself.
-    if portable.is_needed():
-        yield
-        return
+    # the connection drops with a dead worker.
     with connection.cursor() as cursor:
         cursor.execute("SELECT pg_advisory_lock(%s, %s)", POOL_RESCORE_LOCK)
     try:
@@ -295,8 +289,6 @@ def dirty_leads_claim(*, limit: int) -> list[int]:
     get disjoint batches; the caller's transaction keeps the rows locked until
     their new scores are committed, and a rollback leaves them flagged.
     """
-    if portable.is_needed():
-        return portable.dirty_leads_claim(limit=limit)
     sql = (
         "UPDATE leads_lead SET needs_rescore = false WHERE id IN ("
         "SELECT id FROM leads_lead WHERE needs_rescore ORDER BY id LIMIT %s FOR UPDATE SKIP LOCKED)"

@@ -32,7 +32,6 @@ from django.utils import timezone
 
 from accounts.models import User
 from leadhandoff.api import ApplicationError
-from leadhandoff.db import has_set_based_sql
 
 from ..models import ImportJob, ImportMapping, Lead
 from .files import CsvFile, ImportFileError
@@ -219,9 +218,6 @@ class _PreviewOwners(OwnerResolver):
 @contextlib.contextmanager
 def _job_lock(job_id: int) -> Iterator[bool]:
     """Hold the job's advisory lock for the block; yields False when someone else holds it."""
-    if not has_set_based_sql():
-        yield True  # the SQLite demo runs one worker; no takeover of dead runs there
-        return
     with connection.cursor() as cursor:
         cursor.execute("SELECT pg_try_advisory_lock(%s, %s)", [_LOCK_NAMESPACE, job_id])
         got = cursor.fetchone()[0]
@@ -258,7 +254,7 @@ def import_job_start(*, job: ImportJob, actor: User) -> bool:
             queued = ImportJob.objects.filter(pk=job.pk, state=ImportJob.State.QUEUED).exists()
         if not queued and job.state == ImportJob.State.RUNNING:
             with _job_lock(job.pk) as free:
-                if free and has_set_based_sql():  # its worker died mid-run
+                if free:  # its worker died mid-run
                     queued = ImportJob.objects.filter(pk=job.pk, state=ImportJob.State.RUNNING).update(
                         state=ImportJob.State.QUEUED, **_FRESH_RUN
                     )
@@ -281,7 +277,7 @@ def import_job_run(*, job_id: int) -> str:
         now = timezone.now()
         claim = {"state": ImportJob.State.RUNNING, "started_at": now, **_FRESH_RUN}
         claimed = ImportJob.objects.filter(pk=job_id, state=ImportJob.State.QUEUED).update(**claim)
-        if not claimed and has_set_based_sql():
+        if not claimed:
             # "running" while nobody holds its lock: the worker that ran it died. Take it over.
             claimed = ImportJob.objects.filter(pk=job_id, state=ImportJob.State.RUNNING).update(**claim)
         if not claimed:

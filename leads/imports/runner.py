@@ -30,20 +30,17 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Q
-from django.db.models.functions import Lower
 from django.utils.text import slugify
 
 from accounts.models import RepProfile, Role, Team, User
 from accounts.services import user_create
-from leadhandoff.db import has_set_based_sql
 
 from ..models import OPEN_STATUSES, Lead, Status
 from ..signals import lead_activity
 from .files import CsvFile, CsvRow
 from .mapping import ATTRIBUTE_PREFIX
 from .parse import ParsedRow, Plan
-from .writer import ChunkOutcome, LeadWrite, WriteContext, write_chunk_orm, write_chunk_postgres
+from .writer import ChunkOutcome, LeadWrite, WriteContext, write_chunk
 
 CHUNK_SIZE = 5000
 SALES_OWNED_OPEN = (Status.ASSIGNED, Status.CONTACTED, Status.WORKING, Status.OPPORTUNITY)
@@ -245,7 +242,6 @@ class Importer:
         chunk_size: int = CHUNK_SIZE,
         on_chunk: Callable[[ImportResult], None] | None = None,
         writer: Callable[[list[LeadWrite], WriteContext], ChunkOutcome] | None = None,
-        set_based: bool | None = None,
     ):
         self.csv_file = csv_file
         self.plan = Plan.compile(mapping, csv_file.header)  # ApplicationError when unusable
@@ -255,10 +251,7 @@ class Importer:
         self.dry_run = dry_run
         self.chunk_size = chunk_size
         self.on_chunk = on_chunk
-        # Set-based on PostgreSQL (COPY, arrays, ON CONFLICT); plain ORM elsewhere (the SQLite demo).
-        # Tests choose the fallback on PostgreSQL with set_based=False.
-        self.set_based = has_set_based_sql() if set_based is None else set_based
-        self.writer = writer or (write_chunk_postgres if self.set_based else write_chunk_orm)
+        self.writer = writer or write_chunk
         self.owners: OwnerResolver | None = None
         self.result = ImportResult(dry_run=dry_run)
         self.seen_email: dict[str, int] = {}
@@ -392,32 +385,18 @@ class Importer:
             "first_contact_at",
             "touch_count",
         ]
-        if self.set_based:
-            # Arrays instead of thousands of IN parameters; the IS NOT NULL terms let the planner
-            # use the partial unique indexes lead_email_ci_unique and lead_external_id_unique.
-            with connection.cursor() as cursor:
-                cursor.execute(
-                    f"SELECT {', '.join(columns)} FROM leads_lead"  # noqa: S608 - fixed column names
-                    " WHERE (email IS NOT NULL AND lower(email) = ANY(%s::text[]))"
-                    " OR (external_id IS NOT NULL AND external_id = ANY(%s::text[]))"
-                    # One lock order: two imports touching the same leads wait, never deadlock.
-                    " ORDER BY id FOR UPDATE",
-                    [emails, exts],
-                )
-                found = cursor.fetchall()
-        else:
-            condition = Q(pk__in=[])
-            if emails:
-                condition |= Q(email__isnull=False, email_ci__in=emails)
-            if exts:
-                condition |= Q(external_id__isnull=False, external_id__in=exts)
-            found = (
-                Lead.objects.alias(email_ci=Lower("email"))
-                .filter(condition)
-                .select_for_update()
-                .order_by("id")
-                .values_list(*columns)
+        # Arrays instead of thousands of IN parameters; the IS NOT NULL terms let the planner
+        # use the partial unique indexes lead_email_ci_unique and lead_external_id_unique.
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"SELECT {', '.join(columns)} FROM leads_lead"  # noqa: S608 - fixed column names
+                " WHERE (email IS NOT NULL AND lower(email) = ANY(%s::text[]))"
+                " OR (external_id IS NOT NULL AND external_id = ANY(%s::text[]))"
+                # One lock order: two imports touching the same leads wait, never deadlock.
+                " ORDER BY id FOR UPDATE",
+                [emails, exts],
             )
+            found = cursor.fetchall()
         by_email: dict[str, _Existing] = {}
         by_ext: dict[str, _Existing] = {}
         for values in found:

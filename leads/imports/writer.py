@@ -1,9 +1,9 @@
-"""Writing one chunk of resolved rows: set-based on PostgreSQL, bulk ORM elsewhere (the SQLite demo).
+"""Writing one chunk of resolved rows, set-based.
 
-Both run inside the chunk's transaction (leads.imports.runner), so a chunk lands
-whole or not at all, and both write one `imported` history row per lead.
+It runs inside the chunk's transaction (leads.imports.runner), so a chunk lands
+whole or not at all, and writes one `imported` history row per lead.
 
-PostgreSQL, per chunk:
+Per chunk:
 1. Take ids for the new leads from the lead id sequence, then COPY the rows into a
    temporary staging table (dropped at commit).
 2. UPDATE ... FROM staging the leads the runner matched and locked, where the row
@@ -29,8 +29,8 @@ from typing import Any
 
 from django.db import connection, models
 
-from ..models import HistoryAction, Lead, LeadHistory, Status
-from ..services import history_row
+from .. import history
+from ..models import Lead, Status
 
 # Columns the runner computes in full for every row (existing values included),
 # so the update sets them as they are rather than keeping the stored value.
@@ -68,15 +68,6 @@ def _fields_by_attname() -> dict[str, models.Field]:
     return {f.attname: f for f in Lead._meta.concrete_fields}
 
 
-def _note(created: bool, ctx: WriteContext, line: int) -> str:
-    what = "Created" if created else "Updated"
-    by = f"import {ctx.job_id}" if ctx.job_id else "an import"
-    return f"{what} by {by}, line {line}."
-
-
-# --- PostgreSQL ---------------------------------------------------------------
-
-
 def _staging_type(f: models.Field) -> str:
     if isinstance(f, models.ForeignKey):
         return "bigint"
@@ -85,7 +76,7 @@ def _staging_type(f: models.Field) -> str:
     return f.db_type(connection)
 
 
-def write_chunk_postgres(rows: Sequence[LeadWrite], ctx: WriteContext) -> ChunkOutcome:
+def write_chunk(rows: Sequence[LeadWrite], ctx: WriteContext) -> ChunkOutcome:
     outcome = ChunkOutcome()
     if not rows:
         return outcome
@@ -136,16 +127,8 @@ def write_chunk_postgres(rows: Sequence[LeadWrite], ctx: WriteContext) -> ChunkO
             size=COPY_READ_SIZE,
         )
 
-        history_cols = "lead_id, actor_id, action, field, old_value, new_value, note, data, created_at"
-        by = f"import {ctx.job_id}" if ctx.job_id else "an import"
-        params = {
-            "actor": ctx.actor_id,
-            "action": HistoryAction.IMPORTED.value,
-            "job": ctx.job_id,
-            "now": ctx.now,
-            "created_note": f"Created by {by}, line ",
-            "updated_note": f"Updated by {by}, line ",
-        }
+        history_cols = f"lead_id, actor_id, {history.SqlRow.COLUMNS}, created_at"
+        params = {"actor": ctx.actor_id, "now": ctx.now}
 
         # 1. Leads the runner matched and locked: update those the row changes; their
         #    history rows come from the UPDATE's RETURNING.
@@ -156,6 +139,10 @@ def write_chunk_postgres(rows: Sequence[LeadWrite], ctx: WriteContext) -> ChunkO
             # An unchanged lead gets no new row version (no index churn, so running a file
             # again is cheap) and no history row.
             changes = " OR ".join(f"l.{qn(c)} IS DISTINCT FROM ({expr})" for c, expr in exprs.items())
+            updated_row = history.imported_sql(
+                created=False, job_id=ctx.job_id, old="upd.old_status", new="upd.status", line="upd.line"
+            )
+            params |= updated_row.params
             cursor.execute(
                 # Identifiers come from Lead's own fields through quote_name; every value is a parameter.
                 f"WITH upd AS ("  # noqa: S608
@@ -163,9 +150,7 @@ def write_chunk_postgres(rows: Sequence[LeadWrite], ctx: WriteContext) -> ChunkO
                 f" FROM import_stage AS s WHERE l.id = s.lead_id AND ({changes})"
                 f" RETURNING l.id, l.status, s.line, s.old_status)"
                 f" INSERT INTO leads_leadhistory ({history_cols})"
-                f" SELECT upd.id, %(actor)s, %(action)s, 'status', COALESCE(upd.old_status, ''), upd.status,"
-                f"  %(updated_note)s || upd.line || '.',"
-                f"  jsonb_build_object('import_job', %(job)s::integer, 'line', upd.line, 'created', false), %(now)s"
+                f" SELECT upd.id, %(actor)s, {updated_row.select}, %(now)s"
                 f" FROM upd RETURNING lead_id, new_value",
                 params,
             )
@@ -210,25 +195,27 @@ def write_chunk_postgres(rows: Sequence[LeadWrite], ctx: WriteContext) -> ChunkO
             outcome.created = sum(1 for _pk, _status, inserted in returned if inserted)
             outcome.updated += new_count - outcome.created
             outcome.nurture_ids += [pk for pk, status, _inserted in returned if status == Status.NURTURE]
-            history_select = (
-                f"INSERT INTO leads_leadhistory ({history_cols})"  # noqa: S608
-                " SELECT {lead}, %(actor)s, %(action)s, 'status', '', {status},"
-                "  {note} || s.line || '.',"
-                "  jsonb_build_object('import_job', %(job)s::integer, 'line', s.line, 'created', {created}), %(now)s"
-                " FROM import_stage AS s {join} WHERE s.lead_id IS NULL"
-            )
-            created_rows = history_select.format(
-                lead="s.new_id", status="s.status", note="%(created_note)s", created="true", join=""
-            )
+
+            def history_select(*, lead: str, status: str, created: bool, join: str = "") -> str:
+                # A lead another transaction created meanwhile was updated by this row, so its
+                # history says so (created false), with the status it has now.
+                row = history.imported_sql(created=created, job_id=ctx.job_id, old="''", new=status, line="s.line")
+                params.update(row.params)
+                return (
+                    f"INSERT INTO leads_leadhistory ({history_cols})"  # noqa: S608
+                    f" SELECT {lead}, %(actor)s, {row.select}, %(now)s"
+                    f" FROM import_stage AS s {join} WHERE s.lead_id IS NULL"
+                )
+
+            created_rows = history_select(lead="s.new_id", status="s.status", created=True)
             if outcome.created == new_count:
                 cursor.execute(created_rows, params)
             else:  # some keys were taken meanwhile: their rows updated those leads
                 taken = "EXISTS (SELECT 1 FROM leads_lead AS x WHERE x.id = s.new_id)"
                 cursor.execute(f"{created_rows} AND {taken}", params)
-                updated_rows = history_select.format(
-                    lead="l.id", status="l.status", note="%(updated_note)s", created="false",
-                    join=f"JOIN leads_lead AS l ON {key_join}",
-                )  # fmt: skip
+                updated_rows = history_select(
+                    lead="l.id", status="l.status", created=False, join=f"JOIN leads_lead AS l ON {key_join}"
+                )
                 cursor.execute(f"{updated_rows} AND NOT {taken}", params)
         cursor.execute("DROP TABLE import_stage")
     return outcome
@@ -262,78 +249,3 @@ def _update_expr(attname: str, f: models.Field, lead: str, new: str) -> str:
         # The insert turned a missing text into ''; treat it as missing here too.
         return f"COALESCE(NULLIF({new}.{col}, ''), {lead}.{col})"
     return f"COALESCE({new}.{col}, {lead}.{col})"
-
-
-# --- Any database (the SQLite demo) ------------------------------------------------
-
-
-def write_chunk_orm(rows: Sequence[LeadWrite], ctx: WriteContext) -> ChunkOutcome:
-    """The same writes with bulk_update / bulk_create, for databases without COPY.
-
-    Races with concurrent inserts are not handled here: SQLite runs one writer at
-    a time, and PostgreSQL uses write_chunk_postgres.
-    """
-    outcome = ChunkOutcome()
-    if not rows:
-        return outcome
-    fields = _fields_by_attname()
-    history: list[LeadHistory] = []
-    existing_rows = [r for r in rows if r.lead_id is not None]
-    leads = Lead.objects.in_bulk([r.lead_id for r in existing_rows])
-    to_update = []
-    for row in existing_rows:
-        lead = leads[row.lead_id]
-        changed = False
-        for attname in ctx.columns:
-            value = row.values.get(attname)
-            if attname == "attributes":
-                value = {**(lead.attributes or {}), **(value or {})}
-            elif attname == "needs_rescore":
-                value = lead.needs_rescore or bool(value)
-            elif attname not in DERIVED_COLUMNS and value is None:
-                continue  # an empty cell keeps the stored value
-            elif attname == "email" and lead.email and value.lower() == lead.email.lower():  # noqa: SIM114
-                continue  # the same key in another case keeps the stored spelling
-            if getattr(lead, attname) != value:
-                setattr(lead, attname, value)
-                changed = True
-        if not changed:  # as on PostgreSQL: no write and no history row for an unchanged lead
-            continue
-        lead.updated_at = ctx.now
-        to_update.append(lead)
-        history.append(_history(lead.pk, row, lead.status, created=False, ctx=ctx))
-        if lead.status == Status.NURTURE:
-            outcome.nurture_ids.append(lead.pk)
-    if to_update:
-        update_fields = [fields[c].name for c in ctx.columns] + ["updated_at"]
-        Lead.objects.bulk_update(to_update, update_fields, batch_size=500)
-    outcome.updated = len(existing_rows)
-
-    new_rows = [r for r in rows if r.lead_id is None]
-    new_leads = []
-    for row in new_rows:
-        values = {c: v for c, v in row.values.items() if v is not None}
-        values.setdefault("created_at", ctx.now)
-        new_leads.append(Lead(**values))
-    Lead.objects.bulk_create(new_leads, batch_size=500)
-    for row, lead in zip(new_rows, new_leads, strict=True):
-        history.append(_history(lead.pk, row, lead.status, created=True, ctx=ctx))
-        if lead.status == Status.NURTURE:
-            outcome.nurture_ids.append(lead.pk)
-    outcome.created = len(new_leads)
-    LeadHistory.objects.bulk_create(history, batch_size=500)
-    return outcome
-
-
-def _history(lead_id: int, row: LeadWrite, status: str, *, created: bool, ctx: WriteContext) -> LeadHistory:
-    return history_row(
-        lead_id=lead_id,
-        action=HistoryAction.IMPORTED,
-        at=ctx.now,
-        actor_id=ctx.actor_id,
-        field="status",
-        old="" if created else (row.old_status or ""),
-        new=status,
-        note=_note(created, ctx, row.line),
-        data={"import_job": ctx.job_id, "line": row.line, "created": created},
-    )

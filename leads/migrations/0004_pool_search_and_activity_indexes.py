@@ -5,8 +5,8 @@ from django.db import migrations, models
 
 # The pool's search text (leads.search.SEARCH_TEXT_SQL, frozen here) inside the
 # UPPER(...::text) that icontains wraps it in, indexed for LIKE '%word%' by
-# pg_trgm. Only pool leads: the search box is the pool's. PostgreSQL only; the
-# SQLite demo scans. tests/leads/test_pool_search.py checks the index is used.
+# pg_trgm. Only pool leads: the search box is the pool's.
+# tests/leads/test_pool_search.py checks the index is used.
 SEARCH_INDEX_SQL = (
     "CREATE INDEX IF NOT EXISTS lead_search_trgm_idx ON leads_lead USING gin ("
     "UPPER(((leads_lead.first_name || ' ' || leads_lead.last_name || ' ' || coalesce(leads_lead.email, '')"
@@ -16,16 +16,14 @@ SEARCH_INDEX_SQL = (
 
 
 # The pool's activity sort, newest first and never-active leads last (leads.filters.POOL_SORTS),
-# read backwards for the other direction; also serves the last-activity filter. SQLite cannot
-# index NULLS LAST, so like the search index it is PostgreSQL's alone.
+# read backwards for the other direction; also serves the last-activity filter. Raw SQL, as
+# Meta.indexes cannot state NULLS LAST.
 ACTIVITY_INDEX_SQL = (
     "CREATE INDEX IF NOT EXISTS lead_activity_sort_idx ON leads_lead (last_activity_at DESC NULLS LAST, id DESC)"
 )
 
 
 def pool_indexes_create(apps, schema_editor):
-    if schema_editor.connection.vendor != "postgresql":
-        return
     # pg_trgm is a trusted extension: the database owner may create it.
     schema_editor.execute("CREATE EXTENSION IF NOT EXISTS pg_trgm")
     schema_editor.execute(SEARCH_INDEX_SQL)
@@ -33,9 +31,8 @@ def pool_indexes_create(apps, schema_editor):
 
 
 def pool_indexes_drop(apps, schema_editor):
-    if schema_editor.connection.vendor == "postgresql":
-        schema_editor.execute("DROP INDEX IF EXISTS lead_search_trgm_idx")
-        schema_editor.execute("DROP INDEX IF EXISTS lead_activity_sort_idx")
+    schema_editor.execute("DROP INDEX IF EXISTS lead_search_trgm_idx")
+    schema_editor.execute("DROP INDEX IF EXISTS lead_activity_sort_idx")
 
 
 class Migration(migrations.Migration):

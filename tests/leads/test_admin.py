@@ -5,8 +5,8 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
+from leads import history
 from leads.models import AssignmentRule, ImportJob, ImportMapping
-from leads.services import history_write
 from tests.factories import EngagementEventFactory, LeadFactory, TouchFactory
 
 MODELS = ["lead", "engagementevent", "touch", "leadhistory", "importmapping", "importjob", "assignmentrule"]
@@ -22,7 +22,7 @@ def client_for(user) -> Client:
 def some_of_everything(cast, leads):
     EngagementEventFactory(lead=leads.pool, external_id="evt-1")
     TouchFactory(lead=leads.rep_owned, rep=cast.rep)
-    history_write(lead=leads.pool, action="created", at=timezone.now(), actor=cast.marketer)
+    history.created(note="By hand").write(lead=leads.pool, at=timezone.now(), actor=cast.marketer)
     mapping = ImportMapping.objects.create(name="HubSpot", columns={"Email": "email"}, created_by=cast.marketer)
     ImportJob.objects.create(file="imports/x.csv", original_name="x.csv", mapping=mapping, created_by=cast.marketer)
     AssignmentRule.objects.create(name="EMEA", team=cast.team, conditions={"country": ["DE"]})

@@ -4,9 +4,10 @@ import datetime
 
 import pytest
 from django.urls import reverse
+from django.utils.html import escape
 
-from leads.models import EventKind, HistoryAction, Origin, Status, TouchKind
-from leads.services import history_write
+from leads import history
+from leads.models import EventKind, Origin, Status, TouchKind
 from tests.factories import EngagementEventFactory, TouchFactory, make_queue_lead
 
 pytestmark = pytest.mark.django_db
@@ -60,7 +61,7 @@ def lead(cast):
     EngagementEventFactory(lead=lead, kind=EventKind.PRICING_PAGE_VIEW)
     EngagementEventFactory(lead=lead, kind=EventKind.PRICING_PAGE_VIEW)
     EngagementEventFactory(lead=lead, kind=EventKind.WEBINAR_ATTENDED, properties={"title": "Scaling engines"})
-    history_write(lead=lead, action=HistoryAction.PROMOTED, at=T0, new="queued", note="Score 81 ≥ 60")
+    history.promoted(version=5, score=81, threshold=60, explanation={}).write(lead=lead, at=T0)
     return lead
 
 
@@ -77,7 +78,7 @@ def test_the_brief_explains_why_the_lead_qualified_and_who_it_is(cast, client, l
         assert text in content
     # Engagement timeline with counts, and the history.
     assert "Pricing page view × 2" in content and "Scaling engines" in content
-    assert "Promoted to sales queue" in content
+    assert "Promoted to the sales queue: Score 81 reached the threshold 60 of definition v5" in content
     # The live countdown and the forms to work the lead.
     assert f'data-due="{lead.sla_due_at.isoformat()}"' in content
     assert 'data-testid="touch-form"' in content and 'data-testid="reject-form"' in content
@@ -105,9 +106,16 @@ def test_the_brief_makes_a_fixed_number_of_queries(cast, client, lead, django_as
     for n in range(25):
         EngagementEventFactory(lead=lead, kind=EventKind.PAGE_VIEW)
         TouchFactory(lead=lead, rep=cast.rep if n % 2 else cast.teammate, notes=f"touch {n}")
-        history_write(lead=lead, action=HistoryAction.UPDATED, at=T0, actor=cast.manager, field="phone")
+        history.updated(field="phone", old="", new="+1 555").write(lead=lead, at=T0, actor=cast.manager)
     with django_assert_num_queries(7):
         client.get(brief_url(lead))
+    # Rows naming users in their payload: one more query for all of them, however many.
+    for n in range(12):
+        old, new = (cast.rep, cast.teammate) if n % 2 else (cast.teammate, cast.rep)
+        history.reassigned(old_owner=old, owner=new, note="Cover").write(lead=lead, at=T0, actor=cast.manager)
+    with django_assert_num_queries(8):
+        content = client.get(brief_url(lead)).content.decode()
+    assert escape(f"Reassigned from {cast.teammate} to {cast.rep} by {cast.manager}") in content
 
 
 def test_the_manager_reads_the_brief_but_gets_no_forms(cast, client, lead):

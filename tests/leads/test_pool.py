@@ -10,8 +10,8 @@ from django.template.loader import render_to_string
 from django.test import Client
 from django.urls import reverse
 
-from leads.models import HistoryAction, Lead, RejectReason, Status, TouchKind, TouchOutcome
-from leads.services import history_write
+from leads import history
+from leads.models import Lead, RejectReason, Status, TouchKind, TouchOutcome
 from tests.factories import EngagementEventFactory, LeadFactory, TouchFactory, lead_score_set
 
 NOW = datetime.datetime(2025, 3, 10, 12, 0, tzinfo=datetime.UTC)
@@ -198,7 +198,7 @@ def test_the_lead_page_shows_profile_score_explanation_and_timeline(marketer_cli
     )
     EngagementEventFactory(lead=lead, kind="pricing_page_view", occurred_at=days_ago(2))
     TouchFactory(lead=lead, rep=cast.rep, kind=TouchKind.CALL, outcome=TouchOutcome.NO_ANSWER, occurred_at=days_ago(1))
-    history_write(lead=lead, action=HistoryAction.CREATED, at=days_ago(3), actor=cast.marketer)
+    history.created(note="Added by hand").write(lead=lead, at=days_ago(3), actor=cast.marketer)
     response = marketer_client.get(reverse("leads:lead_detail", args=[lead.pk]))
     assert response.status_code == 200
     html = response.content.decode()
@@ -238,7 +238,7 @@ def test_the_lead_page_makes_a_fixed_number_of_queries(marketer_client, cast, dj
         EngagementEventFactory.create_batch(n, lead=lead)
         TouchFactory.create_batch(n, lead=lead, rep=cast.rep)
         for _ in range(n):
-            history_write(lead=lead, action=HistoryAction.UPDATED, at=NOW, actor=cast.marketer)
+            history.updated(field="phone", new="+1 555").write(lead=lead, at=NOW, actor=cast.marketer)
 
     grow(2)
     lead_score_set(lead, 67, explanation=EXPLANATION)

@@ -227,17 +227,3 @@ def test_a_preview_is_computed_by_a_real_worker_and_shown_to_marketing(client, c
     preview.refresh_from_db()
     assert preview.requested_by == cast.marketer
     assert preview.data["backtest"]["closed"] == 1
-
-
-def test_the_demo_databases_engine_path_previews_the_same_figures(versions, pool, history, monkeypatch):
-    """SQLite (the demo) has no scoring SQL: the preview scores with the pure engine there.
-
-    Run here on PostgreSQL with that path chosen, it must give the SQL path's figures.
-    """
-    proposed, _active = versions
-    by_sql = preview_compute(version=proposed, now=NOW)
-    monkeypatch.setattr("scoring.portable.is_needed", lambda: True)
-    by_engine = preview_compute(version=proposed, now=NOW)
-    assert by_engine == by_sql
-    assert by_sql["pool"]["total"] > 0
-    assert by_sql["backtest"]["closed"] > 0

@@ -1,0 +1,297 @@
+"""One builder per handoff transition: the history row's action and payload, and its sentence.
+
+Every writer of a lead's history goes through here: the ORM writers build a
+LeadHistory from an `Entry` (`entry.row(...)` unsaved, `entry.write(...)` saved);
+the set-based SQL writers (leads.imports.writer, scoring.promotion) take the
+action and the payload's SQL expression from the `*_sql` builder beside the
+Python one, so no action string or payload key is typed twice. `sentences`
+turns stored rows into words for the pages ("Sam Rivera logged a call:
+connected", "Assigned to Priya Nair by rule 'EMEA enterprise'").
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from accounts.models import User
+
+from .models import HistoryAction, Lead, LeadHistory, Status
+
+
+def _text(value: Any) -> str:
+    return "" if value is None else str(value)[:255]
+
+
+@dataclass(frozen=True)
+class Entry:
+    """A transition's row before it has a lead, a time and an actor."""
+
+    action: str
+    field: str = ""
+    old: Any = ""
+    new: Any = ""
+    note: str = ""
+    data: dict = dataclasses.field(default_factory=dict)  # `field` is a column name here
+
+    def row(self, *, lead_id: int, at: datetime.datetime, actor_id: int | None = None) -> LeadHistory:
+        """Unsaved, for bulk_create."""
+        return LeadHistory(
+            lead_id=lead_id,
+            actor_id=actor_id,
+            action=self.action,
+            field=self.field,
+            old_value=_text(self.old),
+            new_value=_text(self.new),
+            note=self.note,
+            data=self.data,
+            created_at=at,
+        )
+
+    def write(self, *, lead: Lead, at: datetime.datetime, actor: User | None = None) -> LeadHistory:
+        """Saved; callers do it inside the transaction of the change."""
+        row = self.row(lead_id=lead.pk, at=at, actor_id=actor.pk if actor else None)
+        row.save()
+        return row
+
+
+# --- Created and updated -------------------------------------------------------------
+
+
+def created(*, note: str, **data: Any) -> Entry:
+    return Entry(HistoryAction.CREATED, note=note, data=data)
+
+
+def updated(*, field: str = "", old: Any = "", new: Any = "", note: str = "", **data: Any) -> Entry:
+    return Entry(HistoryAction.UPDATED, field=field, old=old, new=new, note=note, data=data)
+
+
+# --- Imported --------------------------------------------------------------------------
+
+
+def _import_note(created: bool, job_id: int | None) -> str:
+    by = f"import {job_id}" if job_id else "an import"
+    return f"{'Created' if created else 'Updated'} by {by}, line "
+
+
+def imported(*, created: bool, old_status: str | None, new_status: str, job_id: int | None, line: int) -> Entry:
+    return Entry(
+        HistoryAction.IMPORTED,
+        field="status",
+        old="" if created else (old_status or ""),
+        new=new_status,
+        note=f"{_import_note(created, job_id)}{line}.",
+        data={"import_job": job_id, "line": line, "created": created},
+    )
+
+
+@dataclass(frozen=True)
+class SqlRow:
+    """A builder's row as SQL: each part an expression over the caller's FROM, with its params.
+
+    Parts: action, field, old_value, new_value, note, data (in LeadHistory's column order).
+    """
+
+    parts: tuple[str, ...]
+    params: dict[str, Any]
+
+    COLUMNS = "action, field, old_value, new_value, note, data"
+
+    @property
+    def select(self) -> str:
+        return ", ".join(self.parts)
+
+
+def imported_sql(*, created: bool, job_id: int | None, old: str, new: str, line: str) -> SqlRow:
+    """`imported` as SQL (named params, prefix h_): old/new/line are expressions of the staging rows."""
+    kind = "c" if created else "u"
+    return SqlRow(
+        parts=(
+            "%(h_imported)s",
+            "'status'",
+            "''" if created else f"COALESCE({old}, '')",
+            new,
+            f"%(h_{kind}_note)s || {line} || '.'",
+            f"jsonb_build_object('import_job', %(h_job)s::integer, 'line', {line}, 'created', {str(created).lower()})",
+        ),
+        params={
+            "h_imported": HistoryAction.IMPORTED.value,
+            f"h_{kind}_note": _import_note(created, job_id),
+            "h_job": job_id,
+        },
+    )
+
+
+# --- Promoted --------------------------------------------------------------------------
+
+
+def _promotion_tail(threshold: int, version: int) -> str:
+    return f" reached the threshold {threshold} of definition v{version}"
+
+
+def promoted(*, version: int, score: int, threshold: int, explanation: dict) -> Entry:
+    return Entry(
+        HistoryAction.PROMOTED,
+        field="status",
+        old=Status.NURTURE,
+        new=Status.QUEUED,
+        note=f"Score {score}{_promotion_tail(threshold, version)}",
+        data={"version": version, "score": score, "threshold": threshold, "explanation": explanation},
+    )
+
+
+def promoted_sql(*, version: int, threshold: int, score: str, explanation: str) -> SqlRow:
+    """`promoted` as SQL: score and explanation are expressions of the promoted rows."""
+    return SqlRow(
+        parts=(
+            "%(h_promoted)s",
+            "'status'",
+            "%(h_nurture)s",
+            "%(h_queued)s",
+            f"'Score ' || {score} || %(h_note_tail)s",
+            f"jsonb_build_object('version', %(h_version)s::int, 'score', {score},"
+            f" 'threshold', %(h_threshold)s::int, 'explanation', {explanation})",
+        ),
+        params={
+            "h_promoted": HistoryAction.PROMOTED.value,
+            "h_nurture": Status.NURTURE.value,
+            "h_queued": Status.QUEUED.value,
+            "h_note_tail": _promotion_tail(threshold, version),
+            "h_version": version,
+            "h_threshold": threshold,
+        },
+    )
+
+
+# --- Routing and assignment -----------------------------------------------------------
+
+
+def assigned(*, owner: User, note: str = "", **data: Any) -> Entry:
+    return Entry(
+        HistoryAction.ASSIGNED, field="owner", new=owner.username, note=note, data={"owner_id": owner.pk, **data}
+    )
+
+
+def reassigned(*, old_owner: User | None, owner: User, note: str, **data: Any) -> Entry:
+    return Entry(
+        HistoryAction.REASSIGNED if old_owner else HistoryAction.ASSIGNED,
+        field="owner",
+        old=old_owner.username if old_owner else "",
+        new=owner.username,
+        note=note,
+        data={"old_owner_id": old_owner.pk if old_owner else None, "owner_id": owner.pk, **data},
+    )
+
+
+def queued_in_team(*, old_team: str, team: str, note: str, **data: Any) -> Entry:
+    """Routing put the lead in a team's unassigned queue (no rep free)."""
+    return Entry(HistoryAction.UPDATED, field="team", old=old_team, new=team, note=note, data={"team": team, **data})
+
+
+# --- The sales queue -------------------------------------------------------------------
+
+
+def status_changed(*, old: str, new: str, note: str = "") -> Entry:
+    return Entry(HistoryAction.STATUS_CHANGED, field="status", old=old, new=new, note=note)
+
+
+def first_contact(*, at: datetime.datetime, kind: str, kind_label: str, outcome_label: str, **data: Any) -> Entry:
+    return Entry(
+        HistoryAction.FIRST_CONTACT,
+        field="first_contact_at",
+        new=at.isoformat(),
+        note=f"{kind_label}: {outcome_label}",
+        data={"kind": kind, **data},
+    )
+
+
+def rejected(*, old: str, note: str, **data: Any) -> Entry:
+    return Entry(HistoryAction.REJECTED, field="status", old=old, new=Status.NURTURE, note=note, data=data)
+
+
+# --- The first-contact clock --------------------------------------------------------------
+
+
+def sla_warning(*, due: datetime.datetime) -> Entry:
+    return Entry(HistoryAction.SLA_WARNING, field="sla_due_at", new=due.isoformat())
+
+
+def sla_breached(*, due: datetime.datetime) -> Entry:
+    return Entry(HistoryAction.SLA_BREACHED, field="sla_due_at", new=due.isoformat())
+
+
+# --- In words ---------------------------------------------------------------------------
+
+
+def _status_label(value: str) -> str:
+    return Status(value).label.lower() if value in Status.values else value
+
+
+def sentence(row: LeadHistory, users: dict[int, User]) -> str:
+    """The row in words. `users` holds the users its payload names (see `sentences`)."""
+    data = row.data or {}
+    who = str(row.actor) if row.actor_id and row.actor else ""
+
+    def person(key: str, fallback: str) -> str:
+        user = users.get(data.get(key)) if data.get(key) else None
+        return str(user) if user else fallback
+
+    action = row.action
+    if action == HistoryAction.CREATED:
+        return f"Created by {who}: {row.note}" if who and row.note else (row.note or "Created")
+    if action == HistoryAction.UPDATED and row.field == "team":
+        return f"Waiting in {row.new_value}'s unassigned queue" + (f" ({row.note})" if row.note else "")
+    if action == HistoryAction.UPDATED:
+        if row.note and not (row.old_value or row.new_value):
+            return f"{row.note} (by {who})" if who else row.note
+        what = row.field.replace("_", " ") if row.field else "details"
+        change = f": {row.old_value or '—'} → {row.new_value or '—'}" if row.field else ""
+        return f"{who} updated {what}{change}" if who else f"Updated {what}{change}"
+    if action == HistoryAction.IMPORTED:
+        return row.note.removesuffix(".") if row.note else "Imported"
+    if action == HistoryAction.PROMOTED:
+        return f"Promoted to the sales queue: {row.note}" if row.note else "Promoted to the sales queue"
+    if action in (HistoryAction.ASSIGNED, HistoryAction.REASSIGNED):
+        owner = person("owner_id", row.new_value)
+        if data.get("rule"):
+            return f"Assigned to {owner} by rule '{data['rule']}'"
+        if action == HistoryAction.REASSIGNED or data.get("old_owner_id") or data.get("by"):
+            old = person("old_owner_id", row.old_value)
+            moved = f"Reassigned from {old} to {owner}" if old else f"Assigned to {owner}"
+            return f"{moved} by {who}" if who else moved
+        if who and data.get("owner_id") == row.actor_id:
+            return f"{who} took the lead as their own"
+        return f"Assigned to {owner}" + (f" ({row.note})" if row.note else "")
+    if action == HistoryAction.STATUS_CHANGED:
+        moved = f"{_status_label(row.old_value)} → {_status_label(row.new_value)}"
+        said = f"{who} moved the lead: {moved}" if who else f"Stage changed: {moved}"
+        return f"{said} ({row.note})" if row.note else said
+    if action == HistoryAction.FIRST_CONTACT:
+        kind, _, outcome = row.note.partition(": ")
+        article = "an" if kind[:1].lower() in "aeiou" else "a"
+        return f"{who or 'A rep'} logged {article} {kind.lower()}: {outcome.lower()}"
+    if action in (HistoryAction.SLA_WARNING, HistoryAction.SLA_BREACHED):
+        due = row.new_value[:16].replace("T", " ")
+        what = "First contact is due soon" if action == HistoryAction.SLA_WARNING else "First contact is overdue"
+        return f"{what} (due {due} UTC)" if due else what
+    if action == HistoryAction.REJECTED:
+        return f"{who or 'Sales'} sent the lead back to marketing: {row.note}" if row.note else "Sent back to marketing"
+    label = row.get_action_display()
+    return f"{label}: {row.note}" if row.note else label
+
+
+def sentences(rows: Iterable[LeadHistory]) -> list[LeadHistory]:
+    """Give each row a `.sentence`, the users its payload names fetched in one query.
+
+    Load the rows with select_related("actor"): then a page of history costs two queries.
+    """
+    rows = list(rows)
+    ids = {row.data.get(key) for row in rows for key in ("owner_id", "old_owner_id") if isinstance(row.data, dict)}
+    ids.discard(None)
+    users = User.objects.in_bulk(ids) if ids else {}
+    for row in rows:
+        row.sentence = sentence(row, users)
+    return rows
