@@ -57,7 +57,7 @@ class User(AbstractUser):
 class Team(models.Model):
     name = models.CharField(max_length=100, unique=True)
     manager = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL, related_name="managed_teams")
-    # Catches leads no routing rule sends anywhere else (leads.routing).
+    # Catches leads no routing rule sends anywhere else (leads.routing.services).
     is_fallback = models.BooleanField(default=False)
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -84,7 +84,7 @@ class RepProfile(models.Model):
     work_start = models.TimeField(default=datetime.time(9, 0))
     work_end = models.TimeField(default=datetime.time(17, 0))
     work_days = models.JSONField(default=_weekdays_default, help_text="ISO weekdays, Monday = 0")
-    # Maximum open leads not yet contacted (leads.routing respects it).
+    # Maximum open leads not yet contacted (leads.routing.services respects it).
     capacity = models.PositiveIntegerField(default=25)
     # Relative share in weighted round robin.
     routing_weight = models.PositiveSmallIntegerField(default=1)
@@ -93,7 +93,7 @@ class RepProfile(models.Model):
     paused = models.BooleanField(default=False)
     # Position in the team's round robin (last time a lead was routed here).
     last_assigned_at = models.DateTimeField(null=True, blank=True)
-    # Running credit of smooth weighted round robin (leads.routing): kept between
+    # Running credit of smooth weighted round robin (leads.routing.services): kept between
     # routing calls so a 3:1 weight holds across many small promotions, not just
     # within one batch.
     routing_credit = models.IntegerField(default=0)

@@ -4,7 +4,7 @@
 
 In its own PostgreSQL database (bench._db) it generates the pool as bench.scoring
 does (SQL generate_series), scores it with the product's full rescore, and then
-renders the pool page (leads.views.pool.pool, through Django's test client as a
+renders the pool page (leads.pool.views.pool, through Django's test client as a
 marketer) for each of a set of common requests: the default list, filters, a word
 search (a rare and a common word), the sorts and a deep page; then the REST API's
 lead list, by default and by score (api_*). Each is rendered
@@ -41,7 +41,7 @@ CASES = {
 API_CASES = {
     "api_default": {},
     "api_sort_score_desc": {"ordering": "-score"},
-    # For scale: "-score,-id" is not read in two parts (leads.selectors.LeadsInScoreOrder):
+    # For scale: "-score,-id" is not read in two parts (leads.pool.selectors.LeadsInScoreOrder):
     # one ORDER BY over every lead joined to its score, as "-score" was read before.
     "api_sort_score_one_order_by": {"ordering": "-score,-id"},
 }

@@ -20,7 +20,7 @@ What it does, on a database of its own (bench._db):
    the same concurrency and think time, straight on psycopg2 — the floor the
    page cannot beat; the JSON gives the page's p95 as a ratio to it.
 4. Counts the queries of one queue page and one brief (Django test client).
-5. Routes the queued leads in one call to leads.routing.leads_route: assign_per_s.
+5. Routes the queued leads in one call to leads.routing.services.leads_route: assign_per_s.
 
 Prints progress to stderr and, as the last stdout line, one JSON object.
 """
@@ -622,7 +622,7 @@ def route_queued() -> tuple[int, int, float]:
     from django.utils import timezone
 
     from leads.models import Lead, Status
-    from leads.routing import leads_route
+    from leads.routing.services import leads_route
 
     ids = list(Lead.objects.filter(status=Status.QUEUED).order_by("id").values_list("id", flat=True))
     started = time.perf_counter()

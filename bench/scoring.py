@@ -316,7 +316,7 @@ def naive_loop(sample_ids: list[int], now: datetime.datetime) -> float:
 
     from leads import history
     from leads.models import EngagementEvent, Lead, LeadScore, Status
-    from leads.routing import leads_route
+    from leads.routing.services import leads_route
     from scoring.engine import evaluate
     from scoring.legend import legend_ensure, result_compact
     from scoring.scoring import active_definition, facts_for_lead

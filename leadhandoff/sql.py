@@ -23,7 +23,7 @@ def insert_set(
     takes `template`'s value (its defaults, as the ORM would save them) and
     auto_now columns take the operation's `now`. One statement whatever the
     number of rows, with no model instance per row: the hot path of the events
-    API (leads.intake) and of routing's history rows (leads.routing).
+    API (leads.intake.services) and of routing's history rows (leads.routing.services).
     `suffix` (ON CONFLICT ..., RETURNING ...) is fixed text from the caller.
     """
     # The wrapper itself, not the thread-local proxy: the per-value prep below

@@ -8,7 +8,7 @@ filters only on low-cardinality columns and edits foreign keys by id
 
 from django.contrib import admin
 
-from .models import (
+from leads.models import (
     LEAD_COMPANY_FIELDS,
     LEAD_IDENTITY_FIELDS,
     LEAD_SCORE_PROPERTIES,

@@ -1,6 +1,8 @@
 from django.urls import path
 
-from . import apis, queue_apis, routing_apis
+from leads.intake import apis
+from leads.queue import apis as queue_apis
+from leads.routing import apis as routing_apis
 
 urlpatterns = [
     # Intake and reads (issue: intake)

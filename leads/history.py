@@ -2,7 +2,7 @@
 
 Every writer of a lead's history goes through here: the ORM writers build a
 LeadHistory from an `Entry` (`entry.row(...)` unsaved, `entry.write(...)` saved);
-the set-based SQL writers (leads.imports.writer, scoring.promotion) take the
+the set-based SQL writers (leads.imports.writer, leads.pool.services) take the
 action and the payload's SQL expression from the `*_sql` builder beside the
 Python one, so no action string or payload key is typed twice. `sentences`
 turns stored rows into words for the pages ("Sam Rivera logged a call:
@@ -18,8 +18,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from accounts.models import User
-
-from .models import HistoryAction, Lead, LeadHistory, Status
+from leads.models import HistoryAction, Lead, LeadHistory, Status
 
 
 def _text(value: Any) -> str:

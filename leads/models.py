@@ -156,7 +156,7 @@ class Lead(models.Model):
     class Meta:
         ordering = ["-created_at"]
         constraints = [
-            # Upserts by key (leads.intake) rely on these to make one lead, never two.
+            # Upserts by key (leads.intake.services) rely on these to make one lead, never two.
             models.UniqueConstraint(Lower("email"), name="lead_email_ci_unique", condition=Q(email__isnull=False)),
             models.UniqueConstraint(
                 fields=["external_id"], name="lead_external_id_unique", condition=Q(external_id__isnull=False)
@@ -312,8 +312,8 @@ class LeadScore(models.Model):
 
     class Meta:
         indexes = [
-            # The pool banded by score (leads.filters) and read in score order, ties by
-            # lead, in either direction (leads.selectors.LeadsInScoreOrder).
+            # The pool banded by score (leads.pool.filters) and read in score order, ties by
+            # lead, in either direction (leads.pool.selectors.LeadsInScoreOrder).
             models.Index(fields=["total", "lead"], name="leadscore_total_lead_idx"),
         ]
 
@@ -326,7 +326,7 @@ class LeadScore(models.Model):
 
     def explanation(self) -> dict:
         """The readable explanation (scoring.engine.ScoreResult.explanation's shape)."""
-        from .scores import explanation_render
+        from leads.scores import explanation_render
 
         legend = self.legend
         return explanation_render(
@@ -360,7 +360,7 @@ class EngagementEvent(models.Model):
     kind = models.CharField(max_length=32, choices=EventKind.choices)
     occurred_at = models.DateTimeField()
     properties = models.JSONField(default=dict, blank=True)
-    # Sender's id: a retried batch does not duplicate events (leads.intake).
+    # Sender's id: a retried batch does not duplicate events (leads.intake.services).
     external_id = models.CharField(max_length=100, null=True, blank=True)
     received_at = models.DateTimeField(auto_now_add=True)
 

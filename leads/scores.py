@@ -46,7 +46,7 @@ def explanation_render(
 
 
 # The same rendering as one SQL expression over a leads_leadscore row aliased `s`
-# joined to its leads_scorelegend row aliased `g` (scoring.promotion stamps promoted
+# joined to its leads_scorelegend row aliased `g` (leads.pool.services stamps promoted
 # leads with it). jsonb's key order is its own, so the result equals the Python dict.
 EXPLANATION_SQL = (
     "jsonb_build_object("

@@ -3,9 +3,8 @@
 import datetime
 
 from accounts.models import User
-
-from . import history
-from .models import Lead
+from leads import history
+from leads.models import Lead
 
 
 def status_change(

@@ -12,7 +12,7 @@ from django.utils import timezone  # noqa: E402
 @shared_task(autoretry_for=(OperationalError,), retry_backoff=True, max_retries=5)
 def route_leads(lead_ids: list[int]) -> int:
     """Route these queued leads now (safe twice: only queued, ownerless leads move)."""
-    from .routing import leads_route
+    from leads.routing.services import leads_route
 
     return leads_route(lead_ids=lead_ids, now=timezone.now())
 
@@ -20,7 +20,7 @@ def route_leads(lead_ids: list[int]) -> int:
 @shared_task(autoretry_for=(OperationalError,), retry_backoff=True, max_retries=3)
 def route_waiting_leads(team_ids: list[int] | None = None) -> int:
     """Beat, every minute: retry the unassigned queues (a rep came back, capacity freed up)."""
-    from .routing import leads_route_waiting
+    from leads.routing.services import leads_route_waiting
 
     return leads_route_waiting(now=timezone.now(), team_ids=team_ids)
 
@@ -32,6 +32,6 @@ def route_waiting_leads(team_ids: list[int] | None = None) -> int:
 @shared_task
 def import_run(job_id: int) -> str:
     """Run one queued import job (safe twice: claimed by a compare-and-set from queued to running)."""
-    from .imports.jobs import import_job_run
+    from leads.imports.jobs import import_job_run
 
     return import_job_run(job_id=job_id)

@@ -1,6 +1,9 @@
 from django.urls import path
 
-from .views import imports, pool, queue, routing
+from leads.imports import views as imports
+from leads.pool import views as pool
+from leads.queue import views as queue
+from leads.routing import views as routing
 
 app_name = "leads"
 

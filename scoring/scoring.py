@@ -30,12 +30,12 @@ from django.db import DatabaseError, connection, transaction
 from django.utils import timezone
 
 from leads.models import EngagementEvent, Lead
+from leads.pool.services import leads_promote
 from leads.scores import explanation_render
 
 from .engine import LeadFacts, ScoreResult, evaluate
 from .legend import legend_ensure, legend_values
 from .models import DefinitionVersion, PoolRescore
-from .promotion import leads_promote
 from .rules import LEAD_FIELDS, Definition, rules_parse
 from .sql import changed_scores_select_sql, scores_select_sql
 
@@ -182,7 +182,9 @@ def _rescore_and_promote(
     id_range: tuple[int, int] | None = None,
 ) -> RescoreOutcome:
     changed = leads_rescore(definition=definition, now=now, lead_ids=lead_ids, id_range=id_range)
-    promoted = leads_promote(definition=definition, now=now, lead_ids=lead_ids, id_range=id_range)
+    promoted = leads_promote(
+        version=definition.version, threshold=definition.threshold, now=now, lead_ids=lead_ids, id_range=id_range
+    )
     return RescoreOutcome(version=definition.version, changed=changed, promoted=promoted)
 
 

@@ -8,8 +8,8 @@
 - jobs: the browser flow's services and the Celery job run
 """
 
-from .files import CsvFile, ImportFileError
-from .jobs import (
+from leads.imports.files import CsvFile, ImportFileError
+from leads.imports.jobs import (
     import_job_create,
     import_job_run,
     import_job_set_mapping,
@@ -17,8 +17,8 @@ from .jobs import (
     import_preview,
     rejections_csv,
 )
-from .mapping import mapping_from_file
-from .runner import Importer, ImportResult
+from leads.imports.mapping import mapping_from_file
+from leads.imports.runner import Importer, ImportResult
 
 __all__ = [
     "CsvFile",

@@ -32,12 +32,11 @@ from django.utils import timezone
 
 from accounts.models import User
 from leadhandoff.api import ApplicationError
-
-from ..models import ImportJob, ImportMapping, Lead
-from .files import CsvFile, ImportFileError
-from .mapping import guess_columns, suggest_values
-from .parse import ParsedRow, Plan
-from .runner import Importer, ImportResult, OwnerResolver, status_for
+from leads.imports.files import CsvFile, ImportFileError
+from leads.imports.mapping import guess_columns, suggest_values
+from leads.imports.parse import ParsedRow, Plan
+from leads.imports.runner import Importer, ImportResult, OwnerResolver, status_for
+from leads.models import ImportJob, ImportMapping, Lead
 
 logger = logging.getLogger(__name__)
 
@@ -264,7 +263,7 @@ def import_job_start(*, job: ImportJob, actor: User) -> bool:
 
 
 def _enqueue(job_id: int) -> None:
-    from ..tasks import import_run  # leads.tasks imports this module
+    from leads.tasks import import_run  # leads.tasks imports this module
 
     import_run.delay(job_id)
 

@@ -25,8 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from leadhandoff.api import ApplicationError
-
-from ..models import Origin, RepSourceChannel, Status
+from leads.models import Origin, RepSourceChannel, Status
 
 # field -> (label, help). Order is the order of the mapping form.
 TARGETS: dict[str, tuple[str, str]] = {
@@ -247,7 +246,7 @@ def _lookup_columns(options: Mapping[str, Any]) -> set[str]:
 
 def mapping_from_file(path: str | Path) -> dict[str, Any]:
     """Load mapping.json; lookups naming a `file` are read (relative to the mapping) into `rows`."""
-    from .files import CsvFile, ImportFileError
+    from leads.imports.files import CsvFile, ImportFileError
 
     path = Path(path)
     try:

@@ -20,10 +20,8 @@ from django.core.validators import validate_email
 from django.utils import timezone
 
 from leadhandoff.api import ApplicationError
-
-from ..models import Status
-from .files import CsvRow
-from .mapping import (
+from leads.imports.files import CsvRow
+from leads.imports.mapping import (
     ATTRIBUTE_PREFIX,
     CHOICE_FIELDS,
     STAGES,
@@ -32,6 +30,7 @@ from .mapping import (
     mapping_check,
     targets_of,
 )
+from leads.models import Status
 
 # A strict subset of what Django's EmailValidator accepts (dot-atom local part, ASCII host
 # names): most addresses match it quickly; the rest go through the validator itself, so an

@@ -3,7 +3,7 @@
 Each chunk runs in one transaction: owners it needs, the lock on the leads it
 matches, the lead writes and their history rows commit together or not at all,
 so an interrupted import leaves no half-written lead. Rows are matched by key
-(external id first, then email compared case-insensitively, as leads.intake
+(external id first, then email compared case-insensitively, as leads.intake.services
 does), so running the same file again updates the same leads and creates none.
 
 Rules a row goes through (each refusal is reported with its line and reason):
@@ -34,13 +34,12 @@ from django.utils.text import slugify
 
 from accounts.models import RepProfile, Role, Team, User
 from accounts.services import user_create
-
-from ..models import OPEN_STATUSES, Lead, Status
-from ..signals import lead_activity
-from .files import CsvFile, CsvRow
-from .mapping import ATTRIBUTE_PREFIX
-from .parse import ParsedRow, Plan
-from .writer import ChunkOutcome, LeadWrite, WriteContext, write_chunk
+from leads.imports.files import CsvFile, CsvRow
+from leads.imports.mapping import ATTRIBUTE_PREFIX
+from leads.imports.parse import ParsedRow, Plan
+from leads.imports.writer import ChunkOutcome, LeadWrite, WriteContext, write_chunk
+from leads.models import OPEN_STATUSES, Lead, Status
+from leads.signals import lead_activity
 
 CHUNK_SIZE = 5000
 SALES_OWNED_OPEN = (Status.ASSIGNED, Status.CONTACTED, Status.WORKING, Status.OPPORTUNITY)

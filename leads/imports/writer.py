@@ -29,8 +29,8 @@ from typing import Any
 
 from django.db import connection, models
 
-from .. import history
-from ..models import Lead, Status
+from leads import history
+from leads.models import Lead, Status
 
 # Columns the runner computes in full for every row (existing values included),
 # so the update sets them as they are rather than keeping the stored value.
@@ -242,7 +242,7 @@ def _update_expr(attname: str, f: models.Field, lead: str, new: str) -> str:
         return f"{new}.{col}"
     if attname == "attributes":
         return f"{lead}.{col} || COALESCE({new}.{col}, '{{}}'::jsonb)"
-    if attname == "email":  # the same key in another case keeps the stored spelling (as leads.intake does)
+    if attname == "email":  # the same key in another case keeps the stored spelling (as leads.intake.services does)
         same_key = f"lower({new}.{col}) = lower({lead}.{col})"
         return f"CASE WHEN {same_key} THEN {lead}.{col} ELSE COALESCE({new}.{col}, {lead}.{col}) END"
     if new == "EXCLUDED" and isinstance(f, models.CharField | models.TextField) and not f.null:

@@ -15,7 +15,7 @@ SEARCH_INDEX_SQL = (
 )
 
 
-# The pool's activity sort, newest first and never-active leads last (leads.filters.POOL_SORTS),
+# The pool's activity sort, newest first and never-active leads last (leads.pool.filters.POOL_SORTS),
 # read backwards for the other direction; also serves the last-activity filter. Raw SQL, as
 # Meta.indexes cannot state NULLS LAST.
 ACTIVITY_INDEX_SQL = (

@@ -7,7 +7,7 @@ import pytest
 import time_machine
 from django.db import connection
 
-from leads.intake import EVENTS_BATCH_MAX
+from leads.intake.services import EVENTS_BATCH_MAX
 from leads.models import EngagementEvent, HistoryAction, Lead, LeadHistory, Status
 from leads.signals import lead_activity
 from tests.factories import EngagementEventFactory, LeadFactory

@@ -56,7 +56,7 @@ def test_promotions_sql_row_is_the_promoted_builders_row():
 
 @pytest.mark.django_db
 def test_routings_rows_come_from_the_assigned_builder(cast):
-    from leads.routing import leads_route
+    from leads.routing.services import leads_route
 
     lead = LeadFactory(status=Status.QUEUED, team=cast.team, country="US")
     leads_route(lead_ids=[lead.pk], now=NOW)

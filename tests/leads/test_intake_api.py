@@ -10,7 +10,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from leadhandoff.api import ApplicationError
-from leads import intake
+from leads.intake import services as intake
 from leads.models import HistoryAction, Lead, LeadHistory, Status
 from leads.signals import lead_activity
 from tests.factories import LeadFactory, lead_score_set

@@ -15,8 +15,8 @@ from django.db import connection
 from django.utils import timezone
 
 from leads.models import Lead, Status
-from leads.queue_selectors import my_queue
-from leads.routing_selectors import team_unassigned_queue
+from leads.queue.selectors import my_queue
+from leads.routing.selectors import team_unassigned_queue
 from tests.factories import LeadFactory
 from tests.plans import plan_with_only_index
 

@@ -16,8 +16,8 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from leads.filters import PoolFilter
 from leads.models import Lead, Status
+from leads.pool.filters import PoolFilter
 from tests.factories import LeadFactory
 from tests.plans import plan_with_only_index as _plan
 
@@ -107,8 +107,8 @@ def scored_pool():
 @pytest.mark.parametrize("sort", ["-score", "score"])
 @pytest.mark.parametrize("params", [{}, {"industry": "Software"}])
 def test_score_order_read_in_two_parts_is_the_one_order_by_on_every_slice(scored_pool, sort, params):
-    from leads.filters import POOL_SORTS
-    from leads.selectors import LeadsInScoreOrder
+    from leads.pool.filters import POOL_SORTS
+    from leads.pool.selectors import LeadsInScoreOrder
 
     queryset = _pool_qs(params)
     expected = [lead.id for lead in queryset.order_by(*POOL_SORTS[sort])]
@@ -121,7 +121,7 @@ def test_score_order_read_in_two_parts_is_the_one_order_by_on_every_slice(scored
 
 
 def test_the_pool_page_in_score_order_reads_the_score_index_without_sorting(scored_pool):
-    from leads.selectors import LeadsInScoreOrder
+    from leads.pool.selectors import LeadsInScoreOrder
 
     scored = LeadsInScoreOrder(_pool_qs({}), descending=True)._scored
     sql, params = scored[:50].query.sql_with_params()
@@ -135,7 +135,7 @@ def test_the_pool_page_in_score_order_reads_the_score_index_without_sorting(scor
 
 
 def test_the_pool_page_pages_through_scored_then_unscored_leads(marketer_client, scored_pool, monkeypatch):
-    monkeypatch.setattr("leads.views.pool.POOL_PAGE_SIZE", 4)
+    monkeypatch.setattr("leads.pool.views.POOL_PAGE_SIZE", 4)
     pages = [
         [lead.pk for lead in marketer_client.get(POOL, {"sort": "-score", "page": n}).context["leads"]]
         for n in (1, 2, 3)

@@ -7,7 +7,7 @@ import time_machine
 from django.urls import reverse
 
 from leads.models import Origin, Status
-from leads.queue_selectors import QueueFilters, my_queue
+from leads.queue.selectors import QueueFilters, my_queue
 from tests.factories import LeadFactory, make_queue_lead
 
 pytestmark = pytest.mark.django_db

@@ -8,8 +8,8 @@ from django.db import connections
 from django.http import Http404
 
 from leadhandoff.api import ApplicationError, ConflictError
-from leads.assignment import leads_reassign, rep_set_paused
 from leads.models import HistoryAction, Lead, LeadHistory, Status
+from leads.routing.services import leads_reassign, rep_set_paused
 from tests.factories import LeadFactory, make_rep
 
 NOW = datetime.datetime(2026, 11, 23, 15, 0, tzinfo=datetime.UTC)

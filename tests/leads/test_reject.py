@@ -7,8 +7,8 @@ from django.urls import reverse
 
 from leadhandoff.api import ApplicationError
 from leads.models import HistoryAction, Lead, LeadHistory, Origin, RejectReason, Status, TouchKind
-from leads.queue import NotInQueueError, lead_reject, touch_log
-from leads.queue_selectors import my_queue
+from leads.queue.selectors import my_queue
+from leads.queue.services import NotInQueueError, lead_reject, touch_log
 from tests.factories import LeadFactory, make_queue_lead
 
 pytestmark = pytest.mark.django_db

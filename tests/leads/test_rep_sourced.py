@@ -7,8 +7,8 @@ from django.urls import reverse
 
 from leadhandoff.api import ApplicationError
 from leads.models import HistoryAction, Lead, LeadHistory, Origin, RepSourceChannel, Status, TouchKind
-from leads.queue import ALREADY_KNOWN, rep_sourced_create, touch_log
-from leads.queue_selectors import QueueFilters, my_queue
+from leads.queue.selectors import QueueFilters, my_queue
+from leads.queue.services import ALREADY_KNOWN, rep_sourced_create, touch_log
 from tests.factories import LeadFactory
 
 pytestmark = pytest.mark.django_db

@@ -14,7 +14,7 @@ from django.test.utils import CaptureQueriesContext, override_settings
 from accounts.models import RepProfile, User
 from leads import tasks
 from leads.models import AssignmentRule, HistoryAction, Lead, LeadHistory, Status
-from leads.routing import leads_route, leads_route_waiting
+from leads.routing.services import leads_route, leads_route_waiting
 from tests.factories import AssignmentRuleFactory, LeadFactory, TeamFactory, lead_score_set, make_rep
 
 NOW = datetime.datetime(2026, 11, 23, 15, 0, tzinfo=datetime.UTC)  # Monday 10:00 in New York

@@ -6,7 +6,7 @@ import pytest
 
 from leadhandoff.api import ApplicationError
 from leads.models import AssignmentRule, HistoryAction, Lead, LeadHistory, Status
-from leads.routing import conditions_clean, conditions_match, conditions_summary, leads_route
+from leads.routing.services import conditions_clean, conditions_match, conditions_summary, leads_route
 from tests.factories import AssignmentRuleFactory, LeadFactory, TeamFactory, make_rep
 
 NOW = datetime.datetime(2026, 11, 23, 15, 0, tzinfo=datetime.UTC)  # a Monday

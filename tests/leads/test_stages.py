@@ -8,7 +8,7 @@ from django.urls import reverse
 
 from leadhandoff.api import ApplicationError, ConflictError
 from leads.models import HistoryAction, LeadHistory, Status, TouchKind
-from leads.queue import lead_stage_change, touch_log
+from leads.queue.services import lead_stage_change, touch_log
 from tests.factories import make_queue_lead
 
 pytestmark = pytest.mark.django_db

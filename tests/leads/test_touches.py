@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from leadhandoff.api import ApplicationError
 from leads.models import HistoryAction, LeadHistory, Status, Touch, TouchKind, TouchOutcome
-from leads.queue import NotInQueueError, touch_log
+from leads.queue.services import NotInQueueError, touch_log
 from tests.factories import make_queue_lead
 
 pytestmark = pytest.mark.django_db

@@ -16,7 +16,7 @@ CHECK = """
 import django
 django.setup()
 from django.utils import timezone
-from leads.filters import PoolFilter
+from leads.pool.filters import PoolFilter
 from leads.models import Lead, LeadScore
 pool = Lead.objects.filter(status="nurture")
 found = PoolFilter({"q": "a", "sort": "-activity"}, queryset=pool, now=timezone.now()).qs

@@ -1,4 +1,4 @@
-"""CSV import pages (leads.views.imports): marketing and admins only, 403 for sales."""
+"""CSV import pages (leads.imports.views): marketing and admins only, 403 for sales."""
 
 from leads.models import ImportJob
 

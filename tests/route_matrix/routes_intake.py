@@ -1,4 +1,4 @@
-"""Intake: the nurture pool pages and the leads/events API (leads.views.pool, leads.apis)."""
+"""Intake: the nurture pool pages and the leads/events API (leads.pool.views, leads.intake.apis)."""
 
 from leads.models import EngagementEvent, Lead, Status
 

@@ -7,8 +7,8 @@ import pytest
 from django.db import connection, transaction
 
 from leads.models import HistoryAction, Lead, LeadHistory, Status
+from leads.pool.services import leads_promote
 from scoring.models import DefinitionVersion
-from scoring.promotion import leads_promote
 from scoring.scoring import active_definition, leads_rescore, pool_rescore, rescore_and_promote
 from tests.factories import ActiveDefinitionFactory, EngagementEventFactory, LeadFactory, TeamFactory
 
@@ -21,6 +21,10 @@ RULES = [
     {"id": "demo", "type": "behaviour", "label": "Asked for a demo", "event_kind": "demo_request", "within_days": 30,
      "points": 30},
 ]  # fmt: skip
+
+
+def _plain(definition):
+    return {"version": definition.version, "threshold": definition.threshold}
 
 
 def activate(*, number=1, threshold=60, rules=RULES) -> DefinitionVersion:
@@ -102,7 +106,7 @@ def test_a_lead_someone_else_moved_first_is_not_promoted():
     # A competing change (say, a manager took it as rep-sourced) lands before promotion.
     Lead.objects.filter(id=lead.id).update(status=Status.WORKING)
 
-    assert leads_promote(definition=definition, now=NOW) == []
+    assert leads_promote(version=definition.version, threshold=definition.threshold, now=NOW) == []
     assert promoted_rows(lead) == []
 
 
@@ -115,7 +119,7 @@ def test_only_leads_scored_by_this_version_are_promoted():
     activate(number=2)
 
     # Version 2 has not scored the lead yet: nothing moves on version 1's numbers.
-    assert leads_promote(definition=active_definition(), now=NOW) == []
+    assert leads_promote(**_plain(active_definition()), now=NOW) == []
     assert rescore_and_promote(now=NOW).promoted == [lead.id]
     lead.refresh_from_db()
     assert lead.promoted_version == 2
@@ -152,7 +156,7 @@ def test_concurrent_promotions_on_two_connections_promote_once():
     def first():
         try:
             with transaction.atomic():
-                results["first"] = leads_promote(definition=definition, now=NOW)
+                results["first"] = leads_promote(version=definition.version, threshold=definition.threshold, now=NOW)
                 first_promoted.set()
                 # Hold the row locks while the second job runs into them.
                 with connection.cursor() as cursor:
@@ -166,7 +170,9 @@ def test_concurrent_promotions_on_two_connections_promote_once():
     def second():
         try:
             first_promoted.wait(5)
-            results["second"] = leads_promote(definition=definition, now=NOW + datetime.timedelta(seconds=1))
+            results["second"] = leads_promote(
+                version=definition.version, threshold=definition.threshold, now=NOW + datetime.timedelta(seconds=1)
+            )
         except BaseException as exc:  # noqa: BLE001
             errors.append(exc)
         finally:

@@ -10,10 +10,10 @@ from django.shortcuts import render
 from django.utils import timezone
 
 from accounts.access import MARKETING_SIDE, role_required
-
-from ..filters import PoolFilter
-from ..models import LEAD_PROFILE_FIELDS
-from ..selectors import LeadsInScoreOrder, lead_get_for_user, lead_timeline, nurture_pool
+from leads.models import LEAD_PROFILE_FIELDS
+from leads.pool.filters import PoolFilter
+from leads.pool.selectors import LeadsInScoreOrder, nurture_pool
+from leads.selectors import lead_get_for_user, lead_timeline
 
 POOL_PAGE_SIZE = 50
 TIMELINE_LIMIT = 100

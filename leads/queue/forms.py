@@ -1,14 +1,19 @@
-"""Forms of the sales queue pages. They only parse input; the rules live in leads.queue."""
+"""Forms of the sales queue pages. They only parse input; the rules live in leads.queue.services."""
 
 from crispy_forms.helper import FormHelper
 from crispy_forms.layout import Submit
 from django import forms
 
 from leadhandoff.api import ApplicationError
-
-from .models import Origin, RejectReason, RepSourceChannel, Status, TouchKind, TouchOutcome
-from .queue import STAGE_ORDER, STAGE_TARGETS
-from .queue_selectors import QUEUE_STATUS_ALL, QUEUE_STATUS_CLOSED, QUEUE_STATUS_OPEN, QueueFilters, RejectionFilters
+from leads.models import Origin, RejectReason, RepSourceChannel, Status, TouchKind, TouchOutcome
+from leads.queue.selectors import (
+    QUEUE_STATUS_ALL,
+    QUEUE_STATUS_CLOSED,
+    QUEUE_STATUS_OPEN,
+    QueueFilters,
+    RejectionFilters,
+)
+from leads.queue.services import STAGE_ORDER, STAGE_TARGETS
 
 QUEUE_STATUS_CHOICES = [
     (QUEUE_STATUS_OPEN, "Open"),

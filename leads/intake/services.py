@@ -1,6 +1,6 @@
 """Leads and engagement events coming in from marketing's systems.
 
-Two writes, both used by the REST API (leads.apis) and reusable by imports:
+Two writes, both used by the REST API (leads.intake.apis) and reusable by imports:
 
 - `lead_upsert` creates or updates one lead by its key (email, compared
   case-insensitively, or a source system's external id). Concurrent calls with
@@ -33,9 +33,8 @@ from django.utils import timezone
 from accounts.models import User
 from leadhandoff.api import ApplicationError, ConflictError
 from leadhandoff.sql import insert_set
-
-from . import history
-from .models import (
+from leads import history
+from leads.models import (
     LEAD_PROFILE_FIELDS,
     LEAD_SCORE_PROPERTIES,
     EngagementEvent,
@@ -45,7 +44,7 @@ from .models import (
     Origin,
     Status,
 )
-from .signals import lead_activity
+from leads.signals import lead_activity
 
 # Lead fields a source system may set. Everything else on a lead (status, owner,
 # team, scores, dates of the handoff) belongs to the workflow.

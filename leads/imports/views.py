@@ -11,10 +11,9 @@ from django.views.decorators.http import require_POST
 
 from accounts.access import MARKETING_SIDE, role_required
 from leadhandoff.api import ApplicationError
-
-from ..import_forms import MappingForm, SavedMappingForm, UploadForm
-from ..imports.files import ImportFileError
-from ..imports.jobs import (
+from leads.imports.files import ImportFileError
+from leads.imports.forms import MappingForm, SavedMappingForm, UploadForm
+from leads.imports.jobs import (
     column_samples,
     import_job_create,
     import_job_get,
@@ -26,7 +25,7 @@ from ..imports.jobs import (
     mapping_initial,
     rejections_csv,
 )
-from ..models import ImportJob
+from leads.models import ImportJob
 
 ACTIVE_STATES = (ImportJob.State.QUEUED, ImportJob.State.RUNNING)
 REJECTIONS_SHOWN = 50

@@ -17,12 +17,10 @@ from django.views.decorators.http import require_POST
 from accounts.access import MANAGERS, role_required
 from accounts.models import Team
 from leadhandoff.api import ApplicationError, ConflictError
-
-from .. import assignment
-from ..models import OPEN_STATUSES, Lead, Status
-from ..routing import conditions_summary
-from ..routing_forms import ReassignForm, RuleForm
-from ..routing_selectors import (
+from leads.models import OPEN_STATUSES, Lead, Status
+from leads.routing import services as routing_services
+from leads.routing.forms import ReassignForm, RuleForm
+from leads.routing.selectors import (
     RepLoad,
     routing_teams_for,
     rule_get_for_user,
@@ -31,7 +29,8 @@ from ..routing_selectors import (
     team_rep_loads,
     team_unassigned_queue,
 )
-from ..selectors import leads_visible_to
+from leads.routing.services import conditions_summary
+from leads.selectors import leads_visible_to
 
 OWNED_OPEN_STATUSES = [s for s in OPEN_STATUSES if s != Status.QUEUED]
 # Rows per list on the dashboard; the counts above each list stay exact.
@@ -136,7 +135,7 @@ def team_reassign(request: HttpRequest) -> HttpResponse:
     if not form.is_valid():
         return _dashboard(request, form=form, status=400)
     try:
-        moved = assignment.leads_reassign(
+        moved = routing_services.leads_reassign(
             actor=request.user,
             lead_ids=form.cleaned_data["leads"],
             to_rep_id=form.cleaned_data["to_rep"],
@@ -165,7 +164,7 @@ def _back(request: HttpRequest) -> str:
 @role_required(*MANAGERS)
 @require_POST
 def rep_pause(request: HttpRequest, rep_id: int) -> HttpResponse:
-    profile = assignment.rep_set_paused(actor=request.user, rep_id=rep_id, paused=True)
+    profile = routing_services.rep_set_paused(actor=request.user, rep_id=rep_id, paused=True)
     messages.success(request, f"{profile.user} is paused: no new leads will be routed to them.")
     return redirect("leads:team_dashboard")
 
@@ -173,7 +172,7 @@ def rep_pause(request: HttpRequest, rep_id: int) -> HttpResponse:
 @role_required(*MANAGERS)
 @require_POST
 def rep_unpause(request: HttpRequest, rep_id: int) -> HttpResponse:
-    profile = assignment.rep_set_paused(actor=request.user, rep_id=rep_id, paused=False)
+    profile = routing_services.rep_set_paused(actor=request.user, rep_id=rep_id, paused=False)
     messages.success(request, f"{profile.user} receives new leads again.")
     return redirect("leads:team_dashboard")
 
@@ -198,7 +197,7 @@ def rule_create(request: HttpRequest) -> HttpResponse:
     form = RuleForm(request.POST or None, teams=routing_teams_for(user=request.user))
     if request.method == "POST" and form.is_valid():
         try:
-            rule = assignment.rule_create(actor=request.user, **form.rule_values())
+            rule = routing_services.rule_create(actor=request.user, **form.rule_values())
         except ApplicationError as error:
             _form_errors(form, error)
         else:
@@ -213,7 +212,7 @@ def rule_edit(request: HttpRequest, rule_id: int) -> HttpResponse:
     form = RuleForm(request.POST or None, teams=routing_teams_for(user=request.user), rule=rule)
     if request.method == "POST" and form.is_valid():
         try:
-            rule = assignment.rule_update(actor=request.user, rule_id=rule.id, **form.rule_values())
+            rule = routing_services.rule_update(actor=request.user, rule_id=rule.id, **form.rule_values())
         except ApplicationError as error:
             _form_errors(form, error)
         else:
@@ -226,7 +225,7 @@ def rule_edit(request: HttpRequest, rule_id: int) -> HttpResponse:
 def rule_delete(request: HttpRequest, rule_id: int) -> HttpResponse:
     rule = rule_get_for_user(user=request.user, rule_id=rule_id)
     if request.method == "POST":
-        assignment.rule_delete(actor=request.user, rule_id=rule.id)
+        routing_services.rule_delete(actor=request.user, rule_id=rule.id)
         messages.success(request, f"Rule “{rule.name}” deleted.")
         return redirect("leads:rule_list")
     return render(request, "leads/routing/rule_confirm_delete.html", {"rule": rule})
@@ -236,7 +235,7 @@ def rule_delete(request: HttpRequest, rule_id: int) -> HttpResponse:
 @require_POST
 def rule_move(request: HttpRequest, rule_id: int) -> HttpResponse:
     try:
-        assignment.rule_move(actor=request.user, rule_id=rule_id, direction=request.POST.get("direction", ""))
+        routing_services.rule_move(actor=request.user, rule_id=rule_id, direction=request.POST.get("direction", ""))
     except ApplicationError as error:
         messages.error(request, error.message)
     return redirect("leads:rule_list")
@@ -246,7 +245,7 @@ def rule_move(request: HttpRequest, rule_id: int) -> HttpResponse:
 @require_POST
 def rule_toggle(request: HttpRequest, rule_id: int) -> HttpResponse:
     rule = rule_get_for_user(user=request.user, rule_id=rule_id)
-    rule = assignment.rule_set_enabled(actor=request.user, rule_id=rule.id, enabled=not rule.enabled)
+    rule = routing_services.rule_set_enabled(actor=request.user, rule_id=rule.id, enabled=not rule.enabled)
     messages.success(request, f"Rule “{rule.name}” {'enabled' if rule.enabled else 'disabled'}.")
     return redirect("leads:rule_list")
 

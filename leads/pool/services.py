@@ -1,5 +1,7 @@
-"""Promotion: qualifying leads leave the nurture pool for the sales queue, once.
+"""Writes on the nurture pool. Promotion: qualifying leads leave the pool for the sales queue, once.
 
+Every change of a lead's status lives in leads; scoring only writes scores and
+calls this with the active version's number and threshold as plain values.
 One UPDATE ... WHERE status = 'nurture' RETURNING id moves every lead that
 qualifies on its stored score (leads.LeadScore, which scoring.scoring.leads_rescore
 wrote in the same transaction). The status predicate makes promotion exactly-once: a retried job
@@ -17,31 +19,28 @@ from django.db import connection, transaction
 
 from leads import history
 from leads.models import Status
-from leads.routing import leads_route
+from leads.routing.services import leads_route
 from leads.scores import EXPLANATION_SQL
-
-from .rules import Definition
 
 
 def leads_promote(
     *,
-    definition: Definition,
+    version: int,
+    threshold: int,
     now: datetime.datetime,
     lead_ids: Sequence[int] | None = None,
     id_range: tuple[int, int] | None = None,
 ) -> list[int]:
     """Promote qualifying nurture leads (all, among `lead_ids`, or low < id <= high); return their ids.
 
-    Each promoted lead is stamped with the version, its score and explanation
+    Each promoted lead is stamped with the version number, its score and explanation
     (promotion_explanation), gets a PROMOTED history row, and is handed to routing
-    (leads.routing.leads_route) in the same transaction; until routing assigns it,
+    (leads.routing.services.leads_route) in the same transaction; until routing assigns it,
     it waits in its team's unassigned queue.
     """
     only = list(lead_ids) if lead_ids is not None else None
     low, high = id_range if id_range is not None else (None, None)
-    row = history.promoted_sql(
-        version=definition.version, threshold=definition.threshold, score="score", explanation="explanation"
-    )
+    row = history.promoted_sql(version=version, threshold=threshold, score="score", explanation="explanation")
     # EXPLANATION_SQL and the history row's expressions are fixed text; every value is a param.
     sql = (
         "WITH promoted AS ("  # noqa: S608
@@ -66,8 +65,8 @@ def leads_promote(
         "queued": Status.QUEUED,
         "nurture": Status.NURTURE,
         "now": now,
-        "version": definition.version,
-        "threshold": definition.threshold,
+        "version": version,
+        "threshold": threshold,
         "only": only,
         "low": low,
         "high": high,

@@ -6,10 +6,8 @@ from django import forms
 
 from accounts.models import Team
 from leadhandoff.api import ApplicationError
-
-from .assignment import REASON_MAX_LENGTH
-from .models import AssignmentRule
-from .routing import LIST_CONDITIONS, conditions_clean
+from leads.models import AssignmentRule
+from leads.routing.services import LIST_CONDITIONS, REASON_MAX_LENGTH, conditions_clean
 
 
 class RuleForm(forms.Form):

@@ -12,10 +12,9 @@ from django.views.decorators.http import require_POST
 from accounts.access import MARKETING_SIDE, role_required
 from accounts.models import Role
 from leadhandoff.api import ApplicationError, ConflictError
-
-from .. import queue as queue_services
-from ..models import RejectReason, Status, TouchOutcome
-from ..queue_forms import (
+from leads.models import RejectReason, Status, TouchOutcome
+from leads.queue import services as queue_services
+from leads.queue.forms import (
     QueueFilterForm,
     RejectForm,
     RejectionFilterForm,
@@ -24,7 +23,7 @@ from ..queue_forms import (
     TouchForm,
     form_errors_from,
 )
-from ..queue_selectors import (
+from leads.queue.selectors import (
     QueueFilters,
     RejectionFilters,
     brief_lead_get,
@@ -33,8 +32,8 @@ from ..queue_selectors import (
     rejection_versions,
     rejections,
 )
-from ..queue_selectors import brief as brief_select
-from ..queue_selectors import my_queue as my_queue_select
+from leads.queue.selectors import brief as brief_select
+from leads.queue.selectors import my_queue as my_queue_select
 
 QUEUE_PAGE_SIZE = 25
 REJECTIONS_PAGE_SIZE = 25

@@ -14,9 +14,13 @@ from rest_framework.views import APIView
 
 from accounts.access import MANAGERS, HasRole
 from leadhandoff.api import ApplicationError, ErrorSerializer
-
-from . import assignment
-from .routing_selectors import team_get_for_user, team_overdue_first_contacts, team_rep_loads, team_unassigned_queue
+from leads.routing import services as routing_services
+from leads.routing.selectors import (
+    team_get_for_user,
+    team_overdue_first_contacts,
+    team_rep_loads,
+    team_unassigned_queue,
+)
 
 
 class _ReassignLeadSerializer(serializers.Serializer):
@@ -40,7 +44,7 @@ class LeadsReassignApi(APIView):
 
         leads = _ReassignLeadSerializer(many=True, allow_empty=False, max_length=1000)
         to_rep = serializers.IntegerField(min_value=1, help_text="User id of the rep who gets the leads.")
-        reason = serializers.CharField(max_length=assignment.REASON_MAX_LENGTH)
+        reason = serializers.CharField(max_length=routing_services.REASON_MAX_LENGTH)
 
     class LeadOutputSerializer(serializers.Serializer):
         class Meta:
@@ -73,7 +77,7 @@ class LeadsReassignApi(APIView):
         if not data.is_valid():
             raise ApplicationError("The reassignment was not made.", fields=_flatten(data.errors))
         d = data.validated_data
-        moved = assignment.leads_reassign(
+        moved = routing_services.leads_reassign(
             actor=request.user,
             lead_ids=[item["id"] for item in d["leads"]],
             to_rep_id=d["to_rep"],
@@ -145,7 +149,7 @@ class _RepPauseBase(APIView):
         paused = serializers.BooleanField()
 
     def post(self, request, rep_id: int):
-        profile = assignment.rep_set_paused(actor=request.user, rep_id=rep_id, paused=self.paused)
+        profile = routing_services.rep_set_paused(actor=request.user, rep_id=rep_id, paused=self.paused)
         return Response(self.OutputSerializer(profile).data)
 
 

@@ -18,9 +18,8 @@ from django.http import Http404
 
 from accounts.models import User
 from leadhandoff.api import ApplicationError, ConflictError
-
-from . import history
-from .models import (
+from leads import history
+from leads.models import (
     CLOSED_STATUSES,
     CONTACT_ATTEMPT_KINDS,
     Lead,
@@ -32,8 +31,8 @@ from .models import (
     TouchKind,
     TouchOutcome,
 )
-from .selectors import lead_get_for_user
-from .services import status_change
+from leads.selectors import lead_get_for_user
+from leads.services import status_change
 
 # Statuses a rep works a lead in; queued leads have no owner yet.
 WORKABLE_STATUSES = [Status.ASSIGNED, Status.CONTACTED, Status.WORKING, Status.OPPORTUNITY]

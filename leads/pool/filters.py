@@ -11,8 +11,8 @@ from django import forms
 from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 
-from .models import Lead, Origin, Status
-from .search import lead_search_text
+from leads.models import Lead, Origin, Status
+from leads.search import lead_search_text
 
 # --- API --------------------------------------------------------------------
 

@@ -13,10 +13,19 @@ from django.db.models import Count, F, Q, QuerySet
 from django.http import Http404
 
 from accounts.models import User
-
-from .history import sentences
-from .models import CLOSED_STATUSES, OPEN_STATUSES, EngagementEvent, EventKind, Lead, LeadHistory, Origin, Status, Touch
-from .selectors import lead_get_for_user, leads_visible_to
+from leads.history import sentences
+from leads.models import (
+    CLOSED_STATUSES,
+    OPEN_STATUSES,
+    EngagementEvent,
+    EventKind,
+    Lead,
+    LeadHistory,
+    Origin,
+    Status,
+    Touch,
+)
+from leads.selectors import lead_get_for_user, leads_visible_to
 
 # The queue's status filter: open work by default, or one stage, or everything.
 QUEUE_STATUS_OPEN = "open"

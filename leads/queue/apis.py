@@ -13,11 +13,10 @@ from rest_framework.views import APIView
 from accounts.access import MARKETING_SIDE, HasRole
 from accounts.models import Role
 from leadhandoff.api import ErrorSerializer, validated
-
-from . import queue as queue_services
-from .models import Origin, RejectReason, RepSourceChannel, TouchKind, TouchOutcome
-from .queue_forms import QUEUE_STATUS_CHOICES
-from .queue_selectors import (
+from leads.models import Origin, RejectReason, RepSourceChannel, TouchKind, TouchOutcome
+from leads.queue import services as queue_services
+from leads.queue.forms import QUEUE_STATUS_CHOICES
+from leads.queue.selectors import (
     QUEUE_STATUS_OPEN,
     QueueFilters,
     RejectionFilters,

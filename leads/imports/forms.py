@@ -9,9 +9,9 @@ from crispy_forms.layout import Submit
 from django import forms
 from django.conf import settings
 
-from .imports.files import ImportFileError
-from .imports.jobs import upload_check
-from .imports.mapping import (
+from leads.imports.files import ImportFileError
+from leads.imports.jobs import upload_check
+from leads.imports.mapping import (
     ATTRIBUTE_PREFIX,
     attribute_name,
     target_choices,
@@ -19,7 +19,7 @@ from .imports.mapping import (
     values_from_text,
     values_to_text,
 )
-from .models import ImportMapping
+from leads.models import ImportMapping
 
 KEY_CHOICES = [
     ("", "Automatic: external id when mapped, else email"),

@@ -13,9 +13,8 @@ from django.db.models import Count, Q, QuerySet
 from django.shortcuts import get_object_or_404
 
 from accounts.models import RepProfile, Team, User
-
-from .models import OPEN_STATUSES, AssignmentRule, Lead, Status
-from .selectors import leads_visible_to
+from leads.models import OPEN_STATUSES, AssignmentRule, Lead, Status
+from leads.selectors import leads_visible_to
 
 
 def routing_teams_for(*, user: User) -> QuerySet[Team]:

@@ -3,7 +3,7 @@
 Every read goes through leads.selectors (leads_visible_to for lists,
 lead_get_for_user for one lead): a rep lists only their own leads, a manager
 their teams', and neither ever sees the nurture pool (a pool lead is a 404).
-Writes go through leads.intake.
+Writes go through leads.intake.services.
 """
 
 from django.db.models import F
@@ -18,11 +18,11 @@ from rest_framework.views import APIView
 
 from accounts.access import MARKETING_SIDE, HasRole
 from leadhandoff.api import ErrorSerializer, validated
-
-from . import intake
-from .filters import LeadApiFilter
-from .models import LEAD_PROFILE_FIELDS, EngagementEvent, EventKind, Lead, Origin, RepSourceChannel
-from .selectors import LeadsInScoreOrder, lead_get_for_user, leads_visible_to
+from leads.intake import services as intake
+from leads.models import LEAD_PROFILE_FIELDS, EngagementEvent, EventKind, Lead, Origin, RepSourceChannel
+from leads.pool.filters import LeadApiFilter
+from leads.pool.selectors import LeadsInScoreOrder
+from leads.selectors import lead_get_for_user, leads_visible_to
 
 # --- Shared shapes ----------------------------------------------------------
 
