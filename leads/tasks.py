@@ -28,10 +28,10 @@ def route_waiting_leads(team_ids: list[int] | None = None) -> int:
 # --- Imports (issue: CSV import) ----------------------------------------------
 # No autoretry: an interrupted import is failed with a message and "Run again"
 # re-runs it from the top (the upsert by key makes that safe); a worker that
-# died mid-run is taken over through the job's advisory lock (leads.imports.jobs).
+# died mid-run is taken over through the job's advisory lock (leads.imports.services).
 @shared_task
 def import_run(job_id: int) -> str:
     """Run one queued import job (safe twice: claimed by a compare-and-set from queued to running)."""
-    from leads.imports.jobs import import_job_run
+    from leads.imports.services import import_job_run
 
     return import_job_run(job_id=job_id)

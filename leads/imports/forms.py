@@ -10,7 +10,6 @@ from django import forms
 from django.conf import settings
 
 from leads.imports.files import ImportFileError
-from leads.imports.jobs import upload_check
 from leads.imports.mapping import (
     ATTRIBUTE_PREFIX,
     attribute_name,
@@ -19,6 +18,7 @@ from leads.imports.mapping import (
     values_from_text,
     values_to_text,
 )
+from leads.imports.services import upload_check
 from leads.models import ImportMapping
 
 KEY_CHOICES = [

@@ -13,18 +13,16 @@ from accounts.access import MARKETING_SIDE, role_required
 from leadhandoff.api import ApplicationError
 from leads.imports.files import ImportFileError
 from leads.imports.forms import MappingForm, SavedMappingForm, UploadForm
-from leads.imports.jobs import (
+from leads.imports.selectors import (
     column_samples,
-    import_job_create,
     import_job_get,
-    import_job_set_mapping,
-    import_job_start,
     import_jobs_recent,
     import_preview,
     job_csv,
     mapping_initial,
     rejections_csv,
 )
+from leads.imports.services import import_job_create, import_job_set_mapping, import_job_start
 from leads.models import ImportJob
 
 ACTIVE_STATES = (ImportJob.State.QUEUED, ImportJob.State.RUNNING)

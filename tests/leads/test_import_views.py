@@ -9,7 +9,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 from django.urls import reverse
 
-from leads.imports.jobs import _LOCK_NAMESPACE, import_job_create, import_job_run
+from leads.imports.services import _LOCK_NAMESPACE, import_job_create, import_job_run
 from leads.models import ImportJob, ImportMapping, Lead, Status
 from tests.factories import LeadFactory
 

@@ -1,0 +1,156 @@
+"""Reads for the import pages: a job's file, the mapping form's initial values and samples,
+the dry-run preview, the rejected rows as CSV, and the jobs list."""
+
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.db.models import Q
+from django.db.models.functions import Lower
+from django.shortcuts import get_object_or_404
+
+from leads.imports.files import CsvFile, ImportFileError
+from leads.imports.mapping import guess_columns, suggest_values
+from leads.imports.parse import ParsedRow, Plan
+from leads.imports.runner import OwnerResolver, status_for
+from leads.models import ImportJob, ImportMapping, Lead
+
+PREVIEW_ROWS = 20
+
+
+def job_csv(job: ImportJob) -> CsvFile:
+    with job.file.open("rb") as fh:
+        data = fh.read()
+    return CsvFile.from_bytes(data, name=f"“{job.original_name}”")
+
+
+def mapping_initial(*, job: ImportJob, csv_file: CsvFile, saved: ImportMapping | None = None) -> dict[str, Any]:
+    """What the mapping form starts from: the job's own mapping, a saved one, or guesses from the header."""
+    if saved is not None:
+        return {"columns": saved.columns, "values": saved.values, "options": saved.options}
+    if job.mapping_snapshot:
+        return job.mapping_snapshot
+    columns = guess_columns(csv_file.header)
+    samples = column_samples(csv_file)
+    return {"columns": columns, "values": suggest_values(columns, samples), "options": {}}
+
+
+def column_samples(csv_file: CsvFile, limit: int = 200) -> dict[str, list[str]]:
+    samples: dict[str, list[str]] = {h: [] for h in csv_file.header}
+    for n, row in enumerate(csv_file.rows()):
+        if n >= limit:
+            break
+        for header, cell in zip(csv_file.header, row.cells, strict=False):
+            samples[header].append(cell)
+    return samples
+
+
+@dataclass
+class PreviewRow:
+    line: int
+    cells: list[str]
+    values: dict[str, Any] = field(default_factory=dict)
+    errors: list[str] = field(default_factory=list)
+    action: str = ""  # "create", "update" or "" when rejected
+    status: str = ""
+
+
+def import_preview(*, job: ImportJob, limit: int = PREVIEW_ROWS) -> tuple[CsvFile, list[PreviewRow]]:
+    """The first rows as the import would see them, with their errors. Reads only; writes nothing."""
+    csv_file = job_csv(job)
+    plan = Plan.compile(job.mapping_snapshot, csv_file.header)
+    rows: list[PreviewRow] = []
+    parsed: list[ParsedRow] = []
+    for n, row in enumerate(csv_file.rows()):
+        if n >= limit:
+            break
+        p = plan.parse(row)
+        parsed.append(p)
+        rows.append(PreviewRow(line=row.line, cells=row.cells, values=p.values, errors=list(p.errors)))
+    emails = [p.email_key for p in parsed if p.email_key and not p.errors]
+    exts = [p.external_id for p in parsed if p.external_id and not p.errors]
+    known: set[tuple[str, str]] = set()
+    for email, ext in (
+        Lead.objects.alias(email_ci=Lower("email"))
+        .filter(Q(email__isnull=False, email_ci__in=emails) | Q(external_id__isnull=False, external_id__in=exts))
+        .values_list("email", "external_id")
+    ):
+        known.update({("e", (email or "").lower()), ("x", ext or "")})
+    owners = None
+    if "owner" in plan.mapped:
+        owners = _PreviewOwners(create_missing=bool(plan.options.get("create_missing_owners")))
+    seen: dict[tuple[str, str], int] = {}
+    for preview, p in zip(rows, parsed, strict=True):
+        if preview.errors:
+            continue
+        keys = [k for k in (("x", p.external_id), ("e", p.email_key)) if k[1]]
+        first = next((seen[k] for k in keys if k in seen), None)
+        if first:
+            preview.errors.append(f"duplicate: same key as line {first} (first row kept)")
+        for k in keys:
+            seen.setdefault(k, p.line)
+        exists = ("x", p.external_id) in known or ("e", p.email_key) in known
+        owner_id = None
+        if owners and p.owner:
+            owner_id, reason = owners.find(p.owner)
+            if reason:
+                preview.errors.append(reason)
+        status, reason = status_for(
+            stage=p.stage,
+            owner_id=owner_id,
+            contacted=bool(p.values.get("first_contact_at") or p.values.get("touch_count")),
+            current=None,
+        )
+        if reason:
+            preview.errors.append(reason)
+        if not preview.errors:
+            preview.action = "update" if exists else "create"
+            preview.status = status or ""
+    return csv_file, rows
+
+
+class _PreviewOwners(OwnerResolver):
+    """Owner matching without side effects: a rep that would be created is named, not made."""
+
+    def __init__(self, *, create_missing: bool):
+        super().__init__(create_missing=False, team_name=None)
+        self.would_create = create_missing
+
+    def find(self, raw: str) -> tuple[int | None, str | None]:
+        if self.would_create and not self.by_name.get(" ".join(raw.split()).lower()):
+            return -1, None  # created as an inactive rep when the import runs
+        return super().find(raw)
+
+
+def rejections_csv(*, job: ImportJob) -> str:
+    """line, reason, then the rejected row's own cells, so the file can be fixed and imported again."""
+    out = io.StringIO()
+    writer = csv.writer(out)
+    rejections = job.rejections or []
+    try:
+        csv_file = job_csv(job)
+    except (ImportFileError, OSError, ValueError):
+        csv_file = None
+    if csv_file is None:
+        writer.writerow(["line", "reason", "key"])
+        for r in rejections:
+            writer.writerow([r.get("line"), r.get("reason"), r.get("key", "")])
+        return out.getvalue()
+    wanted = {r["line"]: r for r in rejections}
+    cells_by_line = {row.line: row.cells for row in csv_file.rows() if row.line in wanted}
+    writer.writerow(["line", "reason", *csv_file.header])
+    for r in rejections:
+        writer.writerow([r["line"], r["reason"], *cells_by_line.get(r["line"], [])])
+    return out.getvalue()
+
+
+def import_job_get(*, job_id: int) -> ImportJob:
+    """The job a page asks for (marketing and admins share every import); 404 when it does not exist."""
+    return get_object_or_404(ImportJob.objects.select_related("created_by", "mapping"), pk=job_id)
+
+
+def import_jobs_recent(*, limit: int = 50) -> list[ImportJob]:
+    return list(ImportJob.objects.select_related("created_by").defer("rejections")[:limit])
