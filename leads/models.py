@@ -259,6 +259,9 @@ class Lead(models.Model):
         return card.explanation() if card else {}
 
 
+# ScoreLegend and LeadScore are written only by scoring, yet live here, below it: every
+# lead page, the queue, the pool's score sort, promotion (leads.pool.services) and the
+# lead API read them, and leads may not import scoring (the layers contract).
 class ScoreLegend(models.Model):
     """What a definition version's rules are called, in the order LeadScore lists them.
 
