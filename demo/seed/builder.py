@@ -1,296 +1,50 @@
-"""The demo history: six months of a believable field, generated deterministically.
-
-`demo_seed` builds the demo logins (see README), two teams of reps, the active
-qualified-lead definition with its sign-off, and about 5,000 leads with their
-engagement events, touches, outcomes, history rows and SLA breaches, in which
-the story of the product is visible:
-
-* marketing-qualified leads close in about 5 touches and about a month, while
-  rep-sourced cold calls need about 25 touches and about three months;
-* two reps (rep2 in East, rep7 in West) skip qualified leads: assigned leads
-  never contacted, contacted days late, or rejected back to marketing;
-* some first contacts come after the 24-hour deadline, with their breaches.
-
-Determinism: every choice comes from one `random.Random(seed)` and every time is
-an offset from the anchor, today at 00:00 UTC, so a given seed and date give the
-same rows. Only rep1's live queue (a few leads due soon and one overdue) and the
-unassigned team queues are placed relative to the real clock, so the queue
-looks alive after login; they are the same rows, just stamped at "now".
-
-Re-running is safe: the demo's leads carry external ids starting with "demo-";
-when they exist the seed is skipped (``demo_present``), and ``demo_clear`` removes
-them (and every definition version) for a rebuild.
-
-Everything is written with bulk_create in chunks inside one transaction: a few
-seconds.
-"""
+"""The generator: a lead and its children planned in memory (a Plan), before ids exist."""
 
 from __future__ import annotations
 
 import datetime
-import logging
 import random
-import time
-from collections import Counter
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from django.contrib.auth.hashers import make_password
-from django.db import transaction
-
-from accounts.models import RepProfile, Role, Team, User
-from accounts.services import user_create, user_set_role
+from accounts.models import User
+from demo.seed.cast import EAST, WEST, Cast, Person
+from demo.seed.constants import DAY, DEMO_PREFIX, HISTORY_DAYS, HOUR, LIVE_PREFIX, MINUTE, SLA_HOURS
+from demo.seed.definition import (
+    EAST_COUNTRIES,
+    OTHER_INDUSTRIES,
+    PERSONAL_DOMAINS,
+    SERVED_COUNTRIES,
+    TARGET_INDUSTRIES,
+    UNSERVED_COUNTRIES,
+)
+from demo.seed.names import (
+    CAMPAIGNS,
+    COMPANY_PREFIXES,
+    COMPANY_SUFFIXES,
+    FIRST_NAMES,
+    LAST_NAMES,
+    LOST_REASONS,
+    QUALIFIED_TITLES,
+    SOURCES,
+    STREET_TITLES,
+)
 from leads import history
 from leads.models import (
-    AssignmentRule,
-    EngagementEvent,
     EventKind,
     Lead,
-    LeadHistory,
     LeadScore,
     Origin,
     RejectReason,
     RepSourceChannel,
-    ScoreLegend,
     Status,
     Touch,
     TouchKind,
     TouchOutcome,
 )
-from scoring.legend import lead_score_from_result, legend_ensure
-from scoring.models import Approval, Comment, DefinitionVersion
-from scoring.rules import Definition, rules_parse
-from scoring.services import definition_number_next
+from scoring.legend import lead_score_from_result
+from scoring.rules import Definition
 from sla.models import SlaEvent
-
-logger = logging.getLogger(__name__)
-
-DEMO_PASSWORD = "leadhandoff"  # noqa: S105 - demo only; README says so
-DEMO_PREFIX = "demo-"
-LIVE_PREFIX = "demo-live-"  # rows stamped relative to the real clock
-DEFAULT_LEADS = 5000
-DEFAULT_SEED = 2024
-HISTORY_DAYS = 182
-SLA_HOURS = 24
-CHUNK = 1000
-UTC = datetime.UTC
-
-DAY = datetime.timedelta(days=1)
-HOUR = datetime.timedelta(hours=1)
-MINUTE = datetime.timedelta(minutes=1)
-
-# --- The cast ------------------------------------------------------------------
-
-EAST, WEST = "East", "West"
-
-
-@dataclass(frozen=True)
-class Person:
-    username: str
-    role: str
-    first_name: str
-    last_name: str
-    team: str | None = None
-    timezone: str = "UTC"
-    work_start: datetime.time = datetime.time(9, 0)
-    work_end: datetime.time = datetime.time(17, 0)
-    capacity: int = 25
-    routing_weight: int = 1
-    out_of_office: bool = False
-    # Share of assigned marketing leads this rep lets rot (never contacted, late, rejected).
-    skips: bool = False
-    # Relative share of rep-sourced prospects this rep adds.
-    prospecting: int = 1
-    # The showcase login: always on time, and the only open uncontacted leads in
-    # the queue are the live ones (a few due soon, one overdue).
-    model: bool = False
-
-
-PEOPLE = [
-    Person("marketer", Role.MARKETING, "Maya", "Fischer"),
-    Person("manager", Role.MANAGER, "Grace", "Okafor"),
-    Person("manager2", Role.MANAGER, "Tomás", "Herrera"),
-    Person("admin", Role.ADMIN, "Alex", "Admin"),
-    Person("rep1", Role.REP, "Sam", "Rivera", EAST, "America/New_York", capacity=30, routing_weight=2, model=True),
-    Person("rep2", Role.REP, "Jordan", "Blake", EAST, "America/New_York", skips=True, prospecting=4),
-    Person("rep4", Role.REP, "Priya", "Nair", EAST, "America/Chicago", datetime.time(8, 0), datetime.time(16, 0)),
-    Person("rep5", Role.REP, "Ben", "Carter", EAST, "America/Toronto"),
-    Person("rep6", Role.REP, "Chloe", "Martin", EAST, "America/New_York", capacity=20),
-    Person("rep3", Role.REP, "Lena", "Vogel", WEST, "Europe/Berlin"),
-    Person("rep7", Role.REP, "Marcus", "Reid", WEST, "Europe/London", skips=True, prospecting=4),
-    Person("rep8", Role.REP, "Aoife", "Byrne", WEST, "Europe/Dublin", capacity=30, routing_weight=2),
-    Person("rep9", Role.REP, "Daniel", "Kim", WEST, "America/Los_Angeles", out_of_office=True),
-]
-TEAM_MANAGERS = {EAST: "manager", WEST: "manager2"}
-
-# --- The qualified-lead definition (scoring.rules schema) ------------------------
-
-TARGET_INDUSTRIES = ["Software", "SaaS", "Fintech", "Healthcare IT", "E-commerce", "Logistics"]
-OTHER_INDUSTRIES = ["Retail", "Education", "Government", "Hospitality", "Agriculture", "Non-profit", "Media"]
-PERSONAL_DOMAINS = ["gmail.com", "yahoo.com", "hotmail.com", "outlook.com"]
-SERVED_COUNTRIES = ["US", "CA", "GB", "DE", "FR", "NL", "IE", "SE", "AU"]
-UNSERVED_COUNTRIES = ["BR", "IN", "MX", "ZA", "JP", "AR"]
-EAST_COUNTRIES = ["US", "CA"]
-
-DEFINITION_TITLE = "Launch definition"
-DEFINITION_THRESHOLD = 60
-DEFINITION_RULES = [
-    {
-        "id": "fit-industry",
-        "type": "fit",
-        "label": "Target industry",
-        "field": "industry",
-        "op": "one_of",
-        "value": TARGET_INDUSTRIES,
-        "points": 15,
-    },
-    {
-        "id": "fit-size",
-        "type": "fit",
-        "label": "50 to 5,000 employees",
-        "field": "company_size",
-        "op": "between",
-        "value": [50, 5000],
-        "points": 15,
-    },
-    {
-        "id": "fit-vp",
-        "type": "fit",
-        "label": "VP title",
-        "field": "title",
-        "op": "contains",
-        "value": "VP",
-        "points": 10,
-    },
-    {
-        "id": "fit-director",
-        "type": "fit",
-        "label": "Director title",
-        "field": "title",
-        "op": "contains",
-        "value": "director",
-        "points": 10,
-    },
-    {
-        "id": "beh-pricing",
-        "type": "behaviour",
-        "label": "Viewed pricing",
-        "event_kind": "pricing_page_view",
-        "min_count": 1,
-        "within_days": 30,
-        "points": 10,
-        "cap": 20,
-        "half_life_days": 14,
-    },
-    {
-        "id": "beh-demo",
-        "type": "behaviour",
-        "label": "Requested a demo",
-        "event_kind": "demo_request",
-        "min_count": 1,
-        "within_days": 30,
-        "points": 40,
-        "cap": 40,
-    },
-    {
-        "id": "beh-webinar",
-        "type": "behaviour",
-        "label": "Attended a webinar",
-        "event_kind": "webinar_attended",
-        "min_count": 1,
-        "within_days": 60,
-        "points": 15,
-        "cap": 15,
-        "half_life_days": 30,
-    },
-    {
-        "id": "beh-content",
-        "type": "behaviour",
-        "label": "Downloaded content",
-        "event_kind": "content_download",
-        "min_count": 1,
-        "within_days": 30,
-        "points": 5,
-        "cap": 15,
-        "half_life_days": 21,
-    },
-    {
-        "id": "gate-business-email",
-        "type": "gate",
-        "label": "Business email",
-        "field": "email_domain",
-        "op": "not_one_of",
-        "value": PERSONAL_DOMAINS,
-    },
-    {
-        "id": "gate-country",
-        "type": "gate",
-        "label": "Country we serve",
-        "field": "country",
-        "op": "one_of",
-        "value": SERVED_COUNTRIES,
-    },
-]
-
-# --- Names ----------------------------------------------------------------------
-
-
-def _words(text: str) -> list[str]:
-    return text.split()
-
-
-FIRST_NAMES = _words(
-    "James Mary Robert Patricia John Jennifer Michael Linda David Elizabeth William Barbara Richard Susan "
-    "Joseph Jessica Thomas Sarah Carlos Karen Daniel Lisa Matthew Nancy Anthony Sandra Mark Ashley Paul "
-    "Emily Steven Michelle Andrew Amanda Kenneth Melissa Joshua Deborah Kevin Stephanie Brian Rebecca "
-    "George Laura Timothy Sharon Ronald Cynthia Jason Kathleen Ryan Amy Jacob Angela Gary Anna Nicholas "
-    "Ruth Eric Brenda Jonathan Pamela Stephen Nicole Larry Katherine Justin Samantha Scott Christine "
-    "Brandon Emma Benjamin Catherine Samuel Virginia Gregory Rachel Alexander Carolyn Patrick Janet Frank "
-    "Maria Raymond Heather Jack Diane Dennis Julie Jerry Joyce Tyler Victoria Aaron Kelly Henrik Ingrid "
-    "Sofia Lukas Amelie Noah Olivia Liam"
-)
-LAST_NAMES = _words(
-    "Smith Johnson Williams Brown Jones Garcia Miller Davis Rodriguez Martinez Hernandez Lopez Gonzalez "
-    "Wilson Anderson Thomas Taylor Moore Jackson Martin Lee Perez Thompson White Harris Sanchez Clark "
-    "Ramirez Lewis Robinson Walker Young Allen King Wright Scott Torres Nguyen Hill Flores Green Adams "
-    "Nelson Baker Hall Rivera Campbell Mitchell Carter Roberts Gomez Phillips Evans Turner Diaz Parker "
-    "Cruz Edwards Collins Reyes Stewart Morris Morales Murphy Cook Rogers Gutierrez Ortiz Morgan Cooper "
-    "Peterson Bailey Reed Kelly Howard Ramos Kim Cox Ward Richardson Watson Brooks Chavez Wood James "
-    "Bennett Gray Mendoza Ruiz Hughes Price Alvarez Castillo Sanders Patel Myers Long Ross Foster Jimenez "
-    "Schmidt Muller Larsen Dubois Jansen"
-)
-COMPANY_PREFIXES = _words(
-    "Acme Globex Initech Umbrella Hooli Vandelay Soylent Cyberdyne Stark Wayne Tyrell Wonka Gringotts "
-    "Oscorp Aperture Massive Dynamic Nakatomi Monarch Virtucon Northwind Contoso Fabrikam Litware Adatum "
-    "Tailspin Wingtip Proseware Lucerne Fourth Coffee Blue Yonder Alpine Margie Trey Bluefin Redwood "
-    "Ironbark Cobalt Juniper Lumen Quanta Vertex Helix Nimbus Orbit Pioneer Summit Harbor Beacon Cascade "
-    "Evergreen Granite"
-)
-COMPANY_SUFFIXES = _words(
-    "Systems Labs Analytics Logistics Health Cloud Works Group Dynamics Software Partners Networks"
-)
-STREET_TITLES = [
-    "VP of Sales",
-    "VP Marketing",
-    "VP Engineering",
-    "Director of IT",
-    "Director of Operations",
-    "Marketing Director",
-    "Head of Growth",
-    "Operations Manager",
-    "Software Engineer",
-    "Account Executive",
-    "CFO",
-    "Office Manager",
-    "Student",
-    "Consultant",
-]
-QUALIFIED_TITLES = STREET_TITLES[:6]
-LOST_REASONS = ["No budget this year", "Chose a competitor", "No decision", "Bad timing", "Went dark"]
-CAMPAIGNS = ["spring-webinar", "pricing-retargeting", "ebook-roi-guide", "q2-newsletter", "partner-referral"]
-SOURCES = ["webinar", "website", "content", "paid_search", "event", "partner"]
-
 
 # --- Plans: a lead and its children, before ids exist ------------------------------
 
@@ -306,259 +60,6 @@ class Plan:
 
     def note(self, entry: history.Entry, at: datetime.datetime, actor_id: int | None = None) -> None:
         self.history.append((entry, at, actor_id))
-
-
-@dataclass
-class SeedResult:
-    skipped: bool = False
-    seconds: float = 0.0
-    counts: dict = field(default_factory=dict)
-
-
-@dataclass
-class Cast:
-    users: dict[str, User]
-    teams: dict[str, Team]
-    reps_by_team: dict[str, list[tuple[User, Person]]]
-
-
-# --- Public entry points -------------------------------------------------------------
-
-
-def demo_present() -> bool:
-    return Lead.objects.filter(external_id__startswith=DEMO_PREFIX).exists()
-
-
-@transaction.atomic
-def demo_clear() -> int:
-    """Delete the demo's leads (with their events, touches, history, SLA rows) and every
-    definition version, so a rebuild starts from the same place. Users and teams stay
-    (they are updated in place by the next seed)."""
-    deleted, _ = Lead.objects.filter(external_id__startswith=DEMO_PREFIX).delete()
-    DefinitionVersion.objects.all().delete()
-    # Legends no stored score uses any more went with the demo's leads; one still in
-    # use (another lead's score) stays, and the next version is numbered past it.
-    ScoreLegend.objects.exclude(version__in=LeadScore.objects.values("legend")).delete()
-    AssignmentRule.objects.filter(name__in=[r["name"] for r in ROUTING_RULES]).delete()
-    return deleted
-
-
-def demo_seed(
-    *,
-    leads: int = DEFAULT_LEADS,
-    seed: int = DEFAULT_SEED,
-    today: datetime.date | None = None,
-    now: datetime.datetime | None = None,
-    log: Callable[[str], None] = logger.info,
-) -> SeedResult:
-    """Create the demo history unless it is present; return what was created.
-
-    `today` fixes the anchor (default: today in UTC); `now` stamps the live queue
-    (default: the real clock, read once; midday of `today` when that is another day).
-    """
-    started = time.monotonic()
-    clock = datetime.datetime.now(tz=UTC)
-    today = today or (now or clock).date()
-    anchor = datetime.datetime.combine(today, datetime.time(0), tzinfo=UTC)
-    if now is None:
-        now = clock if today == clock.date() else anchor + 12 * HOUR
-    if demo_present():
-        log("Demo data already present (leads with external ids demo-*); nothing to do. Use --reset to rebuild.")
-        return SeedResult(skipped=True, seconds=time.monotonic() - started)
-    if leads < 50:
-        raise ValueError("The demo needs at least 50 leads.")
-    with transaction.atomic():
-        rng = random.Random(seed)
-        cast = _cast_ensure()
-        log(f"Users and teams ready ({len(cast.users)} logins).")
-        definition = _definition_ensure(cast=cast, anchor=anchor)
-        _routing_rules_ensure(cast=cast)
-        builder = _Builder(rng=rng, cast=cast, definition=definition, anchor=anchor, now=now)
-        plans = builder.build(total=leads)
-        log(f"Planned {len(plans)} leads; writing.")
-        counts = _write(plans, definition=definition, log=log)
-        _rep_profiles_touch(plans)
-    seconds = time.monotonic() - started
-    log(
-        f"Demo history created in {seconds:.1f}s: {counts['leads']} leads, {counts['events']} events, "
-        f"{counts['touches']} touches, {counts['history']} history rows, {counts['sla_events']} SLA events."
-    )
-    return SeedResult(skipped=False, seconds=seconds, counts=counts)
-
-
-# --- Users, teams, definition, routing rules --------------------------------------------
-
-
-def _user_ensure(person: Person, *, team: Team | None, password_hash: str) -> User:
-    profile = {}
-    if person.role == Role.REP:
-        profile = {
-            "timezone": person.timezone,
-            "work_start": person.work_start,
-            "work_end": person.work_end,
-            "capacity": person.capacity,
-            "routing_weight": person.routing_weight,
-            "out_of_office": person.out_of_office,
-        }
-    user = User.objects.filter(username=person.username).first()
-    if user is None:
-        user = user_create(
-            username=person.username,
-            password=None,
-            role=person.role,
-            email=f"{person.username}@leadhandoff.example",
-            first_name=person.first_name,
-            last_name=person.last_name,
-            team=team,
-            **profile,
-        )
-    else:
-        user_set_role(user=user, role=person.role)
-        if person.role == Role.REP:
-            RepProfile.objects.update_or_create(user=user, defaults={"team": team, **profile})
-    # One hash for every demo login: hashing is deliberately slow (PBKDF2).
-    user.password = password_hash
-    user.is_active = True
-    user.is_superuser = person.role == Role.ADMIN
-    user.is_staff = person.role == Role.ADMIN
-    user.save(update_fields=["password", "is_active", "is_superuser", "is_staff"])
-    return user
-
-
-def _cast_ensure() -> Cast:
-    password_hash = make_password(DEMO_PASSWORD)
-    teams = {name: Team.objects.get_or_create(name=name)[0] for name in (EAST, WEST)}
-    users = {}
-    for person in PEOPLE:
-        users[person.username] = _user_ensure(person, team=teams.get(person.team), password_hash=password_hash)
-    for name, team in teams.items():
-        team.manager = users[TEAM_MANAGERS[name]]
-        # West catches what no routing rule sends elsewhere, unless another team already does.
-        if name == WEST and not Team.objects.filter(is_fallback=True).exclude(pk=team.pk).exists():
-            team.is_fallback = True
-        team.save()
-    reps_by_team: dict[str, list[tuple[User, Person]]] = {EAST: [], WEST: []}
-    for person in PEOPLE:
-        if person.team:
-            reps_by_team[person.team].append((users[person.username], person))
-    return Cast(users=users, teams=teams, reps_by_team=reps_by_team)
-
-
-def _definition_ensure(*, cast: Cast, anchor: datetime.datetime) -> Definition:
-    """The active definition (v1, signed off by marketer and manager) unless one is active already."""
-    active = DefinitionVersion.objects.filter(state=DefinitionVersion.State.ACTIVE).first()
-    if active is None:
-        marketer, manager = cast.users["marketer"], cast.users["manager"]
-        start = anchor - datetime.timedelta(days=HISTORY_DAYS + 12)
-        number = definition_number_next()
-        active = DefinitionVersion.objects.create(
-            number=number,
-            title=DEFINITION_TITLE,
-            state=DefinitionVersion.State.ACTIVE,
-            rules=DEFINITION_RULES,
-            threshold=DEFINITION_THRESHOLD,
-            revision=1,
-            author=marketer,
-            created_at=start,
-            updated_at=start + 8 * DAY,
-            proposed_at=start + 6 * DAY,
-            activated_at=start + 8 * DAY,
-        )
-        approvals = [
-            (marketer, Approval.Side.MARKETING, start + 7 * DAY),
-            (manager, Approval.Side.SALES, start + 8 * DAY),
-        ]
-        Approval.objects.bulk_create(
-            Approval(version=active, user=user, side=side, revision=1, created_at=at) for user, side, at in approvals
-        )
-        thread = [
-            (marketer, start, "event", f"Started draft v{number}.", {"event": "created", "based_on": None}),
-            (
-                marketer,
-                start + 2 * HOUR,
-                "comment",
-                "First cut: fit on industry and company size, and demo requests weigh the most. "
-                "Personal email addresses and countries we do not serve are gates, not points.",
-                {},
-            ),
-            (
-                manager,
-                start + 1 * DAY,
-                "comment",
-                "Agree on demo requests. Pricing views go stale fast, so a two-week half-life sounds right. "
-                "Can Directors count like VPs? They sign most of our deals under 50k.",
-                {},
-            ),
-            (
-                marketer,
-                start + 2 * DAY,
-                "comment",
-                "Directors are in at +10. With a threshold of 60, fit alone never qualifies a lead: "
-                "they also have to show up.",
-                {},
-            ),
-            (
-                manager,
-                start + 5 * DAY,
-                "comment",
-                "Works for us. If these leads reach my team, we call them within 24 hours.",
-                {},
-            ),
-            (
-                marketer,
-                start + 6 * DAY,
-                "event",
-                f"Proposed v{number} for sign-off by Marketing and Sales.",
-                {"event": "proposed"},
-            ),
-            (
-                marketer,
-                start + 7 * DAY,
-                "event",
-                "Approved for Marketing (revision 1).",
-                {"event": "approved", "side": "marketing", "revision": 1},
-            ),
-            (
-                manager,
-                start + 8 * DAY,
-                "event",
-                "Approved for Sales (revision 1).",
-                {"event": "approved", "side": "sales", "revision": 1},
-            ),
-            (
-                manager,
-                start + 8 * DAY + MINUTE,
-                "event",
-                "Signed off by Marketing and Sales: now the active definition.",
-                {"event": "activated", "replaced": []},
-            ),
-        ]
-        Comment.objects.bulk_create(
-            Comment(version=active, author=author, created_at=at, kind=kind, body=body, data=data)
-            for author, at, kind, body, data in thread
-        )
-    return Definition.from_rules(
-        version=active.number, threshold=active.threshold, rules=rules_parse(active.rules or DEFINITION_RULES)
-    )
-
-
-ROUTING_RULES = [
-    {"name": "US and Canada to East", "position": 10, "team": EAST, "country": EAST_COUNTRIES},
-    {"name": "Europe and Australia to West", "position": 20, "team": WEST, "country": SERVED_COUNTRIES[2:]},
-]
-
-
-def _routing_rules_ensure(*, cast: Cast) -> None:
-    for rule in ROUTING_RULES:
-        AssignmentRule.objects.update_or_create(
-            name=rule["name"],
-            defaults={
-                "position": rule["position"],
-                "team": cast.teams[rule["team"]],
-                "conditions": {"country": rule["country"]},
-                "strategy": AssignmentRule.Strategy.WEIGHTED,
-            },
-        )
 
 
 # --- Scoring ------------------------------------------------------------------------
@@ -590,7 +91,7 @@ def _apply_score(plan: Plan, result, definition: Definition, at: datetime.dateti
 # --- The generator -----------------------------------------------------------------------
 
 
-class _Builder:
+class Builder:
     def __init__(self, *, rng: random.Random, cast: Cast, definition: Definition, anchor, now):
         self.rng = rng
         self.cast = cast
@@ -998,82 +499,3 @@ class _Builder:
         plans += [self.qualified_lead(live_due=due) for due in live_dues]
         plans += [self.qualified_lead(queued=team) for team in queued]
         return plans
-
-
-# --- Writing -------------------------------------------------------------------------
-
-
-def _chunks(items: list, size: int = CHUNK):
-    for i in range(0, len(items), size):
-        yield items[i : i + size]
-
-
-def _write(plans: list[Plan], *, definition: Definition, log: Callable[[str], None]) -> dict:
-    leads = [p.lead for p in plans]
-    for chunk in _chunks(leads):
-        Lead.objects.bulk_create(chunk, batch_size=CHUNK)
-    if any(lead.pk is None for lead in leads):  # a backend without RETURNING on bulk inserts
-        ids = dict(Lead.objects.filter(external_id__startswith=DEMO_PREFIX).values_list("external_id", "id"))
-        for lead in leads:
-            lead.pk = ids[lead.external_id]
-    log(f"  {len(leads)} leads")
-
-    legend_ensure(definition)  # every demo score is against the one active definition
-    scores = []
-    for p in plans:
-        if p.score is not None:
-            p.score.lead_id = p.lead.pk
-            scores.append(p.score)
-    for chunk in _chunks(scores):
-        LeadScore.objects.bulk_create(chunk, batch_size=CHUNK)
-    log(f"  {len(scores)} scores")
-
-    events = [
-        EngagementEvent(lead_id=p.lead.pk, kind=kind, occurred_at=at, properties={})
-        for p in plans
-        for kind, at in p.events
-    ]
-    for chunk in _chunks(events):
-        EngagementEvent.objects.bulk_create(chunk, batch_size=CHUNK)
-    log(f"  {len(events)} engagement events")
-
-    touches = []
-    for p in plans:
-        for touch in p.touches:
-            touch.lead_id = p.lead.pk
-            touches.append(touch)
-    for chunk in _chunks(touches):
-        Touch.objects.bulk_create(chunk, batch_size=CHUNK)
-    log(f"  {len(touches)} touches")
-
-    rows = [entry.row(lead_id=p.lead.pk, at=at, actor_id=actor_id) for p in plans for entry, at, actor_id in p.history]
-    for chunk in _chunks(rows):
-        LeadHistory.objects.bulk_create(chunk, batch_size=CHUNK)
-    log(f"  {len(rows)} history rows")
-
-    sla = [
-        SlaEvent(lead_id=p.lead.pk, assigned_at=p.lead.assigned_at or p.history[0][1], **s)
-        for p in plans
-        for s in p.sla
-    ]
-    SlaEvent.objects.bulk_create(sla, batch_size=CHUNK)
-    return {
-        "leads": len(leads),
-        "scores": len(scores),
-        "events": len(events),
-        "touches": len(touches),
-        "history": len(rows),
-        "sla_events": len(sla),
-        "statuses": dict(Counter(lead.status for lead in leads)),
-    }
-
-
-def _rep_profiles_touch(plans: list[Plan]) -> None:
-    """Each rep's round-robin position: the last time a lead was routed to them."""
-    last: dict[int, datetime.datetime] = {}
-    for p in plans:
-        if p.lead.owner_id and p.lead.assigned_at and p.lead.origin == Origin.MARKETING:
-            last[p.lead.owner_id] = max(last.get(p.lead.owner_id, p.lead.assigned_at), p.lead.assigned_at)
-    for profile in RepProfile.objects.filter(user_id__in=last):
-        profile.last_assigned_at = last[profile.user_id]
-        profile.save(update_fields=["last_assigned_at"])
