@@ -55,6 +55,7 @@ INSTALLED_APPS = [
     "scoring",
     "sla",
     "reports",
+    "demo",
 ]
 
 MIDDLEWARE = [

@@ -17,6 +17,7 @@ from django.db import transaction
 from django.db.models import Avg, Count, DurationField, ExpressionWrapper, F, Q
 
 from accounts.models import RepProfile, Role, Team, User
+from demo.seed import DEFAULT_LEADS, demo_seed
 from leads.models import (
     EngagementEvent,
     HistoryAction,
@@ -28,11 +29,10 @@ from leads.models import (
     Status,
     Touch,
 )
-from reports.demo import DEFAULT_LEADS, demo_seed
 from scoring.models import DefinitionVersion
 from scoring.rules import Definition, rules_parse
 from sla.models import SlaEvent
-from tests.reports.helpers import table_counts
+from tests.demo.helpers import table_counts
 
 UTC = datetime.UTC
 TODAY = datetime.date(2025, 6, 30)

@@ -8,7 +8,7 @@ import datetime
 
 from django.core.management.base import BaseCommand, CommandError
 
-from reports.demo import DEFAULT_LEADS, DEFAULT_SEED, demo_clear, demo_seed
+from demo.seed import DEFAULT_LEADS, DEFAULT_SEED, demo_clear, demo_seed
 
 
 class Command(BaseCommand):

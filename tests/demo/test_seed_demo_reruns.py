@@ -6,8 +6,8 @@ import io
 
 from django.core.management import call_command
 
-from reports.demo import demo_clear, demo_seed
-from tests.reports.helpers import fingerprint, table_counts
+from demo.seed import demo_clear, demo_seed
+from tests.demo.helpers import fingerprint, table_counts
 
 UTC = datetime.UTC
 TODAY = datetime.date(2025, 6, 30)

@@ -4,8 +4,8 @@ import hashlib
 from collections import Counter
 
 from accounts.models import RepProfile, Team, User
+from demo.seed import LIVE_PREFIX
 from leads.models import EngagementEvent, Lead, LeadHistory, LeadScore, ScoreLegend, Touch
-from reports.demo import LIVE_PREFIX
 from scoring.models import Approval, Comment, DefinitionVersion
 from sla.models import SlaEvent
 
