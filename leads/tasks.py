@@ -1,9 +1,6 @@
-"""Celery tasks of the leads app: thin wrappers that take ids and call one service.
+"""Celery tasks of the leads app: thin wrappers that take ids and call one service."""
 
-Several features add tasks here; append yours, do not rewrite the file.
-"""
-
-# --- Routing (issue: routing) -------------------------------------------------
+# --- Routing -------------------------------------------------
 from celery import shared_task  # noqa: E402
 from django.db import OperationalError  # noqa: E402
 from django.utils import timezone  # noqa: E402
@@ -25,7 +22,7 @@ def route_waiting_leads(team_ids: list[int] | None = None) -> int:
     return leads_route_waiting(now=timezone.now(), team_ids=team_ids)
 
 
-# --- Imports (issue: CSV import) ----------------------------------------------
+# --- Imports ----------------------------------------------
 # No autoretry: an interrupted import is failed with a message and "Run again"
 # re-runs it from the top (the upsert by key makes that safe); a worker that
 # died mid-run is taken over through the job's advisory lock (leads.imports.services).

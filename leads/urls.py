@@ -8,11 +8,11 @@ from leads.routing import views as routing
 app_name = "leads"
 
 urlpatterns = [
-    # Marketing: the nurture pool (issue: intake)
+    # Marketing: the nurture pool
     path("pool/", pool.pool, name="pool"),
     path("pool/export.csv", pool.pool_export, name="pool_export"),
     path("<int:lead_id>/", pool.lead_detail, name="lead_detail"),
-    # Sales: queue and dashboards (issue: routing and the queue)
+    # Sales: queue and dashboards
     path("queue/", queue.my_queue, name="my_queue"),
     path("<int:lead_id>/brief/", queue.brief, name="brief"),
     path("<int:lead_id>/touches/", queue.touch_log, name="touch_log"),
@@ -21,7 +21,7 @@ urlpatterns = [
     path("prospects/new/", queue.rep_sourced_create, name="rep_sourced_create"),
     path("rejections/", queue.rejection_list, name="rejections"),
     path("team/", routing.team_dashboard, name="team_dashboard"),
-    # Managers: reassignment, pausing reps, routing rules (issue: routing)
+    # Managers: reassignment, pausing reps, routing rules
     path("team/reassign/", routing.team_reassign, name="team_reassign"),
     path("team/reps/<int:rep_id>/pause/", routing.rep_pause, name="rep_pause"),
     path("team/reps/<int:rep_id>/unpause/", routing.rep_unpause, name="rep_unpause"),
@@ -31,7 +31,7 @@ urlpatterns = [
     path("rules/<int:rule_id>/delete/", routing.rule_delete, name="rule_delete"),
     path("rules/<int:rule_id>/move/", routing.rule_move, name="rule_move"),
     path("rules/<int:rule_id>/toggle/", routing.rule_toggle, name="rule_toggle"),
-    # Marketing: CSV import (issue: CSV and history import)
+    # Marketing: CSV import
     path("imports/", imports.import_list, name="import_list"),
     path("imports/upload/", imports.import_upload, name="import_upload"),
     path("imports/<int:job_id>/mapping/", imports.import_mapping, name="import_mapping"),

@@ -57,7 +57,7 @@ from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-from .rules import LEAD_FIELDS, BehaviourRule, Definition, FitRule, GateRule
+from .rules import LEAD_FIELDS, BehaviourRule, Definition, FitRule, GateRule, operator_split
 
 # Characters trimmed from both ends of a text value (SQL: btrim(x, E' \t\n\r')).
 TRIM_CHARS = " \t\n\r"
@@ -207,11 +207,7 @@ class ScoreResult:
 
 def condition_holds(rule: FitRule | GateRule, facts: LeadFacts) -> bool:
     """Whether a fit rule or gate holds for the lead (see the module docstring)."""
-    op = rule.op
-    negate = op.startswith("not_") or op == "is_not_empty"
-    positive = {"not_equals": "equals", "not_one_of": "one_of", "not_contains": "contains"}.get(op, op)
-    if positive == "is_not_empty":
-        positive = "is_empty"
+    positive, negate = operator_split(rule.op)
     raw = facts.value(rule.field)
     if LEAD_FIELDS[rule.field] == "text":
         holds = _text_holds(positive, text_normalise(raw), rule.value)

@@ -61,6 +61,15 @@ OPERATORS: dict[str, str] = {
 NUMBER_ONLY_OPS = {"gt", "lt", "between"}
 LIST_OPS = {"one_of", "not_one_of"}
 NO_VALUE_OPS = {"is_empty", "is_not_empty"}
+# Each negative operator and the positive one it is the exact negation of.
+NEGATED_OPS = {"not_equals": "equals", "not_one_of": "one_of", "not_contains": "contains", "is_not_empty": "is_empty"}
+
+
+def operator_split(op: str) -> tuple[str, bool]:
+    """(the positive operator, whether to negate it): the engine and the SQL compiler
+    both evaluate a negative operator as NOT of its positive, so they agree on NULLs."""
+    return NEGATED_OPS.get(op, op), op in NEGATED_OPS
+
 
 # Bounds that keep every score inside the integer score columns and every window
 # inside the calendar (the engine and the SQL path both rely on them).

@@ -29,7 +29,7 @@ from decimal import Decimal
 from typing import Any
 
 from .engine import BEHAVIOUR_RULE_LIMIT, MAX_HALF_LIVES, number_value, text_normalise
-from .rules import LEAD_FIELDS, BehaviourRule, Definition, FitRule, GateRule
+from .rules import LEAD_FIELDS, BehaviourRule, Definition, FitRule, GateRule, operator_split
 
 # Trim set of scoring.engine.TRIM_CHARS as an escape string constant.
 _TRIM_SQL = r"E' \t\n\r'"
@@ -65,11 +65,7 @@ def _text_column(field_name: str) -> str:
 
 def _condition(rule: FitRule | GateRule, q: _Sql) -> None:
     """Append a boolean expression that is never NULL (see engine.condition_holds)."""
-    op = rule.op
-    negate = op.startswith("not_") or op == "is_not_empty"
-    positive = {"not_equals": "equals", "not_one_of": "one_of", "not_contains": "contains"}.get(op, op)
-    if positive == "is_not_empty":
-        positive = "is_empty"
+    positive, negate = operator_split(rule.op)
     q.add("(NOT " if negate else "(")
     if LEAD_FIELDS[rule.field] == "text":
         column = _text_column(rule.field)
@@ -82,7 +78,7 @@ def _condition(rule: FitRule | GateRule, q: _Sql) -> None:
         elif positive == "is_empty":
             q.add(f"{column} = ''")
         else:
-            raise ValueError(f"Operator {op!r} does not apply to text fields")
+            raise ValueError(f"Operator {rule.op!r} does not apply to text fields")
     else:
         column = _NUMBER_COLUMNS[rule.field]
         if positive == "is_empty":
@@ -101,7 +97,7 @@ def _condition(rule: FitRule | GateRule, q: _Sql) -> None:
                 f"coalesce({column} BETWEEN %s::numeric AND %s::numeric, false)", number_value(low), number_value(high)
             )
         else:
-            raise ValueError(f"Unknown operator {op!r}")
+            raise ValueError(f"Unknown operator {rule.op!r}")
     q.add(")")
 
 

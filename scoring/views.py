@@ -15,6 +15,7 @@ from django.views.decorators.http import require_POST
 
 from accounts.access import role_required
 from leadhandoff.api import ApplicationError
+from leadhandoff.forms import form_errors_add
 
 from . import selectors, services
 from .forms import ApproveForm, CommentForm, editor_forms
@@ -92,18 +93,6 @@ def _editor(
     return render(request, "scoring/editor.html", context, status=status)
 
 
-def _attach(form, formset, exc: ApplicationError) -> None:
-    """Put a service's field messages where the user sees them."""
-    for field, field_messages in exc.fields.items():
-        for message in field_messages:
-            if field in ("title", "threshold"):
-                form.add_error(field, message)
-            else:
-                form.add_error(None, message)
-    if not exc.fields:
-        form.add_error(None, exc.message)
-
-
 @role_required(*READERS)
 def version_create(request: HttpRequest) -> HttpResponse:
     if request.method != "POST":
@@ -120,7 +109,7 @@ def version_create(request: HttpRequest) -> HttpResponse:
                 title=form.cleaned_data["title"],
             )
         except ApplicationError as exc:
-            _attach(form, formset, exc)
+            form_errors_add(form, exc)
         else:
             messages.success(request, f"Draft v{version.number} saved.")
             return redirect("scoring:version_detail", version_id=version.pk)
@@ -175,7 +164,7 @@ def version_edit(request: HttpRequest, version_id: int) -> HttpResponse:
             status=409,
         )
     except ApplicationError as exc:
-        _attach(form, formset, exc)
+        form_errors_add(form, exc)
         return _editor(request, version=version, form=form, formset=formset, status=400)
     messages.success(request, f"v{version.number} saved.")
     return redirect("scoring:version_detail", version_id=version.pk)

@@ -188,7 +188,7 @@ class TouchFactory(factory.django.DjangoModelFactory):
     occurred_at = factory.LazyFunction(timezone.now)
 
 
-# --- Routing (issue: routing) -------------------------------------------------
+# --- Routing -------------------------------------------------
 from leads.models import AssignmentRule  # noqa: E402
 
 
@@ -203,7 +203,7 @@ class AssignmentRuleFactory(factory.django.DjangoModelFactory):
     strategy = AssignmentRule.Strategy.ROUND_ROBIN
 
 
-# --- The sales queue (issue: queue) ---------------------------------------------
+# --- The sales queue ---------------------------------------------
 def make_queue_lead(*, rep: User, at: datetime.datetime | None = None, sla_hours: int | None = 24, **kwargs) -> Lead:
     """A marketing lead promoted and assigned to `rep` at `at`, its first-contact clock running."""
     at = at or timezone.now()

@@ -3,8 +3,6 @@ the dry-run preview, the rejected rows as CSV, and the jobs list."""
 
 from __future__ import annotations
 
-import csv
-import io
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -12,6 +10,7 @@ from django.db.models import Q
 from django.db.models.functions import Lower
 from django.shortcuts import get_object_or_404
 
+from leadhandoff.csv_files import csv_text
 from leads.imports.files import CsvFile, ImportFileError
 from leads.imports.mapping import guess_columns, suggest_values
 from leads.imports.parse import ParsedRow, Plan
@@ -127,24 +126,19 @@ class _PreviewOwners(OwnerResolver):
 
 def rejections_csv(*, job: ImportJob) -> str:
     """line, reason, then the rejected row's own cells, so the file can be fixed and imported again."""
-    out = io.StringIO()
-    writer = csv.writer(out)
     rejections = job.rejections or []
     try:
         csv_file = job_csv(job)
     except (ImportFileError, OSError, ValueError):
         csv_file = None
     if csv_file is None:
-        writer.writerow(["line", "reason", "key"])
-        for r in rejections:
-            writer.writerow([r.get("line"), r.get("reason"), r.get("key", "")])
-        return out.getvalue()
+        return csv_text(
+            [["line", "reason", "key"], *([r.get("line"), r.get("reason"), r.get("key", "")] for r in rejections)]
+        )
     wanted = {r["line"]: r for r in rejections}
     cells_by_line = {row.line: row.cells for row in csv_file.rows() if row.line in wanted}
-    writer.writerow(["line", "reason", *csv_file.header])
-    for r in rejections:
-        writer.writerow([r["line"], r["reason"], *cells_by_line.get(r["line"], [])])
-    return out.getvalue()
+    rows = ([r["line"], r["reason"], *cells_by_line.get(r["line"], [])] for r in rejections)
+    return csv_text([["line", "reason", *csv_file.header], *rows])
 
 
 def import_job_get(*, job_id: int) -> ImportJob:

@@ -11,6 +11,7 @@ from django.views.decorators.http import require_POST
 
 from accounts.access import MARKETING_SIDE, role_required
 from leadhandoff.api import ApplicationError
+from leadhandoff.forms import form_errors_add
 from leads.imports.files import ImportFileError
 from leads.imports.forms import MappingForm, SavedMappingForm, UploadForm
 from leads.imports.selectors import (
@@ -82,10 +83,7 @@ def import_mapping(request: HttpRequest, job_id: int) -> HttpResponse:
                 csv_file=csv_file,
             )
         except ApplicationError as exc:
-            form.add_error(None, exc.message)
-            for problems in exc.fields.values():
-                for problem in problems:
-                    form.add_error(None, problem)
+            form_errors_add(form, exc)
         else:
             return redirect("leads:import_preview", job_id=job.pk)
     context = {"job": job, "form": form, "saved_form": saved_form, "csv_file": csv_file}

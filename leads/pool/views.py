@@ -1,7 +1,7 @@
 """Marketing's pages over the nurture pool: the list, its CSV export and the lead page."""
 
-import csv
 import datetime
+import itertools
 from collections.abc import Iterator
 
 from django.core.paginator import Paginator
@@ -10,6 +10,7 @@ from django.shortcuts import render
 from django.utils import timezone
 
 from accounts.access import MARKETING_SIDE, role_required
+from leadhandoff.csv_files import csv_lines
 from leads.models import LEAD_PROFILE_FIELDS
 from leads.pool.filters import PoolFilter
 from leads.pool.selectors import LeadsInScoreOrder, nurture_pool
@@ -79,34 +80,9 @@ def pool(request: HttpRequest) -> HttpResponse:
     return render(request, "leads/pool.html", {"filter": filterset, "page": page, "leads": page.object_list})
 
 
-class _Echo:
-    """A file-like object for csv.writer that hands each line back instead of storing it."""
-
-    def write(self, value: str) -> str:
-        return value
-
-
-# A spreadsheet runs a cell starting with one of these as a formula; lead data
-# comes from outside, so exported text never starts with one.
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-
-
-def _cell(value: object) -> object:
-    if value is None:
-        return ""
-    if isinstance(value, datetime.datetime):
-        return value.isoformat()
-    if isinstance(value, str) and value.startswith(_FORMULA_START):
-        return "'" + value
-    return value
-
-
 def _export_rows(queryset) -> Iterator[str]:
-    writer = csv.writer(_Echo())
-    yield writer.writerow(EXPORT_COLUMNS)
     lookups = [_EXPORT_LOOKUPS.get(column, column) for column in EXPORT_COLUMNS]
-    for row in queryset.values_list(*lookups).iterator(chunk_size=2000):
-        yield writer.writerow([_cell(value) for value in row])
+    yield from csv_lines(itertools.chain([EXPORT_COLUMNS], queryset.values_list(*lookups).iterator(chunk_size=2000)))
 
 
 @role_required(*MARKETING_SIDE)

@@ -4,7 +4,6 @@ from crispy_forms.helper import FormHelper
 from crispy_forms.layout import Submit
 from django import forms
 
-from leadhandoff.api import ApplicationError
 from leads.models import Origin, RejectReason, RepSourceChannel, Status, TouchKind, TouchOutcome
 from leads.queue.selectors import (
     QUEUE_STATUS_ALL,
@@ -26,18 +25,6 @@ QUEUE_STATUS_CHOICES = [
     (Status.LOST, "Lost"),
     (QUEUE_STATUS_ALL, "All"),
 ]
-
-
-def form_errors_from(form: forms.Form, error: ApplicationError) -> None:
-    """Show a domain error on the form: per field where it names one, else at the top."""
-    placed = False
-    for name, messages in error.fields.items():
-        if name in form.fields:
-            for message in messages:
-                form.add_error(name, message)
-            placed = True
-    if not placed or error.message not in {m for ms in error.fields.values() for m in ms}:
-        form.add_error(None, error.message)
 
 
 class QueueFilterForm(forms.Form):

@@ -12,6 +12,7 @@ from django.views.decorators.http import require_POST
 from accounts.access import MARKETING_SIDE, role_required
 from accounts.models import Role
 from leadhandoff.api import ApplicationError, ConflictError
+from leadhandoff.forms import form_errors_add
 from leads.models import RejectReason, Status, TouchOutcome
 from leads.queue import services as queue_services
 from leads.queue.forms import (
@@ -21,7 +22,6 @@ from leads.queue.forms import (
     RepSourcedForm,
     StageForm,
     TouchForm,
-    form_errors_from,
 )
 from leads.queue.selectors import (
     QueueFilters,
@@ -119,7 +119,7 @@ def touch_log(request: HttpRequest, lead_id: int) -> HttpResponse:
         except queue_services.NotInQueueError as error:
             raise _not_in_queue(request, error) from None
         except ApplicationError as error:
-            form_errors_from(form, error)
+            form_errors_add(form, error)
         else:
             messages.success(request, f"{touch.get_kind_display()} logged ({touch.get_outcome_display().lower()}).")
             return redirect("leads:brief", lead_id=lead_id)
@@ -149,7 +149,7 @@ def stage_change(request: HttpRequest, lead_id: int) -> HttpResponse:
             messages.warning(request, error.message)
             return redirect("leads:brief", lead_id=lead_id)
         except ApplicationError as error:
-            form_errors_from(form, error)
+            form_errors_add(form, error)
         else:
             messages.success(request, f"Moved to {lead.get_status_display().lower()}.")
             return redirect("leads:brief", lead_id=lead_id)
@@ -172,7 +172,7 @@ def reject(request: HttpRequest, lead_id: int) -> HttpResponse:
         except queue_services.NotInQueueError as error:
             raise _not_in_queue(request, error) from None
         except ApplicationError as error:
-            form_errors_from(form, error)
+            form_errors_add(form, error)
         else:
             messages.success(
                 request, f"{lead} went back to marketing ({RejectReason(lead.reject_reason).label.lower()})."
@@ -188,7 +188,7 @@ def rep_sourced_create(request: HttpRequest) -> HttpResponse:
         try:
             lead = queue_services.rep_sourced_create(user=request.user, now=timezone.now(), **form.cleaned_data)
         except ApplicationError as error:
-            form_errors_from(form, error)
+            form_errors_add(form, error)
         else:
             messages.success(request, f"{lead} is in your queue.")
             return redirect("leads:brief", lead_id=lead.pk)

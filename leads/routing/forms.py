@@ -6,6 +6,7 @@ from django import forms
 
 from accounts.models import Team
 from leadhandoff.api import ApplicationError
+from leadhandoff.forms import form_errors_add
 from leads.models import AssignmentRule
 from leads.routing.services import LIST_CONDITIONS, REASON_MAX_LENGTH, conditions_clean
 
@@ -78,9 +79,7 @@ class RuleForm(forms.Form):
         try:
             data["conditions"] = conditions_clean(raw)
         except ApplicationError as error:
-            for key, messages in error.fields.items():
-                for message in messages:
-                    self.add_error(key if key in self.fields else None, message)
+            form_errors_add(self, error)
         return data
 
     def rule_values(self) -> dict:

@@ -17,6 +17,7 @@ from django.views.decorators.http import require_POST
 from accounts.access import MANAGERS, role_required
 from accounts.models import Team
 from leadhandoff.api import ApplicationError, ConflictError
+from leadhandoff.forms import form_errors_add
 from leads.models import OPEN_STATUSES, Lead, Status
 from leads.routing import services as routing_services
 from leads.routing.forms import ReassignForm, RuleForm
@@ -144,10 +145,7 @@ def team_reassign(request: HttpRequest) -> HttpResponse:
             now=now,
         )
     except ApplicationError as error:
-        form.add_error(None, error.message)
-        for key, problems in error.fields.items():
-            for problem in problems:
-                form.add_error(key if key in form.fields else None, problem)
+        form_errors_add(form, error)
         status = 409 if isinstance(error, ConflictError) else 400
         return _dashboard(request, form=form, status=status)
     rep_name = dict(choices)[form.cleaned_data["to_rep"]]
@@ -199,7 +197,7 @@ def rule_create(request: HttpRequest) -> HttpResponse:
         try:
             rule = routing_services.rule_create(actor=request.user, **form.rule_values())
         except ApplicationError as error:
-            _form_errors(form, error)
+            form_errors_add(form, error)
         else:
             messages.success(request, f"Rule “{rule.name}” added at the end of the list.")
             return redirect("leads:rule_list")
@@ -214,7 +212,7 @@ def rule_edit(request: HttpRequest, rule_id: int) -> HttpResponse:
         try:
             rule = routing_services.rule_update(actor=request.user, rule_id=rule.id, **form.rule_values())
         except ApplicationError as error:
-            _form_errors(form, error)
+            form_errors_add(form, error)
         else:
             messages.success(request, f"Rule “{rule.name}” saved.")
             return redirect("leads:rule_list")
@@ -248,11 +246,3 @@ def rule_toggle(request: HttpRequest, rule_id: int) -> HttpResponse:
     rule = routing_services.rule_set_enabled(actor=request.user, rule_id=rule.id, enabled=not rule.enabled)
     messages.success(request, f"Rule “{rule.name}” {'enabled' if rule.enabled else 'disabled'}.")
     return redirect("leads:rule_list")
-
-
-def _form_errors(form, error: ApplicationError) -> None:
-    if not error.fields:
-        form.add_error(None, error.message)
-    for key, problems in error.fields.items():
-        for problem in problems:
-            form.add_error(key if key in form.fields else None, problem)

@@ -425,3 +425,18 @@ def test_run_again_on_a_job_whose_worker_died_queues_it(marketer_client, cast, d
     assert len(callbacks) == 1
     job.refresh_from_db()
     assert (job.state, job.processed_rows) == (ImportJob.State.QUEUED, 0)
+
+
+def test_the_rejected_rows_file_defuses_spreadsheet_formulas(marketer_client, cast):
+    # A rejected row is handed back as it came: a formula in it must not run when opened.
+    data = b'email,company\nnot-an-email,"=HYPERLINK(""http://evil.example"",""y"")"\nok@x.com,+Acme\n'
+    job = _mapped_job(cast, data)
+    job.mapping_snapshot = {"columns": {"email": "email", "company": "company"}}
+    job.save()
+    assert import_job_run(job_id=job.pk) == "done"
+    response = marketer_client.get(reverse("leads:import_rejections", args=[job.pk]))
+    table = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))
+    assert table[0] == ["line", "reason", "email", "company"]
+    assert table[1][0] == "2" and table[1][2] == "not-an-email"
+    assert table[1][3] == '\'=HYPERLINK("http://evil.example","y")'
+    assert len(table) == 2

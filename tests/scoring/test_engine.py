@@ -277,3 +277,14 @@ def test_decayed_amounts_are_rounded_to_six_decimals_before_summing():
 def test_evaluate_refuses_a_naive_now():
     with pytest.raises(ValueError, match="aware"):
         evaluate(LeadFacts.of(), definition(), datetime.datetime(2025, 1, 1))
+
+
+def test_every_negative_operator_is_the_negation_of_a_positive_one():
+    from scoring.rules import OPERATORS, operator_split
+
+    negatives = {op for op in OPERATORS if operator_split(op)[1]}
+    assert negatives == {"not_equals", "not_one_of", "not_contains", "is_not_empty"}
+    for op in OPERATORS:
+        positive, negate = operator_split(op)
+        assert positive in OPERATORS and not operator_split(positive)[1]
+        assert negate == (op != positive)
