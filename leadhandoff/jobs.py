@@ -118,8 +118,9 @@ def job_progress(model: type[Job], job_id: int, *, percent: int | None = None, *
     model.objects.filter(pk=job_id, state=Job.State.RUNNING).update(heartbeat_at=timezone.now(), **fields)
 
 
-def job_finish(model: type[Job], job_id: int, **fields: Any) -> None:
-    now = timezone.now()
+def job_finish(model: type[Job], job_id: int, *, now: datetime.datetime | None = None, **fields: Any) -> None:
+    """The run ended well; `now` is the job's own clock when it has one (a preview's "as of")."""
+    now = now or timezone.now()
     model.objects.filter(pk=job_id).update(
         state=Job.State.DONE, progress=100, finished_at=now, heartbeat_at=now, error="", **fields
     )

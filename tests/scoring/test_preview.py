@@ -1,8 +1,10 @@
 """Preview before sign-off: the pool against the active version, and a backtest on closed history."""
 
 import datetime
+import threading
 
 import pytest
+from django.db import connection
 from django.urls import reverse
 
 from leads.models import Status
@@ -155,12 +157,38 @@ def test_a_preview_job_run_twice_does_the_work_once(versions, pool, cast):
 
 
 @pytest.mark.django_db
-def test_a_preview_already_running_is_not_claimed_again(versions, cast):
+def test_a_preview_another_worker_runs_is_not_claimed_again(versions, cast):
     _, proposed = versions
     requested = services.preview_request(version=proposed, actor=cast.marketer, now=NOW)
     Preview.objects.filter(pk=requested.pk).update(state=Preview.State.RUNNING)
-    assert preview_build(preview_id=requested.pk, now=NOW) is None
+    held, release = threading.Event(), threading.Event()
+
+    def other_worker():
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_lock(%s, %s)", [Preview.lock_namespace, requested.pk])
+            held.set()
+            release.wait(10)
+            cursor.execute("SELECT pg_advisory_unlock(%s, %s)", [Preview.lock_namespace, requested.pk])
+        connection.close()
+
+    thread = threading.Thread(target=other_worker)
+    thread.start()
+    try:
+        held.wait(10)
+        assert preview_build(preview_id=requested.pk, now=NOW) is None
+    finally:
+        release.set()
+        thread.join()
     assert Preview.objects.get(pk=requested.pk).data == {}
+
+
+@pytest.mark.django_db
+def test_a_preview_left_running_by_a_dead_worker_is_taken_over(versions, pool, cast):
+    _, proposed = versions
+    requested = services.preview_request(version=proposed, actor=cast.marketer, now=NOW)
+    Preview.objects.filter(pk=requested.pk).update(state=Preview.State.RUNNING, attempts=1)  # nobody holds it
+    result = preview_build(preview_id=requested.pk, now=NOW)
+    assert (result.state, result.attempts) == (Preview.State.DONE, 2)
 
 
 @pytest.mark.django_db
@@ -172,8 +200,10 @@ def test_a_failing_preview_says_why_instead_of_spinning(versions, cast, monkeypa
         raise RuntimeError("database went away")
 
     monkeypatch.setattr(preview_module, "preview_compute", broken)
-    result = preview_build(preview_id=requested.pk, now=NOW)
-    assert result.state == Preview.State.FAILED
+    # Retried by the job model: the third failed run is final.
+    states = [preview_build(preview_id=requested.pk, now=NOW).state for _ in range(3)]
+    assert states == [Preview.State.QUEUED, Preview.State.QUEUED, Preview.State.FAILED]
+    result = Preview.objects.get(pk=requested.pk)
     assert "database went away" in result.error
 
 
