@@ -108,3 +108,14 @@ def test_the_pool_task_on_a_real_worker_leaves_a_finished_run(celery_worker):
     assert wait_for(lambda: PoolRescore.objects.filter(state=PoolRescore.State.DONE).exists())
     run = PoolRescore.objects.get()
     assert (run.version, run.progress, run.changed) == (1, 100, 2)
+
+
+def test_a_waiting_or_failed_rescore_says_so_on_the_definition_page(client, cast):
+    activate(number=2)
+    client.force_login(cast.manager)
+    run = PoolRescore.objects.create(started_at=timezone.now(), state=PoolRescore.State.QUEUED, error="disk full")
+    panel = client.get(reverse("scoring:rescore_status")).content.decode()
+    assert 'data-state="queued"' in panel and "hx-get" in panel and "disk full" in panel
+    PoolRescore.objects.filter(pk=run.pk).update(state=PoolRescore.State.FAILED, attempts=3)
+    panel = client.get(reverse("scoring:rescore_status")).content.decode()
+    assert 'data-testid="pool-rescore-failed"' in panel and "failed after 3 runs (disk full)" in panel

@@ -271,3 +271,19 @@ def test_the_demo_databases_engine_path_previews_the_same_figures(versions, pool
     assert by_engine == by_sql
     assert by_sql["pool"]["total"] > 0
     assert by_sql["backtest"]["closed"] > 0
+
+
+@pytest.mark.django_db
+def test_a_failed_preview_offers_run_again_which_queues_a_new_one(client, versions, cast):
+    _, proposed = versions
+    requested = services.preview_request(version=proposed, actor=cast.marketer, now=NOW)
+    Preview.objects.filter(pk=requested.pk).update(state=Preview.State.FAILED, attempts=3, error="RuntimeError: boom")
+    client.force_login(cast.marketer)
+    panel = client.get(reverse("scoring:preview_status", args=[requested.pk])).content.decode()
+    assert "failed 3 times: RuntimeError: boom" in panel
+    assert 'data-testid="preview-run-again"' in panel
+    assert reverse("scoring:version_preview", args=[proposed.pk]) in panel
+
+    client.post(reverse("scoring:version_preview", args=[proposed.pk]))
+    latest = Preview.objects.filter(version=proposed).order_by("-pk").first()
+    assert latest.pk != requested.pk and latest.state == Preview.State.QUEUED
