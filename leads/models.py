@@ -6,6 +6,7 @@ from django.db.models import Q
 from django.db.models.functions import Lower
 
 from accounts.models import Team
+from leadhandoff.jobs import Job
 
 
 class Origin(models.TextChoices):
@@ -495,13 +496,18 @@ class ImportMapping(models.Model):
         return self.name
 
 
-class ImportJob(models.Model):
+class ImportJob(Job):
+    """A browser import (leads.imports.services): uploaded, then run as a job like any other."""
+
     class State(models.TextChoices):
-        UPLOADED = "uploaded", "Uploaded"
+        UPLOADED = "uploaded", "Uploaded"  # before the first start: mapping and preview
         QUEUED = "queued", "Queued"
         RUNNING = "running", "Running"
         DONE = "done", "Done"
         FAILED = "failed", "Failed"
+
+    task_name = "leads.tasks.import_run"
+    lock_namespace = 0x1E4D
 
     file = models.FileField(upload_to="imports/%Y/%m/")
     original_name = models.CharField(max_length=255)
@@ -510,27 +516,21 @@ class ImportJob(models.Model):
     mapping_snapshot = models.JSONField(default=dict, blank=True)
     state = models.CharField(max_length=16, choices=State.choices, default=State.UPLOADED)
     total_rows = models.PositiveIntegerField(default=0)
+    # progress (percent) is written with these as each chunk commits.
     processed_rows = models.PositiveIntegerField(default=0)
     created_count = models.PositiveIntegerField(default=0)
     updated_count = models.PositiveIntegerField(default=0)
     rejected_count = models.PositiveIntegerField(default=0)
     # [{"line": 12, "reason": "..."}, ...]
     rejections = models.JSONField(default=list, blank=True)
-    error = models.TextField(blank=True)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
-    started_at = models.DateTimeField(null=True, blank=True)
-    finished_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at"]
 
     def __str__(self) -> str:
         return f"Import {self.pk}: {self.original_name}"
-
-    @property
-    def progress_percent(self) -> int:
-        return int(100 * self.processed_rows / self.total_rows) if self.total_rows else 0
 
 
 class AssignmentRule(models.Model):

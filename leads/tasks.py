@@ -2,6 +2,7 @@
 
 # --- Routing -------------------------------------------------
 from celery import shared_task  # noqa: E402
+from django.conf import settings  # noqa: E402
 from django.db import OperationalError  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
@@ -23,10 +24,11 @@ def route_waiting_leads(team_ids: list[int] | None = None) -> int:
 
 
 # --- Imports ----------------------------------------------
-# No autoretry: an interrupted import is failed with a message and "Run again"
-# re-runs it from the top (the upsert by key makes that safe); a worker that
-# died mid-run is taken over through the job's advisory lock (leads.imports.services).
-@shared_task
+# No autoretry: a failed run is queued again by the job model (three runs at
+# most, leadhandoff.jobs), re-running the file from the top (the upsert by key
+# makes that safe); a worker that died mid-run is resumed by beat's jobs_recover.
+# acks_late: a killed worker's message is redelivered, and the claim skips it if done.
+@shared_task(acks_late=True, time_limit=settings.JOB_TIME_LIMIT_SECONDS)
 def import_run(job_id: int) -> str:
     """Run one queued import job (safe twice: claimed by a compare-and-set from queued to running)."""
     from leads.imports.services import import_job_run

@@ -2,6 +2,8 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
+from leadhandoff.jobs import Job
+
 
 class DefinitionVersion(models.Model):
     """One version of the qualified-lead definition.
@@ -86,49 +88,37 @@ class Comment(models.Model):
         ordering = ["created_at"]
 
 
-class Preview(models.Model):
-    """What a proposed version would do, against the active one; built by a Celery job."""
+class Preview(Job):
+    """What a proposed version would do, against the active one; a job (scoring.preview)."""
 
-    class State(models.TextChoices):
-        QUEUED = "queued", "Queued"
-        RUNNING = "running", "Running"
-        DONE = "done", "Done"
-        FAILED = "failed", "Failed"
+    task_name = "scoring.tasks.definition_preview_build"
+    lock_namespace = 0x5C1
 
     version = models.ForeignKey(DefinitionVersion, on_delete=models.CASCADE, related_name="previews")
     revision = models.PositiveIntegerField()
-    state = models.CharField(max_length=16, choices=State.choices, default=State.QUEUED)
-    progress = models.PositiveSmallIntegerField(default=0)
     data = models.JSONField(default=dict, blank=True)
-    error = models.TextField(blank=True)
     requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
     created_at = models.DateTimeField()
-    finished_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at"]
 
 
-class PoolRescore(models.Model):
+class PoolRescore(Job):
     """One whole-pool rescore (after an activation, or beat's decay run), with its progress.
 
-    Written by scoring.tasks.rescore_pool as its chunks commit, so the definition
-    page can show how far a million-lead rescore has come.
+    A job (scoring.scoring.pool_rescore_tracked) whose progress is written as its
+    chunks commit, so the definition page can show how far a million-lead rescore
+    has come. started_at is set when the row is made (the history's clock) and
+    again when a run claims it.
     """
 
-    class State(models.TextChoices):
-        RUNNING = "running", "Running"
-        DONE = "done", "Done"
-        FAILED = "failed", "Failed"
+    task_name = "scoring.tasks.rescore_pool"
+    lock_namespace = 0x5C2
 
-    state = models.CharField(max_length=16, choices=State.choices, default=State.RUNNING)
     version = models.PositiveIntegerField(null=True, blank=True)  # set once the run knows which is active
-    progress = models.PositiveSmallIntegerField(default=0)  # percent of the pool's lead ids done
     changed = models.PositiveIntegerField(default=0)
     promoted = models.PositiveIntegerField(default=0)
-    error = models.TextField(blank=True)
-    started_at = models.DateTimeField()
-    finished_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-started_at", "-id"]
@@ -139,4 +129,4 @@ class PoolRescore(models.Model):
 
     @property
     def seconds(self) -> float | None:
-        return (self.finished_at - self.started_at).total_seconds() if self.finished_at else None
+        return (self.finished_at - self.started_at).total_seconds() if self.finished_at and self.started_at else None

@@ -14,8 +14,8 @@ scores, against the version and against the active one, in SQL (scoring.sql):
   day it was handed over (promoted, or created), not as of today, so its behaviour
   rules see the activity that sales saw, not an empty recent window.
 
-Nothing is written but the Preview row. The job claims the row with a
-compare-and-set (queued -> running), so running it twice does the work once.
+Nothing is written but the Preview row, a job of the shared model
+(leadhandoff.jobs): claimed with a compare-and-set, so running it twice does the work once.
 """
 
 from __future__ import annotations
@@ -29,6 +29,7 @@ from typing import Any
 
 from django.db import connection
 
+from leadhandoff.jobs import job_claim, job_fail, job_finish, job_lock, job_progress
 from leads.models import CLOSED_STATUSES, Lead, Status
 
 from .models import DefinitionVersion, Preview
@@ -46,28 +47,29 @@ POOL_SHARE = 60
 
 
 def preview_build(*, preview_id: int, now: datetime.datetime) -> Preview | None:
-    """Compute a queued preview; return it, or None when someone else has it (or had it)."""
-    if not Preview.objects.filter(pk=preview_id, state=Preview.State.QUEUED).update(
-        state=Preview.State.RUNNING, progress=0
-    ):
-        return None
-    preview = Preview.objects.select_related("version").get(pk=preview_id)
-    try:
-        version = preview.version
-        # The version may have been edited since the request: preview what is stored now.
-        Preview.objects.filter(pk=preview_id).update(revision=version.revision)
-        data = preview_compute(
-            version=version,
-            now=now,
-            on_progress=lambda percent: Preview.objects.filter(pk=preview_id).update(progress=percent),
-        )
-    except Exception as exc:  # a failed preview says so on the page rather than spinning forever
-        logger.exception("Preview %s failed", preview_id)
-        Preview.objects.filter(pk=preview_id).update(
-            state=Preview.State.FAILED, error=f"{type(exc).__name__}: {exc}"[:2000], finished_at=now
-        )
-    else:
-        Preview.objects.filter(pk=preview_id).update(state=Preview.State.DONE, progress=100, data=data, finished_at=now)
+    """Compute a queued preview; return it, or None when someone else has it (or had it).
+
+    A job of the shared model (leadhandoff.jobs): claimed under its lock, progress
+    with a heartbeat, a failure retried up to three runs and then shown on the page.
+    """
+    with job_lock(Preview, preview_id) as got:
+        if not got or not job_claim(Preview, preview_id, now=now):
+            return None
+        preview = Preview.objects.select_related("version").get(pk=preview_id)
+        try:
+            version = preview.version
+            # The version may have been edited since the request: preview what is stored now.
+            Preview.objects.filter(pk=preview_id).update(revision=version.revision)
+            data = preview_compute(
+                version=version,
+                now=now,
+                on_progress=lambda percent: job_progress(Preview, preview_id, percent=percent),
+            )
+        except Exception as exc:  # a failed preview says so on the page rather than spinning forever
+            logger.exception("Preview %s failed", preview_id)
+            job_fail(Preview, preview_id, error=f"{type(exc).__name__}: {exc}", retry=True)
+        else:
+            job_finish(Preview, preview_id, now=now, data=data)
     preview.refresh_from_db()
     return preview
 

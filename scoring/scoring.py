@@ -14,7 +14,7 @@ Entry points:
   leads_rescore(definition=, now=, lead_ids=None) -> int        scores only
   rescore_and_promote(now=, lead_ids=None) -> RescoreOutcome    scores + promotion
   pool_rescore(now=) -> RescoreOutcome                          the whole pool, in chunks
-  pool_rescore_tracked(now=) -> RescoreOutcome                  the same, its progress in a PoolRescore row
+  pool_rescore_tracked(now=) -> RescoreOutcome | None           the same, as a PoolRescore job
   dirty_leads_rescore(now=) -> RescoreOutcome                   one batch of flagged leads
 """
 
@@ -23,12 +23,13 @@ from __future__ import annotations
 import contextlib
 import datetime
 import json
+import logging
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 
 from django.db import DatabaseError, connection, transaction
-from django.utils import timezone
 
+from leadhandoff.jobs import job_claim, job_fail, job_finish, job_lock, job_progress
 from leads.models import EngagementEvent, Lead
 from leads.pool.services import leads_promote
 from leads.scores import explanation_render
@@ -38,6 +39,8 @@ from .legend import legend_ensure, legend_values
 from .models import DefinitionVersion, PoolRescore
 from .rules import LEAD_FIELDS, Definition, rules_parse
 from .sql import changed_scores_select_sql, scores_select_sql
+
+logger = logging.getLogger(__name__)
 
 # Advisory lock (two int4 keys: "scoring", "pool rescore") held by a whole-pool
 # rescore for its whole run: a second run (beat and an activation at once) waits
@@ -250,37 +253,46 @@ def pool_rescore(
 POOL_RESCORE_HISTORY = datetime.timedelta(days=7)
 
 
-def pool_rescore_tracked(*, now: datetime.datetime) -> RescoreOutcome:
-    """pool_rescore, recorded as a PoolRescore row whose progress the definition page shows.
+def pool_rescore_tracked(*, now: datetime.datetime, rescore_id: int | None = None) -> RescoreOutcome | None:
+    """pool_rescore, run as a PoolRescore job whose progress the definition page shows.
 
-    Progress is written as each chunk commits, in statements of its own, so a
-    page polling the row sees the run advance; a failure is recorded and raised.
+    Without `rescore_id` a new run is recorded (beat, an activation); with one,
+    that queued run (a retry, or beat's recovery of a dead worker's run) is
+    claimed. Progress is written as each chunk commits, with the job's heartbeat,
+    so a page polling the row sees the run advance. A failure is logged and the
+    run retried up to three times (leadhandoff.jobs); None when the run failed
+    or another worker has it.
     """
-    PoolRescore.objects.filter(started_at__lt=now - POOL_RESCORE_HISTORY).delete()
-    run = PoolRescore.objects.create(started_at=now)
-    runs = PoolRescore.objects.filter(pk=run.pk)
+    if rescore_id is None:
+        PoolRescore.objects.filter(started_at__lt=now - POOL_RESCORE_HISTORY).delete()
+        rescore_id = PoolRescore.objects.create(started_at=now).pk
+    with job_lock(PoolRescore, rescore_id) as got:
+        if not got or not job_claim(PoolRescore, rescore_id, now=now):
+            return None
 
-    def progress(outcome: RescoreOutcome, share: float) -> None:
-        runs.update(
+        def progress(outcome: RescoreOutcome, share: float) -> None:
+            job_progress(
+                PoolRescore,
+                rescore_id,
+                percent=int(share * 100),
+                version=outcome.version,
+                changed=outcome.changed,
+                promoted=len(outcome.promoted),
+            )
+
+        try:
+            outcome = pool_rescore(now=now, on_progress=progress)
+        except Exception as exc:
+            logger.exception("Pool rescore %s failed", rescore_id)
+            job_fail(PoolRescore, rescore_id, error=str(exc), retry=True)
+            return None
+        job_finish(
+            PoolRescore,
+            rescore_id,
             version=outcome.version,
-            progress=min(99, int(share * 100)),
             changed=outcome.changed,
             promoted=len(outcome.promoted),
         )
-
-    try:
-        outcome = pool_rescore(now=now, on_progress=progress)
-    except Exception as exc:
-        runs.update(state=PoolRescore.State.FAILED, error=str(exc)[:2000], finished_at=timezone.now())
-        raise
-    runs.update(
-        state=PoolRescore.State.DONE,
-        progress=100,
-        version=outcome.version,
-        changed=outcome.changed,
-        promoted=len(outcome.promoted),
-        finished_at=timezone.now(),
-    )
     return outcome
 
 

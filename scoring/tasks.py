@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 
 from celery import shared_task
+from django.conf import settings
 from django.db import OperationalError
 from django.utils import timezone
 
@@ -23,14 +24,21 @@ DIRTY_BATCH_SIZE = 500
 DIRTY_BATCHES_PER_RUN = 20
 
 
-@shared_task(autoretry_for=(OperationalError,), retry_backoff=True, max_retries=5, acks_late=True)
-def rescore_pool() -> dict:
+# Job tasks (a PoolRescore, a Preview) are not autoretried: the job model retries a
+# failed run itself (three runs, leadhandoff.jobs), and beat's recovery resumes a
+# run whose worker died. acks_late: a killed worker's message is redelivered; the
+# claim makes a second delivery do nothing.
+@shared_task(acks_late=True, time_limit=settings.JOB_TIME_LIMIT_SECONDS)
+def rescore_pool(rescore_id: int | None = None) -> dict:
     """Rescore every lead with the active version and promote who qualifies.
 
     Enqueued on commit when a version becomes active (scoring.services) and every
-    15 minutes by beat for decay.
+    15 minutes by beat for decay (a new PoolRescore run); with an id, that run
+    (sent again by the job model's retry or recovery).
     """
-    outcome = pool_rescore_tracked(now=timezone.now())
+    outcome = pool_rescore_tracked(now=timezone.now(), rescore_id=rescore_id)
+    if outcome is None:
+        return {"rescore": rescore_id, "state": "skipped or failed"}
     # Leads whose rows the pool held when their event arrived were skipped by
     # incremental claims meanwhile; pick them up now rather than at the next beat.
     rescore_dirty_leads.delay()
@@ -62,7 +70,7 @@ def rescore_dirty_leads() -> dict:
     return {"changed": changed, "promoted": promoted}
 
 
-@shared_task(autoretry_for=(OperationalError,), retry_backoff=True, max_retries=5, acks_late=True)
+@shared_task(acks_late=True, time_limit=settings.JOB_TIME_LIMIT_SECONDS)
 def definition_preview_build(preview_id: int) -> dict:
     """Build a definition preview (scoring.preview); a second run finds it claimed and does nothing.
 

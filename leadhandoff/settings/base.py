@@ -181,6 +181,17 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_ALWAYS_EAGER = False
 CELERY_TIMEZONE = "UTC"
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+# The shared job model's recovery task lives in the frame, not in an app's tasks.py.
+CELERY_IMPORTS = ["leadhandoff.jobs"]
+# Background jobs (leadhandoff.jobs): the longest a job may run (a full-pool rescore
+# of a million leads, a large import), and how long a silent heartbeat is tolerated
+# before beat checks whether its worker died.
+JOB_TIME_LIMIT_SECONDS = env.int("JOB_TIME_LIMIT_SECONDS", default=2 * 3600)
+JOB_STALE_AFTER_SECONDS = env.int("JOB_STALE_AFTER_SECONDS", default=120)
+# Redis redelivers a message not acknowledged within the visibility timeout (job
+# tasks are acks_late): it must outlast the longest job, or a job still running
+# would be delivered to a second worker (harmless, the claim skips it, but wasted).
+CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": JOB_TIME_LIMIT_SECONDS + 600}
 # The one beat schedule of the product. Each entry: cadence and why.
 CELERY_BEAT_SCHEDULE = {
     # Every 15 minutes: behaviour points decay with their half-life, so scores
@@ -192,6 +203,12 @@ CELERY_BEAT_SCHEDULE = {
     # Every minute: catch leads whose incremental rescore was batched under load.
     "rescore-dirty-leads": {
         "task": "scoring.tasks.rescore_dirty_leads",
+        "schedule": 60.0,
+    },
+    # Every minute: resume background jobs (imports, previews, pool rescores)
+    # whose worker died mid-run: queue them again, or fail them after 3 runs.
+    "recover-jobs": {
+        "task": "leadhandoff.jobs.jobs_recover",
         "schedule": 60.0,
     },
     # Every minute: route promoted leads still waiting in a team's unassigned

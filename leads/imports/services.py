@@ -5,28 +5,26 @@ States: uploaded -> queued -> running -> done | failed. A finished or failed job
 can be queued again: the import upserts by key, so a second run of the same
 file updates what the first one wrote and duplicates nothing.
 
-A run is claimed with a compare-and-set update (queued -> running) while
-holding a PostgreSQL advisory lock on the job for the whole run. The lock goes
-away with the worker's connection, so a job left "running" by a worker that
-died can be told apart from one still running: nobody holds its lock. A
-redelivered task (acks_late) or "Run again" then takes it over.
+A run is an ImportJob of the shared job model (leadhandoff.jobs): claimed with a
+compare-and-set under the job's advisory lock, progress written with a
+heartbeat; a run whose worker died is resumed by beat's jobs_recover (or "Run
+again"), and one that fails three times is failed with its message.
 """
 
 from __future__ import annotations
 
-import contextlib
 import logging
-from collections.abc import Iterator
 from pathlib import PurePath
 from typing import Any
 
 from django.conf import settings
 from django.core.files.base import ContentFile
-from django.db import connection, transaction
+from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import User
 from leadhandoff.api import ApplicationError
+from leadhandoff.jobs import job_claim, job_fail, job_finish, job_lock, job_progress, job_run_again
 from leads.imports.files import CsvFile, ImportFileError
 from leads.imports.parse import Plan
 from leads.imports.runner import Importer, ImportResult
@@ -36,8 +34,6 @@ from leads.models import ImportJob, ImportMapping
 logger = logging.getLogger(__name__)
 
 ALLOWED_EXTENSIONS = (".csv", ".txt")
-# pg_try_advisory_lock(namespace, job id): the namespace keeps clear of other features' locks.
-_LOCK_NAMESPACE = 0x1E4D
 
 
 # --- Upload and mapping ---------------------------------------------------------
@@ -104,19 +100,7 @@ def import_job_set_mapping(
 # --- Start and run ------------------------------------------------------------------
 
 
-@contextlib.contextmanager
-def _job_lock(job_id: int) -> Iterator[bool]:
-    """Hold the job's advisory lock for the block; yields False when someone else holds it."""
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_try_advisory_lock(%s, %s)", [_LOCK_NAMESPACE, job_id])
-        got = cursor.fetchone()[0]
-    try:
-        yield got
-    finally:
-        if got:
-            with connection.cursor() as cursor:
-                cursor.execute("SELECT pg_advisory_unlock(%s, %s)", [_LOCK_NAMESPACE, job_id])
-
+_LOCK_NAMESPACE = ImportJob.lock_namespace  # the job's advisory lock: (namespace, job id)
 
 _FRESH_RUN = {
     "processed_rows": 0,
@@ -124,58 +108,37 @@ _FRESH_RUN = {
     "updated_count": 0,
     "rejected_count": 0,
     "rejections": [],
-    "error": "",
-    "finished_at": None,
 }
 
 
 def import_job_start(*, job: ImportJob, actor: User) -> bool:
-    """Queue the job's import (again, or send a queued job to the workers again); False while it runs."""
+    """Queue the job's import ("Start", "Run again", or send a queued job again); False while it runs."""
     if not job.mapping_snapshot:
         raise ApplicationError("Map the columns before starting the import.")
-    with transaction.atomic():
-        queued = ImportJob.objects.filter(
-            pk=job.pk, state__in=(ImportJob.State.UPLOADED, ImportJob.State.DONE, ImportJob.State.FAILED)
-        ).update(state=ImportJob.State.QUEUED, **_FRESH_RUN)
-        if not queued and job.state == ImportJob.State.QUEUED:
-            # Its message may be lost (a broker restart): sending another is safe, since only
-            # one task wins the queued -> running claim and the others skip.
-            queued = ImportJob.objects.filter(pk=job.pk, state=ImportJob.State.QUEUED).exists()
-        if not queued and job.state == ImportJob.State.RUNNING:
-            with _job_lock(job.pk) as free:
-                if free:  # its worker died mid-run
-                    queued = ImportJob.objects.filter(pk=job.pk, state=ImportJob.State.RUNNING).update(
-                        state=ImportJob.State.QUEUED, **_FRESH_RUN
-                    )
-        if queued:
-            transaction.on_commit(lambda: _enqueue(job.pk))
-    return bool(queued)
-
-
-def _enqueue(job_id: int) -> None:
-    from leads.tasks import import_run  # leads.tasks imports this module
-
-    import_run.delay(job_id)
+    from_states = (ImportJob.State.UPLOADED, ImportJob.State.DONE, ImportJob.State.FAILED)
+    return job_run_again(ImportJob, job.pk, from_states=from_states, fresh=_FRESH_RUN)
 
 
 def import_job_run(*, job_id: int) -> str:
-    """Run a queued job; safe to call twice or on two workers at once. Returns what happened."""
-    with _job_lock(job_id) as got:
+    """Run a queued job; safe to call twice or on two workers at once. Returns what happened.
+
+    A run of a job whose worker died starts again from the top: each chunk commits
+    whole and rows upsert by key, so nothing is half-written or stored twice.
+    """
+    with job_lock(ImportJob, job_id) as got:
         if not got:
             return "busy"  # another worker holds the run
         now = timezone.now()
-        claim = {"state": ImportJob.State.RUNNING, "started_at": now, **_FRESH_RUN}
-        claimed = ImportJob.objects.filter(pk=job_id, state=ImportJob.State.QUEUED).update(**claim)
-        if not claimed:
-            # "running" while nobody holds its lock: the worker that ran it died. Take it over.
-            claimed = ImportJob.objects.filter(pk=job_id, state=ImportJob.State.RUNNING).update(**claim)
-        if not claimed:
+        if not job_claim(ImportJob, job_id, now=now, fresh=_FRESH_RUN):
             return "skipped"
         job = ImportJob.objects.select_related("created_by").get(pk=job_id)
         importer = None
 
         def progress(result: ImportResult) -> None:
-            ImportJob.objects.filter(pk=job_id).update(
+            job_progress(
+                ImportJob,
+                job_id,
+                percent=100 * result.processed // job.total_rows if job.total_rows else 0,
                 processed_rows=result.processed,
                 created_count=result.created,
                 updated_count=result.updated,
@@ -196,27 +159,28 @@ def import_job_run(*, job_id: int) -> str:
         except Exception as exc:
             partial = importer.result if importer else ImportResult()
             if isinstance(exc, ApplicationError):
-                message = exc.message
+                message, retry = exc.message, False  # another run would refuse the same way
             else:
                 logger.exception("Import %s failed", job_id)
                 message = (
                     f"The import stopped after {partial.processed} of {job.total_rows} rows ({type(exc).__name__}). "
                     "Rows before that point were imported whole; run it again to finish, nothing is duplicated."
                 )
-            ImportJob.objects.filter(pk=job_id).update(
-                state=ImportJob.State.FAILED,
+                retry = True
+            return job_fail(
+                ImportJob,
+                job_id,
                 error=message,
-                finished_at=timezone.now(),
+                retry=retry,
                 processed_rows=partial.processed,
                 created_count=partial.created,
                 updated_count=partial.updated,
                 rejected_count=partial.rejected,
                 rejections=partial.rejections,
             )
-            return "failed"
-        ImportJob.objects.filter(pk=job_id).update(
-            state=ImportJob.State.DONE,
-            finished_at=timezone.now(),
+        job_finish(
+            ImportJob,
+            job_id,
             total_rows=result.total,
             processed_rows=result.processed,
             created_count=result.created,

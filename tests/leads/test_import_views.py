@@ -160,7 +160,7 @@ def test_a_saved_mapping_can_be_picked_for_the_next_file(marketer_client):
 def test_the_progress_bar_polls_while_the_job_runs_and_reloads_the_page_when_it_ends(marketer_client):
     upload(marketer_client, WEBINAR)
     job = ImportJob.objects.get()
-    ImportJob.objects.filter(pk=job.pk).update(state=ImportJob.State.RUNNING, processed_rows=2)
+    ImportJob.objects.filter(pk=job.pk).update(state=ImportJob.State.RUNNING, processed_rows=2, progress=50)
     url = reverse("leads:import_progress", args=[job.pk])
     response = marketer_client.get(url, headers={"HX-Request": "true"})
     assert b'hx-trigger="every 1s"' in response.content
@@ -309,8 +309,10 @@ def test_a_job_left_running_by_a_dead_worker_is_taken_over(cast):
 def test_a_job_whose_import_stops_is_failed_with_a_message_and_can_run_again(cast, media):
     job = _mapped_job(cast)
     job.file.storage.delete(job.file.name)
-    assert import_job_run(job_id=job.pk) == "failed"
+    # Each run is an attempt; a job that stops three times is failed with its message.
+    assert [import_job_run(job_id=job.pk) for _ in range(3)] == ["retrying", "retrying", "failed"]
     job.refresh_from_db()
+    assert job.attempts == 3
     assert job.state == ImportJob.State.FAILED
     assert "run it again" in job.error
     job.file.save("list.csv", io.BytesIO(b"email\na@x.com\n"))

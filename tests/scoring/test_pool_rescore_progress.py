@@ -56,7 +56,7 @@ def test_old_runs_are_pruned_when_a_new_one_starts():
     assert set(PoolRescore.objects.values_list("started_at", flat=True)) == {kept.started_at, NOW}
 
 
-def test_a_failed_run_is_recorded_and_raised(monkeypatch):
+def test_a_failed_run_is_retried_and_failed_with_its_error_after_three_runs(monkeypatch):
     activate()
     LeadFactory()
 
@@ -64,17 +64,22 @@ def test_a_failed_run_is_recorded_and_raised(monkeypatch):
         raise RuntimeError("disk full")
 
     monkeypatch.setattr("scoring.scoring._rescore_and_promote", broken)
-    with pytest.raises(RuntimeError):
-        pool_rescore_tracked(now=NOW)
-
+    assert pool_rescore_tracked(now=NOW) is None
     run = PoolRescore.objects.get()
-    assert (run.state, run.error) == (PoolRescore.State.FAILED, "disk full")
+    assert (run.state, run.attempts, run.error) == (PoolRescore.State.QUEUED, 1, "disk full")
+    assert pool_rescore_tracked(now=NOW, rescore_id=run.pk) is None
+    assert pool_rescore_tracked(now=NOW, rescore_id=run.pk) is None
+
+    run.refresh_from_db()
+    assert (run.state, run.attempts, run.error) == (PoolRescore.State.FAILED, 3, "disk full")
 
 
 def test_the_definition_page_polls_a_running_rescore_and_shows_how_the_last_ended(client, cast):
     activate(number=2)
     client.force_login(cast.manager)
-    run = PoolRescore.objects.create(started_at=timezone.now(), version=2, progress=40, changed=1200, promoted=7)
+    run = PoolRescore.objects.create(
+        started_at=timezone.now(), state=PoolRescore.State.RUNNING, version=2, progress=40, changed=1200, promoted=7
+    )
 
     page = client.get(reverse("scoring:definition")).content.decode()
     assert 'data-state="running"' in page and reverse("scoring:rescore_status") in page
@@ -103,3 +108,14 @@ def test_the_pool_task_on_a_real_worker_leaves_a_finished_run(celery_worker):
     assert wait_for(lambda: PoolRescore.objects.filter(state=PoolRescore.State.DONE).exists())
     run = PoolRescore.objects.get()
     assert (run.version, run.progress, run.changed) == (1, 100, 2)
+
+
+def test_a_waiting_or_failed_rescore_says_so_on_the_definition_page(client, cast):
+    activate(number=2)
+    client.force_login(cast.manager)
+    run = PoolRescore.objects.create(started_at=timezone.now(), state=PoolRescore.State.QUEUED, error="disk full")
+    panel = client.get(reverse("scoring:rescore_status")).content.decode()
+    assert 'data-state="queued"' in panel and "hx-get" in panel and "disk full" in panel
+    PoolRescore.objects.filter(pk=run.pk).update(state=PoolRescore.State.FAILED, attempts=3)
+    panel = client.get(reverse("scoring:rescore_status")).content.decode()
+    assert 'data-testid="pool-rescore-failed"' in panel and "failed after 3 runs (disk full)" in panel

@@ -1,8 +1,10 @@
 """Preview before sign-off: the pool against the active version, and a backtest on closed history."""
 
 import datetime
+import threading
 
 import pytest
+from django.db import connection
 from django.urls import reverse
 
 from leads.models import Status
@@ -155,12 +157,38 @@ def test_a_preview_job_run_twice_does_the_work_once(versions, pool, cast):
 
 
 @pytest.mark.django_db
-def test_a_preview_already_running_is_not_claimed_again(versions, cast):
+def test_a_preview_another_worker_runs_is_not_claimed_again(versions, cast):
     _, proposed = versions
     requested = services.preview_request(version=proposed, actor=cast.marketer, now=NOW)
     Preview.objects.filter(pk=requested.pk).update(state=Preview.State.RUNNING)
-    assert preview_build(preview_id=requested.pk, now=NOW) is None
+    held, release = threading.Event(), threading.Event()
+
+    def other_worker():
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_lock(%s, %s)", [Preview.lock_namespace, requested.pk])
+            held.set()
+            release.wait(10)
+            cursor.execute("SELECT pg_advisory_unlock(%s, %s)", [Preview.lock_namespace, requested.pk])
+        connection.close()
+
+    thread = threading.Thread(target=other_worker)
+    thread.start()
+    try:
+        held.wait(10)
+        assert preview_build(preview_id=requested.pk, now=NOW) is None
+    finally:
+        release.set()
+        thread.join()
     assert Preview.objects.get(pk=requested.pk).data == {}
+
+
+@pytest.mark.django_db
+def test_a_preview_left_running_by_a_dead_worker_is_taken_over(versions, pool, cast):
+    _, proposed = versions
+    requested = services.preview_request(version=proposed, actor=cast.marketer, now=NOW)
+    Preview.objects.filter(pk=requested.pk).update(state=Preview.State.RUNNING, attempts=1)  # nobody holds it
+    result = preview_build(preview_id=requested.pk, now=NOW)
+    assert (result.state, result.attempts) == (Preview.State.DONE, 2)
 
 
 @pytest.mark.django_db
@@ -172,8 +200,10 @@ def test_a_failing_preview_says_why_instead_of_spinning(versions, cast, monkeypa
         raise RuntimeError("database went away")
 
     monkeypatch.setattr(preview_module, "preview_compute", broken)
-    result = preview_build(preview_id=requested.pk, now=NOW)
-    assert result.state == Preview.State.FAILED
+    # Retried by the job model: the third failed run is final.
+    states = [preview_build(preview_id=requested.pk, now=NOW).state for _ in range(3)]
+    assert states == [Preview.State.QUEUED, Preview.State.QUEUED, Preview.State.FAILED]
+    result = Preview.objects.get(pk=requested.pk)
     assert "database went away" in result.error
 
 
@@ -227,3 +257,19 @@ def test_a_preview_is_computed_by_a_real_worker_and_shown_to_marketing(client, c
     preview.refresh_from_db()
     assert preview.requested_by == cast.marketer
     assert preview.data["backtest"]["closed"] == 1
+
+
+@pytest.mark.django_db
+def test_a_failed_preview_offers_run_again_which_queues_a_new_one(client, versions, cast):
+    _, proposed = versions
+    requested = services.preview_request(version=proposed, actor=cast.marketer, now=NOW)
+    Preview.objects.filter(pk=requested.pk).update(state=Preview.State.FAILED, attempts=3, error="RuntimeError: boom")
+    client.force_login(cast.marketer)
+    panel = client.get(reverse("scoring:preview_status", args=[requested.pk])).content.decode()
+    assert "failed 3 times: RuntimeError: boom" in panel
+    assert 'data-testid="preview-run-again"' in panel
+    assert reverse("scoring:version_preview", args=[proposed.pk]) in panel
+
+    client.post(reverse("scoring:version_preview", args=[proposed.pk]))
+    latest = Preview.objects.filter(version=proposed).order_by("-pk").first()
+    assert latest.pk != requested.pk and latest.state == Preview.State.QUEUED
