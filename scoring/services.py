@@ -31,9 +31,10 @@ from django.db.models import F, Max
 
 from accounts.models import Role, User
 from leadhandoff.api import ApplicationError, ConflictError
+from leadhandoff.jobs import job_run_again
 from leads.models import ScoreLegend
 
-from .models import Approval, Comment, DefinitionVersion, Preview
+from .models import Approval, Comment, DefinitionVersion, PoolRescore, Preview
 from .rules import EVENT_KINDS, OPERATORS, rules_dump, rules_parse
 
 EDITABLE_STATES = (DefinitionVersion.State.DRAFT, DefinitionVersion.State.PROPOSED)
@@ -646,3 +647,10 @@ def definition_diff(a: DefinitionVersion | dict | None, b: DefinitionVersion | d
             }
         )
     return changes
+
+
+def pool_rescore_run_again(*, rescore_id: int) -> bool:
+    """ "Run again" on a failed whole-pool rescore: queued afresh, its attempts reset. False unless it failed."""
+    return job_run_again(
+        PoolRescore, rescore_id, from_states=(PoolRescore.State.FAILED,), fresh={"changed": 0, "promoted": 0}
+    )

@@ -17,4 +17,5 @@ urlpatterns = [
     path("v/<int:version_id>/preview/", views.version_preview, name="version_preview"),
     path("preview/<int:preview_id>/", views.preview_status, name="preview_status"),
     path("rescore/", views.rescore_status, name="rescore_status"),
+    path("rescore/<int:rescore_id>/run-again/", views.rescore_run_again, name="rescore_run_again"),
 ]

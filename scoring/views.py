@@ -52,6 +52,15 @@ def rescore_status(request: HttpRequest) -> HttpResponse:
     return render(request, "scoring/_pool_rescore.html", {"rescore": selectors.pool_rescore_latest()})
 
 
+@require_POST
+@role_required(*READERS)
+def rescore_run_again(request: HttpRequest, rescore_id: int) -> HttpResponse:
+    """The failed pool rescore's "Run again" button; the panel then shows it waiting for a worker."""
+    if not services.pool_rescore_run_again(rescore_id=rescore_id):
+        messages.info(request, "That pool rescore is not failed: nothing to run again.")
+    return redirect("scoring:definition")
+
+
 def _detail_context(request: HttpRequest, version: DefinitionVersion) -> dict:
     approvals = list(selectors.approvals_history(version=version))
     live = [a for a in approvals if a.withdrawn_at is None]

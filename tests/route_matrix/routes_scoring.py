@@ -8,7 +8,7 @@ off (admins get 403 on approve). A lead's score follows lead visibility: sales g
 from django.db.models import Max
 from django.utils import timezone
 
-from scoring.models import Approval, Comment, DefinitionVersion, Preview
+from scoring.models import Approval, Comment, DefinitionVersion, PoolRescore, Preview
 
 from . import Route
 
@@ -109,6 +109,18 @@ def preview_requested(leads, kwargs, user):
     assert Preview.objects.filter(version_id=kwargs["version_id"], requested_by=user).count() == 1
 
 
+def failed_rescore(leads) -> dict:
+    rescore = PoolRescore.objects.create(
+        state=PoolRescore.State.FAILED, attempts=3, error="boom", started_at=timezone.now()
+    )
+    return {"rescore_id": rescore.pk}
+
+
+def rescore_queued_again(leads, kwargs, user):
+    rescore = PoolRescore.objects.get(pk=kwargs["rescore_id"])
+    assert (rescore.state, rescore.attempts, rescore.error) == (PoolRescore.State.QUEUED, 0, "")
+
+
 EMPTY_EDITOR = {"title": "", "threshold": "50", "rules-TOTAL_FORMS": "0", "rules-INITIAL_FORMS": "0"}
 
 ROUTES = [
@@ -149,6 +161,7 @@ ROUTES = [
     Route("scoring:version_preview", page(302), method="post", kwargs=proposed, effect=preview_requested),
     Route("scoring:preview_status", page(200), kwargs=preview),
     Route("scoring:rescore_status", page(200)),
+    Route("scoring:rescore_run_again", page(302), method="post", kwargs=failed_rescore, effect=rescore_queued_again),
     # API
     Route("api-definition-versions", api(200), api=True),
     Route(

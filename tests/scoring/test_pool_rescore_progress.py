@@ -119,3 +119,25 @@ def test_a_waiting_or_failed_rescore_says_so_on_the_definition_page(client, cast
     PoolRescore.objects.filter(pk=run.pk).update(state=PoolRescore.State.FAILED, attempts=3)
     panel = client.get(reverse("scoring:rescore_status")).content.decode()
     assert 'data-testid="pool-rescore-failed"' in panel and "failed after 3 runs (disk full)" in panel
+
+
+def test_a_failed_pool_rescore_offers_run_again_which_queues_it_afresh(
+    client, cast, django_capture_on_commit_callbacks
+):
+    failed = PoolRescore.objects.create(
+        state=PoolRescore.State.FAILED, attempts=3, error="OperationalError: boom", started_at=NOW
+    )
+    client.force_login(cast.marketer)
+    panel = client.get(reverse("scoring:rescore_status")).content.decode()
+    assert 'data-testid="pool-rescore-run-again"' in panel
+    assert reverse("scoring:rescore_run_again", args=[failed.pk]) in panel
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        response = client.post(reverse("scoring:rescore_run_again", args=[failed.pk]))
+    assert response.status_code == 302
+    failed.refresh_from_db()
+    assert (failed.state, failed.attempts, failed.error) == (PoolRescore.State.QUEUED, 0, "")
+    assert len(callbacks) == 1  # its task is sent once the queueing commits
+    # A second press while it waits queues nothing new.
+    with django_capture_on_commit_callbacks(execute=False):
+        client.post(reverse("scoring:rescore_run_again", args=[failed.pk]))
+    assert PoolRescore.objects.count() == 1
