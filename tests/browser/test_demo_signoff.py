@@ -2,8 +2,8 @@
 scripts/run.py with its embedded PostgreSQL, seeded demo, filesystem broker,
 web server, worker and beat. A marketer lowers the active definition's
 threshold so that a known pool lead qualifies, a marketer and a sales manager
-approve, the version becomes active (pg_advisory_xact_lock: this answered 500
-on the old SQLite demo), the worker rescores and routes, and the lead appears
+approve, the version becomes active (it takes pg_advisory_xact_lock, which the
+demo once answered with a 500), the worker rescores and routes, and the lead appears
 in its rep's queue. Ctrl-C then stops everything with exit status 0."""
 
 import os
