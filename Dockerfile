@@ -13,7 +13,7 @@ RUN pip install -r requirements.txt
 COPY . .
 # collectstatic needs settings but no database or secrets of value.
 RUN DJANGO_SECRET_KEY=build-only-$(python -c "import secrets; print(secrets.token_urlsafe(50))") \
-    DATABASE_URL=sqlite:////tmp/build.sqlite3 REDIS_URL=redis://localhost:6379/0 \
+    DATABASE_URL=postgres://build@127.0.0.1:1/unused REDIS_URL=redis://localhost:6379/0 \
     python manage.py collectstatic --no-input \
  && useradd --create-home --uid 1000 app && mkdir -p /app/media && chown app /app/media
 USER app

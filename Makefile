@@ -7,7 +7,8 @@ export PYTHONDONTWRITEBYTECODE := 1
 
 .PHONY: run test install install-dev browser lint format check pytest demo-reset clean
 
-## run: the app with demo data on SQLite and a filesystem broker (web + worker + beat)
+## run: the app with demo data (web + worker + beat) on an embedded PostgreSQL in .demo/
+## (or DATABASE_URL) and a filesystem broker (or REDIS_URL); Ctrl-C stops it all
 run: install
 	$(PY) scripts/run.py
 
@@ -50,8 +51,9 @@ format: install-dev
 pytest: install-dev
 	$(VENV)/bin/pytest $(ARGS)
 
+## demo-reset: forget the demo's data (the embedded database and broker folder)
 demo-reset:
-	rm -f db.sqlite3 && rm -rf .broker
+	rm -rf .demo
 
 clean:
 	rm -rf $(VENV) staticfiles .pytest_cache .ruff_cache

@@ -45,6 +45,7 @@ INSTALLED_APPS = [
     "rest_framework.authtoken",
     "django_filters",
     "drf_spectacular",
+    "drf_spectacular_sidecar",  # Swagger UI served from our own static files: the docs work offline
     "crispy_forms",
     "crispy_bootstrap5",
     "django_htmx",
@@ -89,11 +90,28 @@ TEMPLATES = [
     },
 ]
 
-# SQLite is the embedded default so the demo runs with no server; the test
-# command and production set DATABASE_URL to PostgreSQL.
-DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}")}
-DATABASES["default"]["ATOMIC_REQUESTS"] = False
-DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("DATABASE_CONN_MAX_AGE", default=0))
+
+def database(default: str | None = None, conn_max_age: int = 0) -> dict:
+    """PostgreSQL (15 or later) from DATABASE_URL; there is no other database.
+
+    `make run` starts an embedded PostgreSQL and sets DATABASE_URL itself.
+    """
+    url = env.str("DATABASE_URL", default=default or "")
+    if not url:
+        raise ImproperlyConfigured(
+            "DATABASE_URL is not set: point it at PostgreSQL 15 or later "
+            "(`make run` starts an embedded one for the demo by itself)."
+        )
+    config = env.db_url_config(url)
+    if not config["ENGINE"].endswith("postgresql"):
+        raise ImproperlyConfigured(f"DATABASE_URL must be a PostgreSQL URL (postgres://…), not {config['ENGINE']}.")
+    config["ATOMIC_REQUESTS"] = False
+    config["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=conn_max_age)
+    return config
+
+
+# DATABASES is set by each environment's module (local, test, production) with
+# database(): base has no default to fall back on silently.
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "accounts.User"
@@ -156,6 +174,9 @@ SPECTACULAR_SETTINGS = {
     "VERSION": "1",
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
+    # Swagger UI from the drf-spectacular-sidecar package, not a CDN: the docs page works offline.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     # One component per choice set, named for what it is.
     "ENUM_NAME_OVERRIDES": {
         "LeadStatusEnum": "leads.models.Status",

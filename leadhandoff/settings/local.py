@@ -1,15 +1,18 @@
-"""The demo / developer setup: SQLite and a filesystem broker unless the
-environment points at PostgreSQL and Redis."""
+"""The demo / developer setup: PostgreSQL from DATABASE_URL (`make run` starts
+an embedded one and sets it) and a filesystem broker unless REDIS_URL is set."""
+
+from pathlib import Path
 
 from .base import *  # noqa: F403
-from .base import BASE_DIR, env
+from .base import BASE_DIR, database, env
 
 DEBUG = env.bool("DJANGO_DEBUG", default=True)
+DATABASES = {"default": database()}
 
 # kombu's filesystem transport: a real broker between real worker and beat
 # processes, with nothing to install or start.
 if CELERY_BROKER_URL == "filesystem://":  # noqa: F405
-    _broker_dir = BASE_DIR / ".broker"
+    _broker_dir = Path(env.str("DEMO_BROKER_DIR", default=str(BASE_DIR / ".demo" / "broker")))
     for sub in ("in", "processed", "control"):
         (_broker_dir / sub).mkdir(parents=True, exist_ok=True)
     CELERY_BROKER_TRANSPORT_OPTIONS = {
@@ -19,7 +22,3 @@ if CELERY_BROKER_URL == "filesystem://":  # noqa: F405
         "control_folder": str(_broker_dir / "control"),
         "store_processed": False,
     }
-
-if DATABASES["default"]["ENGINE"].endswith("sqlite3"):  # noqa: F405
-    # A worker and the web server write at once; wait instead of failing.
-    DATABASES["default"].setdefault("OPTIONS", {})["timeout"] = 20  # noqa: F405

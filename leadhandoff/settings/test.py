@@ -1,11 +1,9 @@
-"""Tests run against real PostgreSQL and Redis (never SQLite, never eager Celery)."""
+"""Tests run against real PostgreSQL and Redis (never eager Celery)."""
 
 from .base import *  # noqa: F403
-from .base import env
+from .base import database, env
 
-DATABASES = {  # noqa: F811
-    "default": env.db("DATABASE_URL", default="postgres://postgres@127.0.0.1:5432/leadhandoff")
-}
+DATABASES = {"default": database("postgres://postgres@127.0.0.1:5432/leadhandoff")}
 REDIS_URL = env("REDIS_URL", default="redis://127.0.0.1:6379/0")
 # A database number of its own so tests never read another app's queue.
 CELERY_BROKER_URL = env("TEST_CELERY_BROKER_URL", default=REDIS_URL.rsplit("/", 1)[0] + "/9")

@@ -19,6 +19,8 @@ Fixtures:
   cookies, so a fresh session) pointed at the live server. Use it for a second
   user in the same test or for other viewports: ``new_page(viewport={"width":
   375, "height": 740})``. Every page gets a default timeout of 10 s.
+- ``page_at(base_url, **context_options)``: the same on any server, e.g. the
+  demo started by scripts/run.py (tests/browser/test_demo_signoff.py).
 - ``page``: ``new_page()`` with the default desktop viewport (1280x800).
 - ``login_as(page, username, password="leadhandoff")``: logs in through the
   real login form and waits until the browser has left the login page (the
@@ -81,13 +83,20 @@ def static_failures() -> list[str]:
 
 
 @pytest.fixture
-def new_page(browser, live_server, static_failures) -> Iterator[Callable[..., Page]]:
+def new_page(page_at, live_server) -> Callable[..., Page]:
     """Factory: ``new_page(**context_options) -> Page`` in a fresh context on the live server."""
+    return lambda **context_options: page_at(live_server.url, **context_options)
+
+
+@pytest.fixture
+def page_at(browser, static_failures) -> Iterator[Callable[..., Page]]:
+    """Factory: ``page_at(base_url, **context_options) -> Page`` in a fresh context on
+    any server, e.g. the demo as `make run` starts it (no live server involved)."""
     contexts = []
 
-    def make(**context_options) -> Page:
+    def make(base_url: str, **context_options) -> Page:
         context_options.setdefault("viewport", DESKTOP)
-        context = browser.new_context(base_url=live_server.url, **context_options)
+        context = browser.new_context(base_url=base_url, **context_options)
         context.set_default_timeout(DEFAULT_TIMEOUT_MS)
         context.set_default_navigation_timeout(DEFAULT_TIMEOUT_MS)
 

