@@ -28,6 +28,9 @@ Fixtures:
 - ``static_failures``: the list of /static/ requests that failed (network
   error or HTTP >= 400) on every page of the test. Each test ends with a check
   that it is empty, so a missing Bootstrap or htmx file fails the test.
+- ``csp_violations``: every Content-Security-Policy violation Chromium reported
+  (on its console) on any page of the test. Each test ends with a check that it
+  is empty, so an inline script or style the policy refuses fails the test.
 
 The live server (pytest-django's ``live_server``) runs in a thread of the test
 process and needs data committed to be visible: mark browser tests
@@ -81,7 +84,13 @@ def static_failures() -> list[str]:
 
 
 @pytest.fixture
-def new_page(browser, live_server, static_failures) -> Iterator[Callable[..., Page]]:
+def csp_violations() -> list[str]:
+    """Content-Security-Policy violations Chromium reported on any page of this test."""
+    return []
+
+
+@pytest.fixture
+def new_page(browser, live_server, static_failures, csp_violations) -> Iterator[Callable[..., Page]]:
     """Factory: ``new_page(**context_options) -> Page`` in a fresh context on the live server."""
     contexts = []
 
@@ -99,8 +108,15 @@ def new_page(browser, live_server, static_failures) -> Iterator[Callable[..., Pa
             if "/static/" in response.url and response.status >= 400:
                 static_failures.append(f"{response.url} (HTTP {response.status})")
 
+        def on_console(message) -> None:
+            # Chromium logs every refusal: "Refused to execute inline script because it
+            # violates the following Content Security Policy directive: …".
+            if "Content Security Policy" in message.text or "securitypolicyviolation" in message.text:
+                csp_violations.append(f"{message.page.url if message.page else '?'}: {message.text}")
+
         context.on("requestfailed", on_failed)
         context.on("response", on_response)
+        context.on("console", on_console)
         contexts.append(context)
         return context.new_page()
 
@@ -108,6 +124,7 @@ def new_page(browser, live_server, static_failures) -> Iterator[Callable[..., Pa
     for context in contexts:
         context.close()
     assert static_failures == [], f"Static files failed to load: {static_failures}"
+    assert csp_violations == [], f"Content-Security-Policy violations: {csp_violations}"
 
 
 @pytest.fixture
