@@ -6,6 +6,8 @@ from rest_framework.response import Response
 from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
+from leadhandoff.api import ErrorSerializer
+
 from .authentication import token_expires_at
 from .services import api_token_issue
 
@@ -29,7 +31,10 @@ class TokenCreateApi(APIView):
         role = serializers.CharField()
         expires_at = serializers.DateTimeField()
 
-    @extend_schema(request=InputSerializer, responses={200: OutputSerializer})
+    # 429: this endpoint's throttle, or a django-axes lockout after repeated wrong passwords.
+    @extend_schema(
+        request=InputSerializer, responses={200: OutputSerializer, 400: ErrorSerializer, 429: ErrorSerializer}
+    )
     def post(self, request):
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
