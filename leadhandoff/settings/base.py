@@ -144,6 +144,10 @@ CRISPY_TEMPLATE_PACK = "bootstrap5"
 # Hours a rep has to make first contact after assignment (until SLA policies override).
 FIRST_CONTACT_SLA_HOURS = env.int("FIRST_CONTACT_SLA_HOURS", default=24)
 
+# Reverse proxies in front of gunicorn (a TLS proxy: 1). With 0, X-Forwarded-For
+# is ignored, so a client cannot name its own address to dodge a lockout or throttle.
+TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
+
 # --- Login throttling (django-axes) ------------------------------------------
 # After AXES_FAILURE_LIMIT wrong passwords for one username, or from one
 # address, logins are refused for AXES_COOLOFF_HOURS; an admin lifts a lockout
@@ -153,10 +157,9 @@ AXES_COOLOFF_TIME = env.float("AXES_COOLOFF_HOURS", default=1.0)
 AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_CALLABLE = "accounts.views.locked_out"
-# Behind a proxy, REMOTE_ADDR is the proxy: name the header it sets and how many
-# proxies to trust (gunicorn behind one nginx: X-Forwarded-For, 1).
-AXES_IPWARE_META_PRECEDENCE_ORDER = env.list("AXES_IP_HEADERS", default=["REMOTE_ADDR"])
-AXES_IPWARE_PROXY_COUNT = env.int("AXES_PROXY_COUNT", default=0) or None
+# The client's address, for lockouts and throttles alike: DRF's reading of
+# X-Forwarded-For with NUM_PROXIES (below); see accounts.authentication.client_address.
+AXES_CLIENT_IP_CALLABLE = "accounts.authentication.client_address"
 
 # --- API tokens ---------------------------------------------------------------
 # A user's token (POST /api/v1/auth/token/) expires this many hours after it was
@@ -198,6 +201,7 @@ REST_FRAMEWORK = {
         "rest_framework.throttling.AnonRateThrottle",
         "rest_framework.throttling.UserRateThrottle",
     ],
+    "NUM_PROXIES": TRUSTED_PROXY_COUNT,
     "DEFAULT_THROTTLE_RATES": {
         "anon": env("API_THROTTLE_ANON", default="60/minute"),
         "user": env("API_THROTTLE_USER", default="600/minute"),

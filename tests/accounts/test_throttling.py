@@ -110,3 +110,27 @@ def test_the_throttle_figures_are_those_documented():
     rates = settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]
     assert rates["token"] in readme
     assert rates["user"] in readme
+
+
+def test_a_forged_forwarded_for_header_does_not_dodge_the_token_throttle(cast):
+    api = APIClient()
+    for attempt in range(_rate("token")):
+        api.post(
+            TOKEN_URL, {"username": "marketer", "password": "leadhandoff"}, HTTP_X_FORWARDED_FOR=f"9.9.9.{attempt}"
+        )
+    forged = api.post(TOKEN_URL, {"username": "marketer", "password": "x"}, HTTP_X_FORWARDED_FOR="8.8.8.8")
+    assert forged.status_code == 429
+
+
+def test_behind_a_trusted_proxy_lockouts_count_the_forwarded_address(client, cast, settings):
+    settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK, "NUM_PROXIES": 1}
+    for attempt in range(settings.AXES_FAILURE_LIMIT):
+        client.post(reverse("login"), {"username": f"nobody{attempt}", "password": "x"}, HTTP_X_FORWARDED_FOR="7.7.7.7")
+    locked = client.post(
+        reverse("login"), {"username": "rep1", "password": "leadhandoff"}, HTTP_X_FORWARDED_FOR="7.7.7.7"
+    )
+    assert locked.status_code == 429
+    other = client.post(
+        reverse("login"), {"username": "rep1", "password": "leadhandoff"}, HTTP_X_FORWARDED_FOR="6.6.6.6"
+    )
+    assert other.status_code == 302
