@@ -1,10 +1,15 @@
 from django.contrib.auth import authenticate
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
-from rest_framework.authtoken.models import Token
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
+from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
+
+from leadhandoff.api import ErrorSerializer
+
+from .authentication import token_expires_at
+from .services import api_token_issue
 
 
 class TokenCreateApi(APIView):
@@ -12,7 +17,10 @@ class TokenCreateApi(APIView):
 
     permission_classes = [AllowAny]
     authentication_classes: list = []
-    throttle_classes: list = []
+    # Its own rate ("token" in DEFAULT_THROTTLE_RATES), per address: slower than
+    # the API's, since every call here checks a password.
+    throttle_classes = [ScopedRateThrottle]
+    throttle_scope = "token"
 
     class InputSerializer(serializers.Serializer):
         username = serializers.CharField()
@@ -21,12 +29,18 @@ class TokenCreateApi(APIView):
     class OutputSerializer(serializers.Serializer):
         token = serializers.CharField()
         role = serializers.CharField()
+        expires_at = serializers.DateTimeField()
 
-    @extend_schema(request=InputSerializer, responses={200: OutputSerializer})
+    # 429: this endpoint's throttle, or a django-axes lockout after repeated wrong passwords.
+    @extend_schema(
+        request=InputSerializer, responses={200: OutputSerializer, 400: ErrorSerializer, 429: ErrorSerializer}
+    )
     def post(self, request):
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        user = authenticate(request, **data.validated_data)
+        # The Django request, not DRF's wrapper: django-axes flags a lockout on it
+        # and its middleware answers with accounts.views.locked_out.
+        user = authenticate(request._request, **data.validated_data)
         if user is None:
             return Response(
                 {
@@ -35,5 +49,9 @@ class TokenCreateApi(APIView):
                 },
                 status=status.HTTP_400_BAD_REQUEST,
             )
-        token, _ = Token.objects.get_or_create(user=user)
-        return Response(self.OutputSerializer({"token": token.key, "role": user.role}).data)
+        token = api_token_issue(user=user)
+        return Response(
+            self.OutputSerializer(
+                {"token": token.key, "role": user.role, "expires_at": token_expires_at(token.created)}
+            ).data
+        )

@@ -119,3 +119,38 @@ class RepProfile(models.Model):
     @property
     def available(self) -> bool:
         return self.user.is_active and not self.out_of_office and not self.paused
+
+
+class IntegrationKey(models.Model):
+    """An API key for a system (marketing automation, a webhook bridge), not a person.
+
+    Unlike a user's token it does not expire; it is limited to its scopes and
+    revoked by an admin. Only a SHA-256 of the key is stored: the key itself is
+    shown once, when it is created (accounts.services.integration_key_create).
+    A random 256-bit key needs no slow hash: there is nothing to guess.
+    """
+
+    class Scope(models.TextChoices):
+        LEADS_WRITE = "leads:write", "Create and update leads"
+        EVENTS_WRITE = "events:write", "Record engagement events"
+
+    name = models.CharField(max_length=100)
+    # The user the integration acts as: its role decides what the key may reach
+    # (a marketing service account for lead and event intake).
+    user = models.ForeignKey(User, on_delete=models.PROTECT, related_name="integration_keys")
+    prefix = models.CharField(max_length=12, help_text="First characters of the key, to recognise it.")
+    # Looked up on every request by accounts.authentication.IntegrationKeyAuthentication.
+    key_hash = models.CharField(max_length=64, unique=True)
+    scopes = models.JSONField(default=list)
+    created_at = models.DateTimeField(auto_now_add=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.prefix}…)"
+
+    @property
+    def is_revoked(self) -> bool:
+        return self.revoked_at is not None

@@ -1,7 +1,12 @@
+import secrets
+
 from django.contrib.auth.models import Group
 from django.db import transaction
+from django.utils import timezone
+from rest_framework.authtoken.models import Token
 
-from .models import ROLE_GROUPS, RepProfile, Role, Team, User
+from .authentication import key_hash, token_expires_at
+from .models import ROLE_GROUPS, IntegrationKey, RepProfile, Role, Team, User
 
 
 @transaction.atomic
@@ -50,3 +55,54 @@ def user_set_role(*, user: User, role: str) -> User:
     user.groups.remove(*role_groups)
     user.groups.add(Group.objects.get(name=ROLE_GROUPS[Role(role)]))
     return user
+
+
+def user_api_tokens_revoke(*, user: User) -> None:
+    """End the user's API token: called where a password changes or a user is deactivated."""
+    Token.objects.filter(user=user).delete()
+
+
+@transaction.atomic
+def user_password_set(*, user: User, password: str) -> User:
+    """A new password also ends every API token issued under the old one."""
+    user.set_password(password)
+    user.save(update_fields=["password"])
+    user_api_tokens_revoke(user=user)
+    return user
+
+
+@transaction.atomic
+def user_deactivate(*, user: User) -> User:
+    user.is_active = False
+    user.save(update_fields=["is_active"])
+    user_api_tokens_revoke(user=user)
+    return user
+
+
+def api_token_issue(*, user: User) -> Token:
+    """The user's API token, replaced by a fresh one once it has expired."""
+    token, created = Token.objects.get_or_create(user=user)
+    if not created and timezone.now() >= token_expires_at(token.created):
+        token.delete()
+        token = Token.objects.create(user=user)
+    return token
+
+
+@transaction.atomic
+def integration_key_create(*, name: str, user: User, scopes: list[str]) -> tuple[IntegrationKey, str]:
+    """A new key and its secret; the secret is returned once and never stored."""
+    unknown = set(scopes) - set(IntegrationKey.Scope.values)
+    if unknown:
+        raise ValueError(f"Unknown scopes: {', '.join(sorted(unknown))}")
+    raw = f"lh_{secrets.token_urlsafe(32)}"
+    key = IntegrationKey.objects.create(
+        name=name, user=user, prefix=raw[:10], key_hash=key_hash(raw), scopes=sorted(set(scopes))
+    )
+    return key, raw
+
+
+def integration_key_revoke(*, key: IntegrationKey) -> IntegrationKey:
+    # Compare-and-set: revoking twice keeps the first revocation's time.
+    IntegrationKey.objects.filter(pk=key.pk, revoked_at__isnull=True).update(revoked_at=timezone.now())
+    key.refresh_from_db(fields=["revoked_at"])
+    return key

@@ -1,12 +1,14 @@
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import redirect
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import redirect, render
 from django.urls import reverse_lazy
 
 from .forms import LoginForm, StyledPasswordChangeForm
 from .models import Role
+from .services import user_api_tokens_revoke
 
 # Each role lands on its own home page.
 HOME_BY_ROLE = {
@@ -35,5 +37,25 @@ class PasswordChangeView(auth_views.PasswordChangeView):
     success_url = reverse_lazy("home")
 
     def form_valid(self, form):
-        messages.success(self.request, "Your password was changed.")
-        return super().form_valid(form)
+        response = super().form_valid(form)
+        # Django's view saves the new password through the form; the tokens
+        # issued under the old password end here, in the same request.
+        user_api_tokens_revoke(user=form.user)
+        messages.success(self.request, "Your password was changed. Your API token has ended; request a new one.")
+        return response
+
+
+def lockout_message() -> str:
+    hours = settings.AXES_COOLOFF_TIME
+    wait = f"{round(hours * 60)} minutes" if hours < 2 else f"{hours:g} hours"
+    return (
+        f"Too many failed logins for this account or from this address. "
+        f"Try again in {wait}, or ask an admin to lift the lockout."
+    )
+
+
+def locked_out(request: HttpRequest, original_response=None, credentials=None) -> HttpResponse:
+    """django-axes' lockout answer (AXES_LOCKOUT_CALLABLE): JSON under /api/, the login page elsewhere."""
+    if request.path.startswith("/api/"):
+        return JsonResponse({"detail": lockout_message()}, status=429)
+    return render(request, "accounts/locked_out.html", {"message": lockout_message()}, status=429)

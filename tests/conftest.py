@@ -30,6 +30,14 @@ hypothesis_settings.register_profile("dev", max_examples=60, **_UNTIMED)
 hypothesis_settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE") or ("ci" if os.environ.get("CI") else "dev"))
 
 
+@pytest.fixture(autouse=True)
+def _empty_throttle_counts():
+    """API throttles count in the cache (per-process in test settings): each test starts at zero."""
+    from django.core.cache import cache
+
+    cache.clear()
+
+
 @dataclass
 class Cast:
     team: Team

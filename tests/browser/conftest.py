@@ -30,6 +30,9 @@ Fixtures:
 - ``static_failures``: the list of /static/ requests that failed (network
   error or HTTP >= 400) on every page of the test. Each test ends with a check
   that it is empty, so a missing Bootstrap or htmx file fails the test.
+- ``csp_violations``: every Content-Security-Policy violation Chromium reported
+  (on its console) on any page of the test. Each test ends with a check that it
+  is empty, so an inline script or style the policy refuses fails the test.
 
 The live server (pytest-django's ``live_server``) runs in a thread of the test
 process and needs data committed to be visible: mark browser tests
@@ -83,13 +86,19 @@ def static_failures() -> list[str]:
 
 
 @pytest.fixture
+def csp_violations() -> list[str]:
+    """Content-Security-Policy violations Chromium reported on any page of this test."""
+    return []
+
+
+@pytest.fixture
 def new_page(page_at, live_server) -> Callable[..., Page]:
     """Factory: ``new_page(**context_options) -> Page`` in a fresh context on the live server."""
     return lambda **context_options: page_at(live_server.url, **context_options)
 
 
 @pytest.fixture
-def page_at(browser, static_failures) -> Iterator[Callable[..., Page]]:
+def page_at(browser, static_failures, csp_violations) -> Iterator[Callable[..., Page]]:
     """Factory: ``page_at(base_url, **context_options) -> Page`` in a fresh context on
     any server, e.g. the demo as `make run` starts it (no live server involved)."""
     contexts = []
@@ -108,8 +117,15 @@ def page_at(browser, static_failures) -> Iterator[Callable[..., Page]]:
             if "/static/" in response.url and response.status >= 400:
                 static_failures.append(f"{response.url} (HTTP {response.status})")
 
+        def on_console(message) -> None:
+            # Chromium logs every refusal: "Refused to execute inline script because it
+            # violates the following Content Security Policy directive: …".
+            if "Content Security Policy" in message.text or "securitypolicyviolation" in message.text:
+                csp_violations.append(f"{message.page.url if message.page else '?'}: {message.text}")
+
         context.on("requestfailed", on_failed)
         context.on("response", on_response)
+        context.on("console", on_console)
         contexts.append(context)
         return context.new_page()
 
@@ -117,6 +133,7 @@ def page_at(browser, static_failures) -> Iterator[Callable[..., Page]]:
     for context in contexts:
         context.close()
     assert static_failures == [], f"Static files failed to load: {static_failures}"
+    assert csp_violations == [], f"Content-Security-Policy violations: {csp_violations}"
 
 
 @pytest.fixture
