@@ -20,6 +20,7 @@ from rest_framework.views import APIView
 
 from accounts.access import HasRole
 from leadhandoff.api import ApplicationError, validated
+from leadhandoff.parsers import text_fault
 from leads.selectors import lead_get_for_user
 
 from . import selectors, services
@@ -112,6 +113,14 @@ def _version_response(version: DefinitionVersion, code: int = status.HTTP_200_OK
     return Response(VersionOutputSerializer(selectors.version_get(version_id=version.pk)).data, status=code)
 
 
+def _rules_clean(value):
+    """Rules with no text PostgreSQL cannot store (NUL, lone surrogates), whichever parser read them."""
+    fault = text_fault(value, "rules")
+    if fault:
+        raise serializers.ValidationError(fault[1] if fault[0] == "rules" else f"{fault[0]}: {fault[1]}")
+    return value
+
+
 class _DefinitionApi(APIView):
     permission_classes = [HasRole(*READERS)]
 
@@ -128,6 +137,10 @@ class VersionListApi(_DefinitionApi):
         title = serializers.CharField(max_length=services.TITLE_MAX, required=False, allow_blank=True, default="")
         threshold = serializers.IntegerField(required=False, default=50)
         rules = serializers.JSONField(required=False, default=list)
+
+        def validate_rules(self, value):
+            return _rules_clean(value)
+
         based_on = serializers.IntegerField(required=False, allow_null=True, default=None)
 
     @extend_schema(responses={200: VersionOutputSerializer(many=True)})
@@ -164,6 +177,9 @@ class VersionDetailApi(_DefinitionApi):
         title = serializers.CharField(max_length=services.TITLE_MAX, required=False, allow_blank=True)
         threshold = serializers.IntegerField(required=False)
         rules = serializers.JSONField(required=False)
+
+        def validate_rules(self, value):
+            return _rules_clean(value)
 
     class ConflictSerializer(serializers.Serializer):
         class Meta:

@@ -11,13 +11,13 @@ from django.utils import timezone
 from drf_spectacular.utils import OpenApiExample, OpenApiResponse, PolymorphicProxySerializer, extend_schema
 from rest_framework import generics, serializers, status
 from rest_framework.pagination import PageNumberPagination
-from rest_framework.parsers import JSONParser
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.access import MARKETING_SIDE, HasRole
 from leadhandoff.api import ErrorSerializer, validated
+from leadhandoff.parsers import EventJSONParser
 from leads.intake import services as intake
 from leads.models import LEAD_PROFILE_FIELDS, EngagementEvent, EventKind, Lead, Origin, RepSourceChannel
 from leads.pool.filters import LeadApiFilter
@@ -314,7 +314,7 @@ class EventIngestApi(APIView):
     """
 
     permission_classes = [HasRole(*MARKETING_SIDE)]
-    parser_classes = [JSONParser]
+    parser_classes = [EventJSONParser]
 
     @extend_schema(
         summary="Post one engagement event or a batch of up to 1,000",
