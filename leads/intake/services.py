@@ -63,6 +63,11 @@ WORKFLOW_FIELD_MESSAGE = "This field is set by the lead workflow and cannot be w
 UNKNOWN_FIELD_MESSAGE = "Unknown field."
 KEY_MISSING_MESSAGE = "Give the lead's email or external_id."
 
+# Where a lead came from is a fact of its creation: the comparison of marketing
+# and rep-sourced leads depends on it, so no later upsert or import rewrites it.
+# Only an admin corrects it (leads.admin, with a history row).
+ORIGIN_FIELDS = ("origin", "rep_source_channel")
+
 EVENTS_BATCH_MAX = 1000
 EVENT_FIELDS = frozenset({"kind", "occurred_at", "properties", "external_id", "email", "lead_external_id"})
 EVENT_KINDS = frozenset(EventKind.values)
@@ -193,6 +198,13 @@ def _lead_apply_changes(*, lead: Lead, clean: dict[str, Any], actor: User | None
             "This email belongs to a lead with another external id.",
             fields={"external_id": [f"The lead with this email has external id {lead.external_id!r}."]},
         )
+    refusals = {
+        name: [message]
+        for name in ORIGIN_FIELDS
+        if name in clean and (message := origin_change_refusal(name, getattr(lead, name), clean[name]))
+    }
+    if refusals:
+        raise ApplicationError("The lead was not saved: its origin cannot be changed.", fields=refusals)
     changed: dict[str, dict[str, Any]] = {}
     for name, value in clean.items():
         old = getattr(lead, name)
@@ -224,6 +236,17 @@ def _lead_apply_changes(*, lead: Lead, clean: dict[str, Any], actor: User | None
         changed=changed,
     ).write(lead=lead, at=now, actor=actor)
     _on_commit_activity([lead.pk])
+
+
+def origin_change_refusal(name: str, old: Any, new: Any) -> str | None:
+    """Why `name` (origin or rep_source_channel) may not go from `old` to `new`; None when it is unchanged."""
+    if name not in ORIGIN_FIELDS or (old or "") == (new or ""):
+        return None
+    label = "origin" if name == "origin" else "rep source channel"
+    return (
+        f"The {label} is set when a lead is created and cannot be changed here"
+        f" (this lead's is {old or 'empty'!r}); an admin can correct it."
+    )
 
 
 # --- Events -----------------------------------------------------------------
