@@ -14,12 +14,12 @@ from __future__ import annotations
 from django.utils import timezone
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
-from rest_framework.pagination import PageNumberPagination
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.access import HasRole
 from leadhandoff.api import ApplicationError, validated
+from leadhandoff.pagination import ApiPagination
 from leadhandoff.parsers import text_fault
 from leads.selectors import lead_get_for_user
 
@@ -128,6 +128,8 @@ class _DefinitionApi(APIView):
 class VersionListApi(_DefinitionApi):
     """GET: every version, newest first (paginated). POST: start a new draft."""
 
+    pagination_class = ApiPagination  # read by the schema: the list is documented as pages
+
     OutputSerializer = VersionOutputSerializer
 
     class InputSerializer(serializers.Serializer):
@@ -145,7 +147,7 @@ class VersionListApi(_DefinitionApi):
 
     @extend_schema(responses={200: VersionOutputSerializer(many=True)})
     def get(self, request):
-        paginator = PageNumberPagination()
+        paginator = ApiPagination()
         page = paginator.paginate_queryset(selectors.versions_list(), request, view=self)
         return paginator.get_paginated_response(self.OutputSerializer(page, many=True).data)
 
