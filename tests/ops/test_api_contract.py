@@ -1,6 +1,8 @@
 """The schema tells the truth: paginated lists documented as pages, enums complete,
 JSON errors under /api/ for every status, paging parameters checked."""
 
+import json
+
 import pytest
 
 pytestmark = pytest.mark.django_db
@@ -82,3 +84,20 @@ def test_valid_paging_still_works(api, cast, leads):
     assert (body["count"], len(body["results"])) == (5, 2)
     assert api.as_user(cast.admin).get("/api/v1/leads/?page=last&page_size=200").status_code == 200
     assert api.as_user(cast.admin).get("/api/v1/leads/?page=9").status_code == 404
+
+
+def test_a_server_error_under_the_api_answers_json(rf):
+    from leadhandoff.api import server_error
+
+    response = server_error(rf.get("/api/v1/leads/"))
+    assert (response.status_code, response["Content-Type"]) == (500, "application/json")
+    assert "detail" in json.loads(response.content)
+    page = server_error(rf.get("/leads/"))
+    assert page.status_code == 500 and b"<html" in page.content.lower()
+
+
+def test_a_forbidden_answer_under_the_api_answers_json(rf):
+    from leadhandoff.api import permission_denied
+
+    response = permission_denied(rf.get("/api/v1/leads/"))
+    assert (response.status_code, response["Content-Type"]) == (403, "application/json")
