@@ -275,7 +275,9 @@ class EventInputSerializer(serializers.Serializer):
     id in the sending system: a retried batch does not store it twice."""
 
     kind = serializers.ChoiceField(choices=EventKind.choices)
-    occurred_at = serializers.DateTimeField()
+    occurred_at = serializers.DateTimeField(
+        help_text="From 1990-01-01 on, and not in the future (5 minutes of clock drift allowed)."
+    )
     properties = serializers.DictField(required=False)
     external_id = serializers.CharField(max_length=100, required=False, allow_null=True)
     email = serializers.EmailField(max_length=254, required=False, allow_null=True)
