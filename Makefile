@@ -6,6 +6,7 @@ PIP := $(VENV)/bin/pip
 export PYTHONDONTWRITEBYTECODE := 1
 
 .PHONY: run test install install-dev browser lint format check pytest demo-reset clean
+.PHONY: fuzz
 
 ## run: the app with demo data (web + worker + beat) on an embedded PostgreSQL in .demo/
 ## (or DATABASE_URL) and a filesystem broker (or REDIS_URL); Ctrl-C stops it all
@@ -50,6 +51,13 @@ format: install-dev
 
 pytest: install-dev
 	$(VENV)/bin/pytest $(ARGS)
+
+## fuzz: the schemathesis run of the test command, longer and with fresh random examples
+## (FUZZ_EXAMPLES per operation, FUZZ_SEED to replay a run; the seed used is printed)
+FUZZ_EXAMPLES ?= 500
+fuzz: install-dev
+	@seed=$${FUZZ_SEED:-$$RANDOM$$RANDOM}; echo "FUZZ_SEED=$$seed FUZZ_EXAMPLES=$(FUZZ_EXAMPLES)"; \
+	FUZZ_SEED=$$seed FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(VENV)/bin/pytest -q tests/ops/test_schema_fuzz.py $(ARGS)
 
 ## demo-reset: forget the demo's data (the embedded database and broker folder)
 demo-reset:

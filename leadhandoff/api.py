@@ -2,7 +2,7 @@
 
 from django.core.exceptions import PermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.http import Http404
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from drf_spectacular import openapi
 from rest_framework import exceptions, serializers, status
 from rest_framework.response import Response
@@ -74,6 +74,59 @@ class AutoSchema(openapi.AutoSchema):
     style); without this their OpenAPI component names would collide.
     """
 
+    # Answers any operation may give, in the one error shape: a refused input or
+    # paging parameter, no or a bad token, a role refused, an object not found or
+    # hidden, a method or media type not served, a throttle.
+    COMMON_ERROR_CODES = ("400", "401", "403", "404", "405", "406", "415", "429")
+
+    def _get_response_bodies(self, direction="response"):
+        responses = super()._get_response_bodies(direction)
+        if direction == "response":
+            for code in self.COMMON_ERROR_CODES:
+                if code not in responses:
+                    responses[code] = self._get_response_for_code(ErrorSerializer, code, direction=direction)
+        return responses
+
     def get_serializer_name(self, serializer, direction):
         qualname = type(serializer).__qualname__
         return qualname.replace(".", "") if "." in qualname else super().get_serializer_name(serializer, direction)
+
+
+# --- Errors raised outside DRF (no URL matched, an uncaught exception) ---------------
+# Under /api/ they answer in the API's error shape, as JSON; elsewhere the pages'.
+
+
+def _is_api(request: HttpRequest) -> bool:
+    return request.path.startswith("/api/")
+
+
+def bad_request(request: HttpRequest, exception=None) -> HttpResponse:
+    if _is_api(request):
+        return JsonResponse({"detail": "Bad request."}, status=400)
+    from django.views import defaults
+
+    return defaults.bad_request(request, exception)
+
+
+def permission_denied(request: HttpRequest, exception=None) -> HttpResponse:
+    if _is_api(request):
+        return JsonResponse({"detail": "You do not have permission to perform this action."}, status=403)
+    from leadhandoff import views
+
+    return views.permission_denied(request, exception)
+
+
+def page_not_found(request: HttpRequest, exception=None) -> HttpResponse:
+    if _is_api(request):
+        return JsonResponse({"detail": "Not found."}, status=404)
+    from leadhandoff import views
+
+    return views.page_not_found(request, exception)
+
+
+def server_error(request: HttpRequest) -> HttpResponse:
+    if _is_api(request):
+        return JsonResponse({"detail": "Server error: the failure is logged; try again later."}, status=500)
+    from leadhandoff import views
+
+    return views.server_error(request)

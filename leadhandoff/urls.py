@@ -21,6 +21,8 @@ urlpatterns = [
     path("definition/", include("scoring.urls")),
 ]
 
-handler403 = "leadhandoff.views.permission_denied"
-handler404 = "leadhandoff.views.page_not_found"
-handler500 = "leadhandoff.views.server_error"
+# JSON under /api/ (the API's error shape), the pages' templates elsewhere.
+handler400 = "leadhandoff.api.bad_request"
+handler403 = "leadhandoff.api.permission_denied"
+handler404 = "leadhandoff.api.page_not_found"
+handler500 = "leadhandoff.api.server_error"

@@ -7,7 +7,10 @@ filters only on low-cardinality columns and edits foreign keys by id
 """
 
 from django.contrib import admin
+from django.db import transaction
+from django.utils import timezone
 
+from leads import history
 from leads.models import (
     LEAD_COMPANY_FIELDS,
     LEAD_IDENTITY_FIELDS,
@@ -96,6 +99,20 @@ class LeadAdmin(LargeTableAdmin):
             },
         ),
     )
+
+    @transaction.atomic
+    def save_model(self, request, obj, form, change):
+        # Intake and imports refuse to change where a lead came from; an admin's
+        # correction here is the one way, and it leaves a history row.
+        super().save_model(request, obj, form, change)
+        if not change:
+            return
+        now = timezone.now()
+        for name in ("origin", "rep_source_channel"):
+            if name in form.changed_data:
+                history.origin_corrected(field=name, old=form.initial.get(name, ""), new=getattr(obj, name)).write(
+                    lead=obj, at=now, actor=request.user
+                )
 
 
 @admin.register(EngagementEvent)

@@ -68,6 +68,11 @@ def updated(*, field: str = "", old: Any = "", new: Any = "", note: str = "", **
     return Entry(HistoryAction.UPDATED, field=field, old=old, new=new, note=note, data=data)
 
 
+def origin_corrected(*, field: str, old: Any, new: Any) -> Entry:
+    """An admin corrected a lead's origin or rep-source channel (intake and imports refuse to change them)."""
+    return Entry(HistoryAction.UPDATED, field=field, old=old, new=new, note=f"{field} corrected by an admin.")
+
+
 # --- Imported --------------------------------------------------------------------------
 
 

@@ -14,12 +14,13 @@ from __future__ import annotations
 from django.utils import timezone
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
-from rest_framework.pagination import PageNumberPagination
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.access import HasRole
 from leadhandoff.api import ApplicationError, validated
+from leadhandoff.pagination import ApiPagination
+from leadhandoff.parsers import text_fault
 from leads.selectors import lead_get_for_user
 
 from . import selectors, services
@@ -112,12 +113,22 @@ def _version_response(version: DefinitionVersion, code: int = status.HTTP_200_OK
     return Response(VersionOutputSerializer(selectors.version_get(version_id=version.pk)).data, status=code)
 
 
+def _rules_clean(value):
+    """Rules with no text PostgreSQL cannot store (NUL, lone surrogates), whichever parser read them."""
+    fault = text_fault(value, "rules")
+    if fault:
+        raise serializers.ValidationError(fault[1] if fault[0] == "rules" else f"{fault[0]}: {fault[1]}")
+    return value
+
+
 class _DefinitionApi(APIView):
     permission_classes = [HasRole(*READERS)]
 
 
 class VersionListApi(_DefinitionApi):
     """GET: every version, newest first (paginated). POST: start a new draft."""
+
+    pagination_class = ApiPagination  # read by the schema: the list is documented as pages
 
     OutputSerializer = VersionOutputSerializer
 
@@ -128,11 +139,15 @@ class VersionListApi(_DefinitionApi):
         title = serializers.CharField(max_length=services.TITLE_MAX, required=False, allow_blank=True, default="")
         threshold = serializers.IntegerField(required=False, default=50)
         rules = serializers.JSONField(required=False, default=list)
+
+        def validate_rules(self, value):
+            return _rules_clean(value)
+
         based_on = serializers.IntegerField(required=False, allow_null=True, default=None)
 
     @extend_schema(responses={200: VersionOutputSerializer(many=True)})
     def get(self, request):
-        paginator = PageNumberPagination()
+        paginator = ApiPagination()
         page = paginator.paginate_queryset(selectors.versions_list(), request, view=self)
         return paginator.get_paginated_response(self.OutputSerializer(page, many=True).data)
 
@@ -164,6 +179,9 @@ class VersionDetailApi(_DefinitionApi):
         title = serializers.CharField(max_length=services.TITLE_MAX, required=False, allow_blank=True)
         threshold = serializers.IntegerField(required=False)
         rules = serializers.JSONField(required=False)
+
+        def validate_rules(self, value):
+            return _rules_clean(value)
 
     class ConflictSerializer(serializers.Serializer):
         class Meta:

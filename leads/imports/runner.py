@@ -38,6 +38,7 @@ from leads.imports.files import CsvFile, CsvRow
 from leads.imports.mapping import ATTRIBUTE_PREFIX
 from leads.imports.parse import ParsedRow, Plan
 from leads.imports.writer import ChunkOutcome, LeadWrite, WriteContext, write_chunk
+from leads.intake.services import ORIGIN_FIELDS, origin_change_refusal
 from leads.models import OPEN_STATUSES, Lead, Status
 from leads.signals import lead_activity
 
@@ -224,6 +225,8 @@ class _Existing:
     created_at: datetime.datetime
     first_contact_at: datetime.datetime | None
     touch_count: int
+    origin: str
+    rep_source_channel: str
 
 
 class Importer:
@@ -383,6 +386,8 @@ class Importer:
             "created_at",
             "first_contact_at",
             "touch_count",
+            "origin",
+            "rep_source_channel",
         ]
         # Arrays instead of thousands of IN parameters; the IS NOT NULL terms let the planner
         # use the partial unique indexes lead_email_ci_unique and lead_external_id_unique.
@@ -443,6 +448,19 @@ class Importer:
                 if first:
                     self._reject(rejections, row, f"duplicate: names the same lead as line {first}", key)
                     continue
+
+            refusal = existing and next(
+                (
+                    message
+                    for name in ORIGIN_FIELDS
+                    if name in row.values
+                    and (message := origin_change_refusal(name, getattr(existing, name), row.values[name]))
+                ),
+                None,
+            )
+            if refusal:
+                self._reject(rejections, row, refusal, key)
+                continue
 
             owner_id = existing.owner_id if existing else None
             if row.owner is not None and self.owners is not None:

@@ -10,14 +10,14 @@ from django.db.models import F
 from django.utils import timezone
 from drf_spectacular.utils import OpenApiExample, OpenApiResponse, PolymorphicProxySerializer, extend_schema
 from rest_framework import generics, serializers, status
-from rest_framework.pagination import PageNumberPagination
-from rest_framework.parsers import JSONParser
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.access import MARKETING_SIDE, HasRole
 from leadhandoff.api import ErrorSerializer, validated
+from leadhandoff.pagination import ApiPagination
+from leadhandoff.parsers import EventJSONParser
 from leads.intake import services as intake
 from leads.models import LEAD_PROFILE_FIELDS, EngagementEvent, EventKind, Lead, Origin, RepSourceChannel
 from leads.pool.filters import LeadApiFilter
@@ -25,12 +25,6 @@ from leads.pool.selectors import LeadsInScoreOrder
 from leads.selectors import lead_get_for_user, leads_visible_to
 
 # --- Shared shapes ----------------------------------------------------------
-
-
-class ApiPagination(PageNumberPagination):
-    page_size = 50
-    page_size_query_param = "page_size"
-    max_page_size = 200
 
 
 class StrictSerializer(serializers.Serializer):
@@ -103,6 +97,8 @@ class LeadOutputSerializer(serializers.ModelSerializer):
     owner = LeadOwnerSerializer(read_only=True, allow_null=True)
     team = LeadTeamSerializer(read_only=True, allow_null=True)
     # Read from lead.scorecard (Lead's properties); declared so the schema knows their types.
+    # Blank for marketing leads: documented as part of the enum ("" is a value the API returns).
+    rep_source_channel = serializers.ChoiceField(choices=RepSourceChannel.choices, allow_blank=True, read_only=True)
     score = serializers.IntegerField(read_only=True, allow_null=True)
     fit_score = serializers.IntegerField(read_only=True, allow_null=True)
     behaviour_score = serializers.IntegerField(read_only=True, allow_null=True)
@@ -279,7 +275,9 @@ class EventInputSerializer(serializers.Serializer):
     id in the sending system: a retried batch does not store it twice."""
 
     kind = serializers.ChoiceField(choices=EventKind.choices)
-    occurred_at = serializers.DateTimeField()
+    occurred_at = serializers.DateTimeField(
+        help_text="From 1990-01-01 on, and not in the future (5 minutes of clock drift allowed)."
+    )
     properties = serializers.DictField(required=False)
     external_id = serializers.CharField(max_length=100, required=False, allow_null=True)
     email = serializers.EmailField(max_length=254, required=False, allow_null=True)
@@ -306,6 +304,18 @@ class EventIngestOutputSerializer(serializers.Serializer):
     )
 
 
+class EventIngestRefusalSerializer(ErrorSerializer):
+    """A refused post: the batch itself (not JSON, empty, over 1,000: `detail` and `fields` only)
+    or every event in it (with the counts and each event's rejection)."""
+
+    received = serializers.IntegerField(required=False)
+    accepted = serializers.IntegerField(required=False)
+    stored = serializers.IntegerField(required=False)
+    duplicates = serializers.IntegerField(required=False)
+    leads_created = serializers.IntegerField(required=False)
+    rejected = EventRejectionSerializer(many=True, required=False)
+
+
 class EventIngestApi(APIView):
     """Engagement events in: one event object or a list of up to 1,000 (marketing, admin).
 
@@ -314,7 +324,7 @@ class EventIngestApi(APIView):
     """
 
     permission_classes = [HasRole(*MARKETING_SIDE)]
-    parser_classes = [JSONParser]
+    parser_classes = [EventJSONParser]
 
     @extend_schema(
         summary="Post one engagement event or a batch of up to 1,000",
@@ -328,7 +338,7 @@ class EventIngestApi(APIView):
             201: OpenApiResponse(EventIngestOutputSerializer, description="At least one new event stored"),
             200: OpenApiResponse(EventIngestOutputSerializer, description="Every valid event was already stored"),
             400: OpenApiResponse(
-                EventIngestOutputSerializer,
+                EventIngestRefusalSerializer,
                 description="No event was valid, or the batch itself was refused (not a list, empty, over 1,000)",
             ),
         },

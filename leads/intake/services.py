@@ -32,6 +32,7 @@ from django.utils import timezone
 
 from accounts.models import User
 from leadhandoff.api import ApplicationError, ConflictError
+from leadhandoff.parsers import text_fault
 from leadhandoff.sql import insert_set
 from leads import history
 from leads.models import (
@@ -62,11 +63,19 @@ WORKFLOW_FIELD_MESSAGE = "This field is set by the lead workflow and cannot be w
 UNKNOWN_FIELD_MESSAGE = "Unknown field."
 KEY_MISSING_MESSAGE = "Give the lead's email or external_id."
 
+# Where a lead came from is a fact of its creation: the comparison of marketing
+# and rep-sourced leads depends on it, so no later upsert or import rewrites it.
+# Only an admin corrects it (leads.admin, with a history row).
+ORIGIN_FIELDS = ("origin", "rep_source_channel")
+
 EVENTS_BATCH_MAX = 1000
 EVENT_FIELDS = frozenset({"kind", "occurred_at", "properties", "external_id", "email", "lead_external_id"})
 EVENT_KINDS = frozenset(EventKind.values)
 # Clocks drift; an event stamped a little ahead of ours is still believable.
 EVENT_FUTURE_TOLERANCE = datetime.timedelta(minutes=5)
+# No engagement event predates the web; earlier dates are typos (year 1 with a
+# time zone even overflowed the conversion to UTC, a 500).
+EVENT_EARLIEST = datetime.datetime(1990, 1, 1, tzinfo=datetime.UTC)
 
 
 # --- Leads ------------------------------------------------------------------
@@ -96,6 +105,10 @@ def lead_data_clean(data: Mapping[str, Any]) -> dict[str, Any]:
             value = "" if isinstance(model_field, models.CharField) else value
         if name == "attributes" and not isinstance(value, dict):
             errors[name] = ["Give a JSON object."]
+            continue
+        fault = text_fault(value, name)
+        if fault:  # NUL or a lone surrogate: PostgreSQL cannot store it
+            errors[name] = [fault[1] if fault[0] == name else f"{fault[0]}: {fault[1]}"]
             continue
         try:
             clean[name] = model_field.clean(value, None)
@@ -185,6 +198,13 @@ def _lead_apply_changes(*, lead: Lead, clean: dict[str, Any], actor: User | None
             "This email belongs to a lead with another external id.",
             fields={"external_id": [f"The lead with this email has external id {lead.external_id!r}."]},
         )
+    refusals = {
+        name: [message]
+        for name in ORIGIN_FIELDS
+        if name in clean and (message := origin_change_refusal(name, getattr(lead, name), clean[name]))
+    }
+    if refusals:
+        raise ApplicationError("The lead was not saved: its origin cannot be changed.", fields=refusals)
     changed: dict[str, dict[str, Any]] = {}
     for name, value in clean.items():
         old = getattr(lead, name)
@@ -216,6 +236,17 @@ def _lead_apply_changes(*, lead: Lead, clean: dict[str, Any], actor: User | None
         changed=changed,
     ).write(lead=lead, at=now, actor=actor)
     _on_commit_activity([lead.pk])
+
+
+def origin_change_refusal(name: str, old: Any, new: Any) -> str | None:
+    """Why `name` (origin or rep_source_channel) may not go from `old` to `new`; None when it is unchanged."""
+    if name not in ORIGIN_FIELDS or (old or "") == (new or ""):
+        return None
+    label = "origin" if name == "origin" else "rep source channel"
+    return (
+        f"The {label} is set when a lead is created and cannot be changed here"
+        f" (this lead's is {old or 'empty'!r}); an admin can correct it."
+    )
 
 
 # --- Events -----------------------------------------------------------------
@@ -252,7 +283,7 @@ def _parse_when(value: Any) -> datetime.datetime:
     when = datetime.datetime.fromisoformat(value)
     if timezone.is_naive(when):
         when = timezone.make_aware(when)
-    return when
+    return when.astimezone(datetime.UTC)  # OverflowError at the edges of the calendar
 
 
 def _event_clean(index: int, raw: Any, now: datetime.datetime, emails_ok: dict[str, bool]) -> _Event | dict:
@@ -264,7 +295,8 @@ def _event_clean(index: int, raw: Any, now: datetime.datetime, emails_ok: dict[s
         return {"index": index, "fields": {"non_field_errors": ["Give the event as a JSON object."]}}
     errors: dict[str, list[str]] = {}
     for name in raw.keys() - EVENT_FIELDS:
-        errors[str(name)] = [UNKNOWN_FIELD_MESSAGE]
+        # A name that cannot be stored cannot be echoed back either (the answer is UTF-8).
+        errors[str(name) if text_fault(str(name)) is None else ascii(name)] = [UNKNOWN_FIELD_MESSAGE]
 
     kind = raw.get("kind")
     if kind is None or kind == "":
@@ -284,12 +316,16 @@ def _event_clean(index: int, raw: Any, now: datetime.datetime, emails_ok: dict[s
         else:
             if occurred_at > now + EVENT_FUTURE_TOLERANCE:
                 errors["occurred_at"] = ["The event cannot have happened in the future."]
+            elif occurred_at < EVENT_EARLIEST:
+                errors["occurred_at"] = [f"Give a date from {EVENT_EARLIEST:%Y-%m-%d} on."]
 
     properties = raw.get("properties")
     if properties is None:
         properties = {}
     elif not isinstance(properties, dict):
         errors["properties"] = ["Give a JSON object."]
+    elif fault := text_fault(properties, "properties"):  # NUL or a lone surrogate: jsonb cannot store it
+        errors["properties"] = [fault[1] if fault[0] == "properties" else f"{fault[0]}: {fault[1]}"]
 
     values: dict[str, str | None] = {}
     for name, limit in (("external_id", 100), ("lead_external_id", 100), ("email", 254)):
@@ -298,6 +334,8 @@ def _event_clean(index: int, raw: Any, now: datetime.datetime, emails_ok: dict[s
             values[name] = None
         elif not isinstance(value, str):
             errors[name] = ["Give a string."]
+        elif fault := text_fault(value, name):
+            errors[name] = [fault[1]]
         else:
             value = value.strip()
             if len(value) > limit:

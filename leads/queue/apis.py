@@ -6,13 +6,13 @@ own leads; another rep's lead or any pool lead is a 404.
 from django.utils import timezone
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
-from rest_framework.pagination import PageNumberPagination
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.access import MARKETING_SIDE, HasRole
 from accounts.models import Role
 from leadhandoff.api import ErrorSerializer, validated
+from leadhandoff.pagination import ApiPagination
 from leads.models import Origin, RejectReason, RepSourceChannel, TouchKind, TouchOutcome
 from leads.queue import services as queue_services
 from leads.queue.forms import QUEUE_STATUS_CHOICES
@@ -30,14 +30,8 @@ from leads.queue.selectors import (
 BRIEF_ROLES = (Role.REP, Role.MANAGER, Role.ADMIN)
 
 
-class QueuePagination(PageNumberPagination):
-    page_size = 50
-    page_size_query_param = "page_size"
-    max_page_size = 200
-
-
 def _paginated(request, view, queryset, serializer_class, **extra) -> Response:
-    paginator = QueuePagination()
+    paginator = ApiPagination()
     page = paginator.paginate_queryset(queryset, request, view=view)
     response = paginator.get_paginated_response(serializer_class(page, many=True).data)
     response.data.update(extra)
@@ -69,6 +63,8 @@ class LeadStateSerializer(serializers.Serializer):
 class QueueApi(APIView):
     """The caller's own queue, most urgent first-contact deadline first."""
 
+    pagination_class = ApiPagination  # read by the schema: the list is documented as pages
+
     permission_classes = [HasRole(Role.REP)]
 
     class FilterSerializer(serializers.Serializer):
@@ -89,7 +85,7 @@ class QueueApi(APIView):
         data = validated(self.FilterSerializer(data=request.query_params), "Invalid filters.")
         now = timezone.now()
         leads = my_queue(user=request.user, filters=QueueFilters(**data), now=now)
-        paginator = QueuePagination()
+        paginator = ApiPagination()
         page = paginator.paginate_queryset(leads, request, view=self)
         return paginator.get_paginated_response(self.OutputSerializer(page, many=True, context={"now": now}).data)
 
@@ -107,6 +103,8 @@ class TouchOutputSerializer(serializers.Serializer):
 
 class LeadTouchesApi(APIView):
     """GET: a lead's touches (whoever may read its brief). POST: log a touch (its owner)."""
+
+    pagination_class = ApiPagination  # read by the schema: the list is documented as pages
 
     class InputSerializer(serializers.Serializer):
         kind = serializers.ChoiceField(choices=TouchKind.choices)
@@ -203,6 +201,8 @@ class LeadRejectApi(APIView):
 
 class RejectionListApi(APIView):
     """Leads reps sent back to marketing, filtered by reason and definition version, with counts per reason."""
+
+    pagination_class = ApiPagination  # read by the schema: the list is documented as pages
 
     permission_classes = [HasRole(*MARKETING_SIDE)]
 
