@@ -24,6 +24,7 @@ import logging
 from collections.abc import Iterator
 from typing import Any, ClassVar
 
+import psycopg2.errors
 from celery import current_app, shared_task
 from django.apps import apps
 from django.conf import settings
@@ -82,13 +83,47 @@ def job_lock(model: type[Job], job_id: int) -> Iterator[bool]:
     with connection.cursor() as cursor:
         cursor.execute("SELECT pg_try_advisory_lock(%s, %s)", [model.lock_namespace, job_id])
         got = cursor.fetchone()[0]
+        if got:
+            # Every statement of the run is time-limited: a bad plan fails the job
+            # (job_failure) instead of holding a core for an hour.
+            cursor.execute("SELECT set_config('statement_timeout', %s, false)", [f"{_timeout_ms()}ms"])
     try:
         yield got
     finally:
         if got:
             # A lost connection already released the lock; do not mask the real error.
             with contextlib.suppress(DatabaseError), connection.cursor() as cursor:
+                cursor.execute("RESET statement_timeout")
                 cursor.execute("SELECT pg_advisory_unlock(%s, %s)", [model.lock_namespace, job_id])
+
+
+def _timeout_ms() -> int:
+    return max(1, int(settings.JOB_STATEMENT_TIMEOUT_SECONDS * 1000))
+
+
+def job_timed_out(exc: BaseException) -> bool:
+    """Whether a run stopped because one of its queries exceeded JOB_STATEMENT_TIMEOUT_SECONDS."""
+    while exc is not None:
+        if isinstance(exc, psycopg2.errors.QueryCanceled):
+            return True
+        exc = exc.__cause__
+    return False
+
+
+def job_failure(exc: BaseException, *, message: str) -> tuple[str, bool]:
+    """(the error to show, whether to run the job again) for a run that raised.
+
+    A query stopped by the statement timeout is not retried: the same plan on the
+    same data would run out of time again; a person can press "Run again".
+    """
+    if job_timed_out(exc):
+        seconds = settings.JOB_STATEMENT_TIMEOUT_SECONDS
+        return (
+            f"A query of this job ran longer than {seconds:g} s (JOB_STATEMENT_TIMEOUT_SECONDS) and was stopped. "
+            "Nothing half-done was kept; run it again, or raise the limit if the data is simply large.",
+            False,
+        )
+    return message, True
 
 
 def job_claim(model: type[Job], job_id: int, *, now: datetime.datetime, fresh: dict[str, Any] | None = None) -> bool:

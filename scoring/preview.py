@@ -29,7 +29,7 @@ from typing import Any
 
 from django.db import connection
 
-from leadhandoff.jobs import job_claim, job_fail, job_finish, job_lock, job_progress
+from leadhandoff.jobs import job_claim, job_fail, job_failure, job_finish, job_lock, job_progress
 from leads.models import CLOSED_STATUSES, Lead, Status
 
 from .models import DefinitionVersion, Preview
@@ -67,7 +67,8 @@ def preview_build(*, preview_id: int, now: datetime.datetime) -> Preview | None:
             )
         except Exception as exc:  # a failed preview says so on the page rather than spinning forever
             logger.exception("Preview %s failed", preview_id)
-            job_fail(Preview, preview_id, error=f"{type(exc).__name__}: {exc}", retry=True)
+            error, retry = job_failure(exc, message=f"{type(exc).__name__}: {exc}")
+            job_fail(Preview, preview_id, error=error, retry=retry)
         else:
             job_finish(Preview, preview_id, now=now, data=data)
     preview.refresh_from_db()

@@ -29,7 +29,8 @@ from dataclasses import dataclass
 
 from django.db import DatabaseError, connection, transaction
 
-from leadhandoff.jobs import job_claim, job_fail, job_finish, job_lock, job_progress
+from leadhandoff.jobs import job_claim, job_fail, job_failure, job_finish, job_lock, job_progress
+from leadhandoff.sql import tables_analyze
 from leads.models import EngagementEvent, Lead
 from leads.pool.services import leads_promote
 from leads.scores import explanation_render
@@ -246,6 +247,7 @@ def pool_rescore(
                 promoted += outcome.promoted
                 so_far = RescoreOutcome(version=definition.version, changed=changed, promoted=promoted)
                 report(so_far, (end - low + 1) / (high - low + 1))
+        tables_analyze("leads_leadscore", "leads_lead", "leads_leadhistory", rows=changed)
         return RescoreOutcome(version=definition.version, changed=changed, promoted=promoted)
 
 
@@ -284,7 +286,8 @@ def pool_rescore_tracked(*, now: datetime.datetime, rescore_id: int | None = Non
             outcome = pool_rescore(now=now, on_progress=progress)
         except Exception as exc:
             logger.exception("Pool rescore %s failed", rescore_id)
-            job_fail(PoolRescore, rescore_id, error=str(exc), retry=True)
+            error, retry = job_failure(exc, message=str(exc))
+            job_fail(PoolRescore, rescore_id, error=error, retry=retry)
             return None
         job_finish(
             PoolRescore,

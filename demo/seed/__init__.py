@@ -46,6 +46,7 @@ from demo.seed.cast import cast_ensure
 from demo.seed.constants import DEFAULT_LEADS, DEFAULT_SEED, DEMO_PASSWORD, DEMO_PREFIX, HOUR, LIVE_PREFIX, UTC
 from demo.seed.definition import ROUTING_RULES, definition_ensure, routing_rules_ensure
 from demo.seed.writer import plans_write, rep_profiles_touch
+from leadhandoff.sql import tables_analyze
 from leads.models import AssignmentRule, Lead, LeadScore, ScoreLegend
 from scoring.models import DefinitionVersion
 
@@ -124,6 +125,9 @@ def demo_seed(
         log(f"Planned {len(plans)} leads; writing.")
         counts = plans_write(plans, definition=definition, log=log)
         rep_profiles_touch(plans)
+    tables_analyze(
+        "leads_lead", "leads_leadhistory", "leads_leadscore", "leads_engagementevent", "leads_touch", "sla_slaevent"
+    )
     seconds = time.monotonic() - started
     log(
         f"Demo history created in {seconds:.1f}s: {counts['leads']} leads, {counts['events']} events, "

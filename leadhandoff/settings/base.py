@@ -290,6 +290,8 @@ CELERY_IMPORTS = ["leadhandoff.jobs"]
 # before beat checks whether its worker died.
 JOB_TIME_LIMIT_SECONDS = env.int("JOB_TIME_LIMIT_SECONDS", default=2 * 3600)
 JOB_STALE_AFTER_SECONDS = env.int("JOB_STALE_AFTER_SECONDS", default=120)
+# Longest a single query of a job may run (leadhandoff.jobs.job_lock sets it on the job's session).
+JOB_STATEMENT_TIMEOUT_SECONDS = env.float("JOB_STATEMENT_TIMEOUT_SECONDS", default=600)
 # Redis redelivers a message not acknowledged within the visibility timeout (job
 # tasks are acks_late): it must outlast the longest job, or a job still running
 # would be delivered to a second worker (harmless, the claim skips it, but wasted).

@@ -34,6 +34,7 @@ from django.utils.text import slugify
 
 from accounts.models import RepProfile, Role, Team, User
 from accounts.services import user_create
+from leadhandoff.sql import tables_analyze
 from leads.imports.files import CsvFile, CsvRow
 from leads.imports.mapping import ATTRIBUTE_PREFIX
 from leads.imports.parse import ParsedRow, Plan
@@ -289,6 +290,9 @@ class Importer:
                 pass
         else:
             self._run_chunks()
+            # Statistics for what the file brought in (leads.imports: a preview or a
+            # pool search right after a big import must not plan on an empty table).
+            tables_analyze("leads_lead", "leads_leadhistory", rows=self.result.created + self.result.updated)
         return self.result
 
     def _run_chunks(self) -> None:

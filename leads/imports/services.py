@@ -24,7 +24,7 @@ from django.utils import timezone
 
 from accounts.models import User
 from leadhandoff.api import ApplicationError
-from leadhandoff.jobs import job_claim, job_fail, job_finish, job_lock, job_progress, job_run_again
+from leadhandoff.jobs import job_claim, job_fail, job_failure, job_finish, job_lock, job_progress, job_run_again
 from leads.imports.files import CsvFile, ImportFileError
 from leads.imports.parse import Plan
 from leads.imports.runner import Importer, ImportResult
@@ -162,11 +162,14 @@ def import_job_run(*, job_id: int) -> str:
                 message, retry = exc.message, False  # another run would refuse the same way
             else:
                 logger.exception("Import %s failed", job_id)
-                message = (
-                    f"The import stopped after {partial.processed} of {job.total_rows} rows ({type(exc).__name__}). "
-                    "Rows before that point were imported whole; run it again to finish, nothing is duplicated."
+                message, retry = job_failure(
+                    exc,
+                    message=(
+                        f"The import stopped after {partial.processed} of {job.total_rows} rows "
+                        f"({type(exc).__name__}). Rows before that point were imported whole; "
+                        "run it again to finish, nothing is duplicated."
+                    ),
                 )
-                retry = True
             return job_fail(
                 ImportJob,
                 job_id,
