@@ -72,13 +72,7 @@ class LeadAdmin(LargeTableAdmin):
             "Score",
             {
                 "fields": (
-                    "score",
-                    "fit_score",
-                    "behaviour_score",
-                    "passes_gates",
-                    "scored_version",
-                    "scored_at",
-                    "score_explanation",
+                    *LEAD_SCORE_PROPERTIES,
                     "promoted_version",
                     "promotion_explanation",
                     "needs_rescore",
