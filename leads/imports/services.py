@@ -100,8 +100,6 @@ def import_job_set_mapping(
 # --- Start and run ------------------------------------------------------------------
 
 
-_LOCK_NAMESPACE = ImportJob.lock_namespace  # the job's advisory lock: (namespace, job id)
-
 _FRESH_RUN = {
     "processed_rows": 0,
     "created_count": 0,

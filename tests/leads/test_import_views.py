@@ -9,7 +9,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 from django.urls import reverse
 
-from leads.imports.services import _LOCK_NAMESPACE, import_job_create, import_job_run
+from leads.imports.services import import_job_create, import_job_run
 from leads.models import ImportJob, ImportMapping, Lead, Status
 from tests.factories import LeadFactory
 
@@ -279,10 +279,10 @@ def test_a_job_another_worker_holds_is_left_alone(cast):
 
     def other_worker():
         with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_advisory_lock(%s, %s)", [_LOCK_NAMESPACE, job.pk])
+            cursor.execute("SELECT pg_advisory_lock(%s, %s)", [ImportJob.lock_namespace, job.pk])
             held.set()
             release.wait(10)
-            cursor.execute("SELECT pg_advisory_unlock(%s, %s)", [_LOCK_NAMESPACE, job.pk])
+            cursor.execute("SELECT pg_advisory_unlock(%s, %s)", [ImportJob.lock_namespace, job.pk])
         connection.close()
 
     thread = threading.Thread(target=other_worker)
@@ -398,10 +398,10 @@ def test_a_running_job_is_not_started_again(marketer_client, cast, django_captur
 
     def worker():
         with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_advisory_lock(%s, %s)", [_LOCK_NAMESPACE, job.pk])
+            cursor.execute("SELECT pg_advisory_lock(%s, %s)", [ImportJob.lock_namespace, job.pk])
             held.set()
             release.wait(10)
-            cursor.execute("SELECT pg_advisory_unlock(%s, %s)", [_LOCK_NAMESPACE, job.pk])
+            cursor.execute("SELECT pg_advisory_unlock(%s, %s)", [ImportJob.lock_namespace, job.pk])
         connection.close()
 
     thread = threading.Thread(target=worker)
