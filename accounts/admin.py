@@ -3,7 +3,7 @@ from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.contrib.auth.forms import AdminPasswordChangeForm
 
-from .models import IntegrationKey, RepProfile, Team, User
+from .models import ClosedDate, FirstContactPolicy, IntegrationKey, RepProfile, Team, User
 from .services import integration_key_create, integration_key_revoke, user_api_tokens_revoke
 
 
@@ -26,7 +26,7 @@ class RepProfileInline(admin.StackedInline):
 class UserAdmin(BaseUserAdmin):
     list_display = ("username", "email", "first_name", "last_name", "role", "is_active")
     list_filter = ("role", "is_active", "is_staff")
-    fieldsets = BaseUserAdmin.fieldsets + (("Role", {"fields": ("role",)}),)
+    fieldsets = BaseUserAdmin.fieldsets + (("Role", {"fields": ("role", "timezone")}),)
     inlines = [RepProfileInline]
     change_password_form = PasswordSetByAdminForm
 
@@ -45,9 +45,21 @@ class TeamAdmin(admin.ModelAdmin):
 
 @admin.register(RepProfile)
 class RepProfileAdmin(admin.ModelAdmin):
-    list_display = ("user", "team", "capacity", "routing_weight", "out_of_office", "paused", "timezone")
+    list_display = ("user", "team", "capacity", "routing_weight", "out_of_office", "paused")
     list_filter = ("team", "out_of_office", "paused")
     list_select_related = ("user", "team")
+
+
+@admin.register(FirstContactPolicy)
+class FirstContactPolicyAdmin(admin.ModelAdmin):
+    list_display = ("__str__", "team", "window_minutes", "calendar", "stop_on", "reassign_on_breach", "updated_at")
+    list_select_related = ("team",)
+
+
+@admin.register(ClosedDate)
+class ClosedDateAdmin(admin.ModelAdmin):
+    list_display = ("team", "date", "label")
+    list_filter = ("team",)
 
 
 class IntegrationKeyForm(forms.ModelForm):

@@ -23,8 +23,14 @@ ROLE_GROUPS = {
 }
 
 
+def timezone_names() -> list[tuple[str, str]]:
+    return [(name, name) for name in sorted(zoneinfo.available_timezones())]
+
+
 class User(AbstractUser):
     role = models.CharField(max_length=16, choices=Role.choices, default=Role.REP)
+    # Every user's own: a rep's working hours are read in it, a digest is sent at 08:00 in it.
+    timezone = models.CharField(max_length=64, default="UTC")
 
     class Meta:
         ordering = ["username"]
@@ -53,6 +59,10 @@ class User(AbstractUser):
         """Reps and managers: the side that must never see the nurture pool."""
         return self.role in (Role.REP, Role.MANAGER)
 
+    @property
+    def tz(self) -> zoneinfo.ZoneInfo:
+        return zoneinfo.ZoneInfo(self.timezone)
+
 
 class Team(models.Model):
     name = models.CharField(max_length=100, unique=True)
@@ -72,7 +82,12 @@ class Team(models.Model):
 
 
 def _weekdays_default() -> list[int]:
-    return [0, 1, 2, 3, 4]  # Monday to Friday
+    # Referenced by migration 0001 only (the field it was the default of is gone).
+    return [0, 1, 2, 3, 4]
+
+
+def _working_hours_default() -> list[dict]:
+    return [{"day": day, "start": "09:00", "end": "17:00"} for day in range(5)]  # Monday to Friday
 
 
 class RepProfile(models.Model):
@@ -80,10 +95,10 @@ class RepProfile(models.Model):
 
     user = models.OneToOneField(User, on_delete=models.CASCADE, related_name="rep_profile")
     team = models.ForeignKey(Team, on_delete=models.PROTECT, related_name="reps")
-    timezone = models.CharField(max_length=64, default="UTC")
-    work_start = models.TimeField(default=datetime.time(9, 0))
-    work_end = models.TimeField(default=datetime.time(17, 0))
-    work_days = models.JSONField(default=_weekdays_default, help_text="ISO weekdays, Monday = 0")
+    # Windows of the week in the user's time zone, several a day allowed (a lunch break):
+    # [{"day": 0-6 (Monday = 0), "start": "09:00", "end": "12:30"}, ...]
+    # (accounts.business_time.working_hours_clean).
+    working_hours = models.JSONField(default=_working_hours_default)
     # Maximum open leads not yet contacted (leads.routing.services respects it).
     capacity = models.PositiveIntegerField(default=25)
     # Relative share in weighted round robin.
@@ -101,7 +116,6 @@ class RepProfile(models.Model):
     class Meta:
         indexes = [models.Index(fields=["team", "last_assigned_at"], name="rep_round_robin_idx")]
         constraints = [
-            models.CheckConstraint(condition=Q(work_start__lt=models.F("work_end")), name="work_start_before_end"),
             models.CheckConstraint(condition=Q(routing_weight__gte=1), name="routing_weight_positive"),
         ]
 
@@ -110,15 +124,88 @@ class RepProfile(models.Model):
 
     @property
     def tz(self) -> zoneinfo.ZoneInfo:
-        return zoneinfo.ZoneInfo(self.timezone)
+        return self.user.tz
 
     def is_working_at(self, moment: datetime.datetime) -> bool:
         local = moment.astimezone(self.tz)
-        return local.weekday() in self.work_days and self.work_start <= local.time() < self.work_end
+        now = local.strftime("%H:%M")
+        day = local.weekday()
+        # "24:00" ends a window at midnight; it sorts after every "HH:MM" of the day.
+        return any(w["day"] == day and w["start"] <= now < w["end"] for w in self.working_hours)
 
     @property
     def available(self) -> bool:
         return self.user.is_active and not self.out_of_office and not self.paused
+
+
+class FirstContactPolicy(models.Model):
+    """How long a rep has for first contact, counted how, and what happens when it lapses.
+
+    One default (no team) and at most one per team. A clock copies what it needs
+    when it starts (leads.FirstContactClock), so a change applies to clocks
+    started after it.
+    """
+
+    class Calendar(models.TextChoices):
+        ALWAYS = "always", "Around the clock"
+        BUSINESS = "business", "Business time: the rep's working hours, holidays skipped"
+
+    class StopOn(models.TextChoices):
+        ATTEMPT = "attempt", "Any contact attempt"
+        CONVERSATION = "conversation", "Only a conversation (connected, replied, meeting booked)"
+
+    team = models.OneToOneField(
+        Team, null=True, blank=True, on_delete=models.CASCADE, related_name="first_contact_policy"
+    )
+    window_minutes = models.PositiveIntegerField(default=24 * 60)
+    calendar = models.CharField(max_length=16, choices=Calendar.choices, default=Calendar.ALWAYS)
+    # Public holidays from the `holidays` package (ISO country, optional subdivision).
+    country = models.CharField(max_length=2, blank=True)
+    subdivision = models.CharField(max_length=8, blank=True)
+    stop_on = models.CharField(max_length=16, choices=StopOn.choices, default=StopOn.ATTEMPT)
+    # Percent of the window elapsed at which the rep is warned, ascending, each below 100.
+    warn_at_percent = models.JSONField(default=list)
+    reassign_on_breach = models.BooleanField(default=False)
+    max_reassignments = models.PositiveSmallIntegerField(default=2)
+    # Still untouched this long after the breach (in the policy's time): manager and admins are told.
+    escalate_after_minutes = models.PositiveIntegerField(null=True, blank=True, default=4 * 60)
+    # "Free to cold-call": no breached lead open and compliance over the last N days at least X%.
+    free_days = models.PositiveSmallIntegerField(default=30)
+    free_min_compliance = models.PositiveSmallIntegerField(default=90)
+    updated_at = models.DateTimeField(auto_now=True)
+    updated_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+
+    class Meta:
+        verbose_name_plural = "first-contact policies"
+        constraints = [
+            models.UniqueConstraint(fields=["team"], condition=Q(team__isnull=True), name="one_default_policy"),
+            models.CheckConstraint(condition=Q(window_minutes__gte=1), name="policy_window_positive"),
+            models.CheckConstraint(
+                condition=Q(free_min_compliance__lte=100), name="policy_free_compliance_is_a_percent"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"First contact within {self.window_minutes} min for {self.team or 'everyone'}"
+
+    @property
+    def is_business_time(self) -> bool:
+        return self.calendar == self.Calendar.BUSINESS
+
+
+class ClosedDate(models.Model):
+    """A team's own day off (a company holiday, an offsite): no business time counts on it."""
+
+    team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="closed_dates")
+    date = models.DateField()
+    label = models.CharField(max_length=100, blank=True)
+
+    class Meta:
+        ordering = ["date"]
+        constraints = [models.UniqueConstraint(fields=["team", "date"], name="one_closed_date_per_team_day")]
+
+    def __str__(self) -> str:
+        return f"{self.team}: {self.date} {self.label}".strip()
 
 
 class IntegrationKey(models.Model):

@@ -20,6 +20,7 @@ def user_create(
     last_name: str = "",
     team: Team | None = None,
     is_active: bool = True,
+    timezone: str = "UTC",
     **profile: object,
 ) -> User:
     """Create a user in one role; a rep gets a profile on `team`."""
@@ -33,6 +34,7 @@ def user_create(
         role=role,
         is_active=is_active,
         is_staff=role == Role.ADMIN,
+        timezone=timezone,
     )
     if password:
         user.set_password(password)

@@ -287,7 +287,9 @@ def generate(*, leads: int, events: int) -> None:
     for n in range(10):
         rep = User.objects.create_user(username=f"rep{n}", password="x", role=Role.REP)  # noqa: S106
         user_set_role(user=rep, role=Role.REP)
-        RepProfile.objects.create(user=rep, team=team, work_days=[0, 1, 2, 3, 4, 5, 6])
+        RepProfile.objects.create(
+            user=rep, team=team, working_hours=[{"day": d, "start": "00:00", "end": "24:00"} for d in range(7)]
+        )
     DefinitionVersion.objects.create(
         number=1,
         title="Benchmark",

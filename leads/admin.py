@@ -18,6 +18,7 @@ from leads.models import (
     LEAD_SOURCE_FIELDS,
     AssignmentRule,
     EngagementEvent,
+    FirstContactClock,
     ImportJob,
     ImportMapping,
     Lead,
@@ -128,6 +129,15 @@ class TouchAdmin(LargeTableAdmin):
     list_select_related = ("lead", "rep")
     raw_id_fields = ("lead", "rep")
     ordering = ("-occurred_at",)
+
+
+@admin.register(FirstContactClock)
+class FirstContactClockAdmin(LargeTableAdmin):
+    list_display = ("id", "lead", "rep", "started_at", "due_at", "next_action", "next_action_at", "outcome", "ended_at")
+    list_filter = ("outcome", "next_action")
+    list_select_related = ("lead", "rep")
+    raw_id_fields = ("lead", "rep", "team", "policy")
+    ordering = ("-started_at",)
 
 
 @admin.register(LeadHistory)

@@ -1,11 +1,14 @@
 from __future__ import annotations
 
+import datetime
+
 from django.conf import settings
+from django.contrib.postgres.fields import ArrayField
 from django.db import models
 from django.db.models import Q
 from django.db.models.functions import Lower
 
-from accounts.models import Team
+from accounts.models import FirstContactPolicy, Team
 from leadhandoff.jobs import Job
 
 
@@ -430,6 +433,110 @@ class Touch(models.Model):
         return self.kind in CONTACT_ATTEMPT_KINDS
 
 
+# Outcomes of a touch that count as a conversation (a "conversation only" policy stops on these).
+CONVERSATION_OUTCOMES = frozenset({TouchOutcome.CONNECTED, TouchOutcome.REPLIED, TouchOutcome.MEETING_BOOKED})
+
+
+class ClockOutcome(models.TextChoices):
+    MET = "met", "Met"
+    BREACHED = "breached", "Breached"
+    REASSIGNED = "reassigned", "Reassigned before the deadline"
+    CLOSED = "closed", "Closed without contact"
+
+
+class ClockAction(models.TextChoices):
+    """What the sweep (sla.services) must do next to a clock."""
+
+    WARNING = "warning", "Warning"
+    BREACH = "breach", "Breach"
+    ESCALATION = "escalation", "Escalation"
+
+
+class FirstContactClock(models.Model):
+    """One assignment's first-contact clock: its rep, its deadline and what became of it.
+
+    Started in the transaction that assigns the lead, stopped in the one that
+    logs the touch the policy counts (leads.clock.services). The policy's terms
+    are copied in at the start, and every instant the sweep acts on is computed
+    then (business time needs the rep's calendar; the sweep needs none):
+    `next_action_at` is the one indexed column the sweep reads.
+    """
+
+    lead = models.ForeignKey(Lead, on_delete=models.CASCADE, related_name="clocks", db_index=False)
+    rep = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="first_contact_clocks")
+    team = models.ForeignKey(Team, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    policy = models.ForeignKey(FirstContactPolicy, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    # The policy's terms when the clock started.
+    business_time = models.BooleanField(default=False)
+    stop_on = models.CharField(max_length=16, choices=FirstContactPolicy.StopOn.choices)
+    window_minutes = models.PositiveIntegerField()
+    reassign_on_breach = models.BooleanField(default=False)
+    max_reassignments = models.PositiveSmallIntegerField(default=0)
+    # 0 for the clock of a lead's first assignment in this cycle, n after n reassignments on breach.
+    reassignment = models.PositiveSmallIntegerField(default=0)
+
+    started_at = models.DateTimeField()
+    due_at = models.DateTimeField()
+    warn_at = ArrayField(models.DateTimeField(), default=list, blank=True)
+    warnings_sent = models.PositiveSmallIntegerField(default=0)
+    escalate_at = models.DateTimeField(null=True, blank=True)
+    next_action = models.CharField(max_length=16, choices=ClockAction.choices, blank=True)
+    next_action_at = models.DateTimeField(null=True, blank=True)
+
+    outcome = models.CharField(max_length=16, choices=ClockOutcome.choices, blank=True)
+    # The touch that stopped the clock, and how long it took (wall clock and the policy's time).
+    contacted_at = models.DateTimeField(null=True, blank=True)
+    seconds_to_contact = models.PositiveIntegerField(null=True, blank=True)
+    business_seconds_to_contact = models.PositiveIntegerField(null=True, blank=True)
+    breached_at = models.DateTimeField(null=True, blank=True)
+    escalated_at = models.DateTimeField(null=True, blank=True)
+    # Empty while the clock is open: before its deadline, or breached and still untouched.
+    ended_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-started_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["lead"], condition=Q(ended_at__isnull=True), name="one_open_clock_per_lead"
+            ),
+            models.CheckConstraint(condition=Q(due_at__gt=models.F("started_at")), name="clock_due_after_start"),
+        ]
+        indexes = [
+            # The sweep reads only what is due: its cost follows the due clocks, not the open ones.
+            models.Index(
+                fields=["next_action_at"], name="clock_next_action_idx", condition=Q(next_action_at__isnull=False)
+            ),
+            models.Index(fields=["lead", "-started_at"], name="clock_lead_idx"),
+            models.Index(fields=["rep", "due_at"], name="clock_rep_due_idx"),
+            models.Index(fields=["team", "due_at"], name="clock_team_due_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Clock on lead {self.lead_id} for rep {self.rep_id}, due {self.due_at:%Y-%m-%d %H:%M}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.ended_at is None
+
+    def next_step(self) -> tuple[str, datetime.datetime | None]:
+        """What the sweep must do next, and when: the pending warning, the breach, the escalation."""
+        if self.ended_at is not None:
+            return "", None
+        if not self.outcome:
+            if self.warnings_sent < len(self.warn_at):
+                return ClockAction.WARNING, self.warn_at[self.warnings_sent]
+            return ClockAction.BREACH, self.due_at
+        if self.outcome == ClockOutcome.BREACHED and self.escalate_at and self.escalated_at is None:
+            return ClockAction.ESCALATION, self.escalate_at
+        return "", None
+
+    def counts(self, touch_kind: str, touch_outcome: str) -> bool:
+        """Does this touch stop the clock under the policy it started with?"""
+        if touch_kind not in CONTACT_ATTEMPT_KINDS:
+            return False
+        return self.stop_on == FirstContactPolicy.StopOn.ATTEMPT or touch_outcome in CONVERSATION_OUTCOMES
+
+
 class HistoryAction(models.TextChoices):
     CREATED = "created", "Created"
     UPDATED = "updated", "Updated"
@@ -444,6 +551,7 @@ class HistoryAction(models.TextChoices):
     SLA_WARNING = "sla_warning", "SLA warning"
     SLA_BREACHED = "sla_breached", "SLA breached"
     SLA_ESCALATED = "sla_escalated", "SLA escalated"
+    SLA_MET = "sla_met", "First-contact clock stopped"
 
 
 class LeadHistory(models.Model):

@@ -3,9 +3,21 @@ import datetime
 import factory
 from django.utils import timezone
 
-from accounts.models import RepProfile, Role, Team, User
+from accounts.business_time import calendar_around_the_clock
+from accounts.models import FirstContactPolicy, RepProfile, Role, Team, User
 from accounts.services import user_set_role
-from leads.models import EngagementEvent, EventKind, Lead, LeadScore, ScoreLegend, Status, Touch, TouchKind
+from leads.clock.services import clock_terms
+from leads.models import (
+    EngagementEvent,
+    EventKind,
+    FirstContactClock,
+    Lead,
+    LeadScore,
+    ScoreLegend,
+    Status,
+    Touch,
+    TouchKind,
+)
 from scoring.models import DefinitionVersion
 
 
@@ -221,4 +233,22 @@ def make_queue_lead(*, rep: User, at: datetime.datetime | None = None, sla_hours
         "promoted_version": 1,
     }
     defaults.update(kwargs)
-    return LeadFactory(**defaults)
+    lead = LeadFactory(**defaults)
+    if lead.sla_due_at is not None and lead.owner_id and lead.first_contact_at is None:
+        make_clock(lead=lead, started_at=lead.assigned_at or at, due_at=lead.sla_due_at)
+    return lead
+
+
+def make_clock(*, lead: Lead, started_at: datetime.datetime, due_at: datetime.datetime, **policy) -> FirstContactClock:
+    """The lead's running first-contact clock, as routing would have started it (around the clock by default)."""
+    minutes = max(1, int((due_at - started_at).total_seconds() // 60))
+    terms = clock_terms(
+        policy=FirstContactPolicy(**{"window_minutes": minutes, "warn_at_percent": [50, 90], **policy}),
+        calendar=calendar_around_the_clock(),
+        start=started_at,
+    )
+    terms["due_at"] = due_at
+    clock = FirstContactClock(lead=lead, rep_id=lead.owner_id, team_id=lead.team_id, **terms)
+    clock.next_action, clock.next_action_at = clock.next_step()
+    clock.save()
+    return clock

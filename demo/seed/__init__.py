@@ -123,14 +123,21 @@ def demo_seed(
         builder = Builder(rng=rng, cast=cast, definition=definition, anchor=anchor, now=now)
         plans = builder.build(total=leads)
         log(f"Planned {len(plans)} leads; writing.")
-        counts = plans_write(plans, definition=definition, log=log)
+        counts = plans_write(plans, definition=definition, now=now, log=log)
         rep_profiles_touch(plans)
     tables_analyze(
-        "leads_lead", "leads_leadhistory", "leads_leadscore", "leads_engagementevent", "leads_touch", "sla_slaevent"
+        "leads_lead",
+        "leads_leadhistory",
+        "leads_leadscore",
+        "leads_engagementevent",
+        "leads_touch",
+        "leads_firstcontactclock",
+        "sla_clockevent",
     )
     seconds = time.monotonic() - started
     log(
         f"Demo history created in {seconds:.1f}s: {counts['leads']} leads, {counts['events']} events, "
-        f"{counts['touches']} touches, {counts['history']} history rows, {counts['sla_events']} SLA events."
+        f"{counts['touches']} touches, {counts['history']} history rows, "
+        f"{counts['clocks']} first-contact clocks, {counts['clock_events']} SLA events."
     )
     return SeedResult(skipped=False, seconds=seconds, counts=counts)

@@ -44,7 +44,6 @@ from leads.models import (
 )
 from scoring.legend import lead_score_from_result
 from scoring.rules import Definition
-from sla.models import SlaEvent
 
 # --- Plans: a lead and its children, before ids exist ------------------------------
 
@@ -55,7 +54,9 @@ class Plan:
     events: list[tuple[str, datetime.datetime]] = field(default_factory=list)
     touches: list[Touch] = field(default_factory=list)
     history: list[tuple[history.Entry, datetime.datetime, int | None]] = field(default_factory=list)
-    sla: list[dict] = field(default_factory=list)
+    # The first-contact clock of the lead's assignment: rep, team, started_at, due_at, and
+    # contacted_at or closed_at once it stopped (demo.seed.writer makes the row and its events).
+    clock: dict | None = None
     score: LeadScore | None = None  # its lead_id is set once the lead is written
 
     def note(self, entry: history.Entry, at: datetime.datetime, actor_id: int | None = None) -> None:
@@ -245,6 +246,8 @@ class Builder:
             lead.first_contact_at = first_contact
             due = lead.sla_due_at
             lead.sla_due_at = None
+            if plan.clock is not None:
+                plan.clock["contacted_at"] = first_contact
             first_touch = plan.touches[-len(kept)]
             entry = history.first_contact(
                 at=first_contact,
@@ -272,15 +275,6 @@ class Builder:
                 lead.closed_at = at
         activity = kept + [at for _, at in plan.events]
         lead.last_activity_at = max(activity) if activity else lead.created_at
-
-    def _breach(self, plan: Plan, rep: User) -> None:
-        lead = plan.lead
-        due = lead.assigned_at + SLA_HOURS * HOUR
-        warn = due - 4 * HOUR
-        plan.sla.append({"kind": SlaEvent.Kind.WARNING, "rep": rep, "due_at": due, "created_at": warn})
-        plan.sla.append({"kind": SlaEvent.Kind.BREACH, "rep": rep, "due_at": due, "created_at": due})
-        plan.note(history.sla_warning(due=due), warn)
-        plan.note(history.sla_breached(due=due), due)
 
     # -- the three populations
     def nurture_lead(self) -> Plan:
@@ -371,6 +365,7 @@ class Builder:
         lead.owner, lead.team, lead.assigned_at = rep, self.cast.teams[team_name], assigned
         lead.status = Status.ASSIGNED
         lead.sla_due_at = assigned + SLA_HOURS * HOUR
+        plan.clock = {"rep": rep, "team": lead.team, "started_at": assigned, "due_at": lead.sla_due_at}
         entry = history.assigned(
             owner=rep,
             note="Routed by rule" if team_name == EAST else "Routed to the fallback team",
@@ -387,8 +382,6 @@ class Builder:
             roll = 0.5  # the showcase rep neither skips nor calls late
         if skipper and roll < 0.22 or (not skipper and roll < 0.01):
             # Never contacted: the clock ran out long ago and nobody called.
-            if lead.sla_due_at <= self.anchor:
-                self._breach(plan, rep)
             return plan
         if skipper and roll < 0.36 or (not skipper and roll < 0.045):
             self._reject(plan, rep)
@@ -399,8 +392,6 @@ class Builder:
         else:
             delay = datetime.timedelta(hours=rng.choice([rng.uniform(0.1, 3), rng.uniform(0.5, 20)]))
         first_contact = assigned + delay
-        if lead.sla_due_at <= self.anchor and (late or first_contact > self.anchor):
-            self._breach(plan, rep)
         won = rng.random() < (0.14 if late else 0.34)
         touches = rng.choice([3, 4, 4, 5, 5, 5, 6, 6, 7, 8]) if won else rng.randint(2, 8)
         cycle = rng.uniform(14, 38) if won else rng.uniform(6, 32)
@@ -439,6 +430,7 @@ class Builder:
             first_contact_at=None,
         )
         plan.note(entry, at, rep.id)
+        plan.clock["closed_at"] = at
         lead.status = Status.NURTURE
         lead.owner = lead.team = lead.sla_due_at = lead.assigned_at = None
         lead.rejected_at, lead.rejected_by, lead.reject_reason, lead.reject_note = at, rep, reason, note

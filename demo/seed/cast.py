@@ -64,10 +64,9 @@ class Cast:
 def _user_ensure(person: Person, *, team: Team | None, password_hash: str) -> User:
     profile = {}
     if person.role == Role.REP:
+        start, end = person.work_start.strftime("%H:%M"), person.work_end.strftime("%H:%M")
         profile = {
-            "timezone": person.timezone,
-            "work_start": person.work_start,
-            "work_end": person.work_end,
+            "working_hours": [{"day": day, "start": start, "end": end} for day in range(5)],
             "capacity": person.capacity,
             "routing_weight": person.routing_weight,
             "out_of_office": person.out_of_office,
@@ -82,10 +81,12 @@ def _user_ensure(person: Person, *, team: Team | None, password_hash: str) -> Us
             first_name=person.first_name,
             last_name=person.last_name,
             team=team,
+            timezone=person.timezone,
             **profile,
         )
     else:
         user_set_role(user=user, role=person.role)
+        User.objects.filter(pk=user.pk).update(timezone=person.timezone)
         if person.role == Role.REP:
             RepProfile.objects.update_or_create(user=user, defaults={"team": team, **profile})
     # One hash for every demo login: hashing is deliberately slow (PBKDF2).

@@ -16,4 +16,5 @@ UTC = datetime.UTC
 
 DAY = datetime.timedelta(days=1)
 HOUR = datetime.timedelta(hours=1)
+SECOND = datetime.timedelta(seconds=1)
 MINUTE = datetime.timedelta(minutes=1)

@@ -54,6 +54,7 @@ INSTALLED_APPS = [
     "axes",
     "csp",
     # Domain apps, lowest layer first (see the import-linter contract in .importlinter).
+    "outbox",
     "accounts",
     "leads",
     "scoring",

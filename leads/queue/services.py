@@ -19,9 +19,11 @@ from django.http import Http404
 from accounts.models import User
 from leadhandoff.api import ApplicationError, ConflictError
 from leads import history
+from leads.clock.services import clock_stop, clocks_end
 from leads.models import (
     CLOSED_STATUSES,
     CONTACT_ATTEMPT_KINDS,
+    ClockOutcome,
     Lead,
     Origin,
     RejectReason,
@@ -139,7 +141,9 @@ def touch_log(
                 within_sla=None if lead.sla_due_at is None else occurred_at <= lead.sla_due_at,
             ).write(lead=lead, at=occurred_at, actor=user)
             update_fields.append("first_contact_at")
-        if lead.sla_due_at is not None:
+        # The clock stops on the touch its policy counts: under "conversation only" a
+        # voicemail is a first contact but the clock runs on.
+        if clock_stop(lead=lead, kind=kind, outcome=outcome, at=occurred_at) is not None:
             lead.sla_due_at = None
             update_fields.append("sla_due_at")
         if lead.status == Status.ASSIGNED:
@@ -232,6 +236,7 @@ def lead_stage_change(
     if to_status in CLOSED_STATUSES:
         lead.closed_at = now
         update_fields.append("closed_at")
+        clocks_end(lead_ids=[lead.id], outcome=ClockOutcome.CLOSED, now=now)
         if lead.sla_due_at is not None:
             lead.sla_due_at = None
             update_fields.append("sla_due_at")
@@ -281,6 +286,7 @@ def lead_reject(*, user: User, lead_id: int, reason: str, note: str = "", now: d
         assigned_at=lead.assigned_at.isoformat() if lead.assigned_at else None,
         first_contact_at=lead.first_contact_at.isoformat() if lead.first_contact_at else None,
     ).write(lead=lead, at=now, actor=user)
+    clocks_end(lead_ids=[lead.id], outcome=ClockOutcome.CLOSED, now=now)
     lead.status = Status.NURTURE
     lead.owner = None
     lead.team = None

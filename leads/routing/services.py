@@ -17,7 +17,6 @@ import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
-from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import F, Max, Q
 from django.http import Http404
@@ -26,7 +25,8 @@ from accounts.models import RepProfile, Team, User
 from leadhandoff.api import ApplicationError, ConflictError
 from leadhandoff.sql import insert_set
 from leads import history
-from leads.models import OPEN_STATUSES, AssignmentRule, Lead, LeadHistory, Status
+from leads.clock.services import clock_start, clocks_end, clocks_plan
+from leads.models import OPEN_STATUSES, AssignmentRule, ClockOutcome, FirstContactClock, Lead, LeadHistory, Status
 from leads.routing.selectors import rep_get_for_user, rep_uncontacted_loads, rule_get_for_user, rules_ordered
 from leads.selectors import leads_visible_to
 
@@ -42,10 +42,6 @@ CONDITION_KEYS = frozenset(LIST_CONDITIONS) | {k for _, lo, hi in RANGE_CONDITIO
 WAITING_BATCH = 1000
 
 _TICK = datetime.timedelta(microseconds=1)
-
-
-def first_contact_due(*, assigned_at: datetime.datetime) -> datetime.datetime:
-    return assigned_at + datetime.timedelta(hours=settings.FIRST_CONTACT_SLA_HOURS)
 
 
 # --- Rule matching (pure) ----------------------------------------------------
@@ -381,9 +377,16 @@ def _route(*, lead_ids: list[int], now: datetime.datetime, actor: User | None) -
 
     # 4. Write: leads, history, reps.
     to_write = [d for d in decisions if d.owner_id is not None or d.team_id != d.old_team_id]
-    written = set(_write_leads(to_write, now=now))
+    # Each assignment's clock: planned first, so the lead row takes its deadline in the same write.
+    clocks = clocks_plan(
+        assignments=[(d.lead_id, d.owner_id, d.team_id) for d in to_write if d.owner_id],
+        now=now,
+        profiles=profiles,
+    )
+    written = set(_write_leads(to_write, clocks=clocks, now=now))
+    clocks = {lead_id: clock for lead_id, clock in clocks.items() if lead_id in written}
+    FirstContactClock.objects.bulk_create(clocks.values())
     users = {p.user_id: p.user for p in profiles}
-    due = first_contact_due(assigned_at=now).isoformat()
     rows: list[tuple[int, history.Entry]] = []
     for d in to_write:
         if d.lead_id not in written:
@@ -396,6 +399,7 @@ def _route(*, lead_ids: list[int], now: datetime.datetime, actor: User | None) -
             "strategy": d.rule.strategy if d.rule else DEFAULT_STRATEGY,
         }
         if d.owner_id is not None:
+            due = clocks[d.lead_id].due_at.isoformat()
             entry = history.assigned(owner=users[d.owner_id], note=d.why, sla_due_at=due, **data)
         else:
             old_team = teams[d.old_team_id].name if d.old_team_id in teams else ""
@@ -429,7 +433,9 @@ def _team_for(
     return None
 
 
-def _write_leads(decisions: list[_Decision], *, now: datetime.datetime) -> list[int]:
+def _write_leads(
+    decisions: list[_Decision], *, clocks: dict[int, FirstContactClock], now: datetime.datetime
+) -> list[int]:
     """Apply decisions in set-based statements; return the ids actually changed.
 
     The WHERE repeats the routing precondition (queued, no owner) so a lead changed
@@ -437,27 +443,26 @@ def _write_leads(decisions: list[_Decision], *, now: datetime.datetime) -> list[
     """
     if not decisions:
         return []
-    due = first_contact_due(assigned_at=now)
     # One statement whatever the batch: the decisions travel as three arrays.
     table = connection.ops.quote_name(Lead._meta.db_table)
     sql = (
         f"UPDATE {table} AS l SET team_id = v.team_id, owner_id = v.owner_id, "  # noqa: S608 - names are ours
         "status = CASE WHEN v.owner_id IS NULL THEN l.status ELSE %s END, "
         "assigned_at = CASE WHEN v.owner_id IS NULL THEN l.assigned_at ELSE %s END, "
-        "sla_due_at = CASE WHEN v.owner_id IS NULL THEN l.sla_due_at ELSE %s END, "
+        "sla_due_at = CASE WHEN v.owner_id IS NULL THEN l.sla_due_at ELSE v.due_at END, "
         "updated_at = %s "
-        "FROM unnest(%s::bigint[], %s::bigint[], %s::bigint[]) AS v(id, team_id, owner_id) "
+        "FROM unnest(%s::bigint[], %s::bigint[], %s::bigint[], %s::timestamptz[]) AS v(id, team_id, owner_id, due_at) "
         "WHERE l.id = v.id AND l.status = %s AND l.owner_id IS NULL "
         "RETURNING l.id"
     )
     params = [
         Status.ASSIGNED,
         now,
-        due,
         now,
         [d.lead_id for d in decisions],
         [d.team_id for d in decisions],
         [d.owner_id for d in decisions],
+        [clocks[d.lead_id].due_at if d.lead_id in clocks else None for d in decisions],
         Status.QUEUED,
     ]
     with connection.cursor() as cursor:
@@ -608,10 +613,14 @@ def leads_reassign(
         lead.owner = new_owner
         lead.team_id = to_rep.team_id
         lead.updated_at = now
+        # The old rep's clock ends here: a late contact is charged to whoever let it lapse.
+        clocks_end(lead_ids=[lead.id], outcome=ClockOutcome.REASSIGNED, now=now)
+        lead.sla_due_at = None
         if restart:
             lead.status = Status.ASSIGNED
             lead.assigned_at = now
-            lead.sla_due_at = first_contact_due(assigned_at=now)
+            clock = clock_start(lead_id=lead.id, rep_id=new_owner.id, team_id=to_rep.team_id, now=now)
+            lead.sla_due_at = clock.due_at
         moved.append(lead)
         rows.append(
             history.reassigned(

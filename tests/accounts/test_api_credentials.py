@@ -1,6 +1,7 @@
 """User tokens expire and end with a password change or deactivation; integration keys are scoped and revocable."""
 
 import datetime
+import json
 
 import pytest
 import time_machine
@@ -120,12 +121,11 @@ def test_deactivating_a_user_in_the_admin_ends_the_token(cast):
     )
     data.pop("is_active")
     profile = cast.other_rep.rep_profile
-    for field in ("team", "timezone", "capacity", "routing_weight", "routing_credit"):
+    data["timezone"] = cast.other_rep.timezone
+    for field in ("team", "capacity", "routing_weight", "routing_credit"):
         value = getattr(profile, field)
         data[f"rep_profile-0-{field}"] = value.pk if hasattr(value, "pk") else value
-    data["rep_profile-0-work_start"] = "09:00"
-    data["rep_profile-0-work_end"] = "17:00"
-    data["rep_profile-0-work_days"] = "[0, 1, 2, 3, 4]"
+    data["rep_profile-0-working_hours"] = json.dumps(profile.working_hours)
     data["rep_profile-0-id"] = profile.pk
     data["rep_profile-0-user"] = cast.other_rep.pk
     response = admin.post(f"/admin/accounts/user/{cast.other_rep.pk}/change/", data)

@@ -5,9 +5,9 @@ from collections import Counter
 
 from accounts.models import RepProfile, Team, User
 from demo.seed import LIVE_PREFIX
-from leads.models import EngagementEvent, Lead, LeadHistory, LeadScore, ScoreLegend, Touch
+from leads.models import EngagementEvent, FirstContactClock, Lead, LeadHistory, LeadScore, ScoreLegend, Touch
 from scoring.models import Approval, Comment, DefinitionVersion
-from sla.models import SlaEvent
+from sla.models import ClockEvent
 
 
 def table_counts() -> dict[str, int]:
@@ -21,7 +21,8 @@ def table_counts() -> dict[str, int]:
         "events": EngagementEvent.objects.count(),
         "touches": Touch.objects.count(),
         "history": LeadHistory.objects.count(),
-        "sla_events": SlaEvent.objects.count(),
+        "clocks": FirstContactClock.objects.count(),
+        "clock_events": ClockEvent.objects.count(),
         "definitions": DefinitionVersion.objects.count(),
         "approvals": Approval.objects.count(),
         "comments": Comment.objects.count(),
