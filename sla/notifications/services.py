@@ -20,7 +20,7 @@ MESSAGES = {
 
 
 def _recipients(event: ClockEvent, managers: dict[int, int | None], admins: list[int]) -> set[int]:
-    """The rep hears of every event; the team's manager of breaches, escalations and reassignments; admins of escalations."""
+    """The rep hears of every event; the team's manager of all but warnings; admins of escalations."""
     ids = {event.rep_id}
     team_id = event.clock.team_id
     if event.kind != EventKind.WARNING and managers.get(team_id):
