@@ -247,3 +247,20 @@ def test_the_pool_rescore_panel_rounds_for_sales_only(client, cast):
     client.force_login(cast.marketer)
     html = client.get(reverse("scoring:rescore_status")).content.decode()
     assert "1,234 scores changed, 3 leads promoted" in html
+
+
+def test_a_draft_stored_before_the_check_cannot_be_previewed(api, cast, client):
+    draft = make_draft(cast.rep, rules=[ACME])
+    # As written before identifying fields were refused: straight into the row.
+    DefinitionVersion.objects.filter(pk=draft.pk).update(
+        rules=[ACME, {"id": "who", "type": "gate", "label": "", "field": "email", "op": "equals", "value": TARGET}]
+    )
+    response = api.as_user(cast.rep).post(reverse("api-definition-version-preview", args=[draft.pk]))
+    assert response.status_code == 400
+    assert "Rule 2: rules cannot test email for a value" in response.json()["fields"]["rules"][0]
+    assert not Preview.objects.exists()
+
+    client.force_login(cast.rep)
+    response = client.post(reverse("scoring:version_preview", args=[draft.pk]), follow=True)
+    assert f"Edit v{draft.number} before previewing it. Rule 2: rules cannot test email" in response.content.decode()
+    assert not Preview.objects.exists()
