@@ -113,25 +113,22 @@ def preview_data_for_user(*, preview: Preview, user: User) -> dict:
     return {
         **{key: data[key] for key in PREVIEW_SALES_KEYS if key in data},
         "pool": {key: figure_for_sales(pool.get(key)) for key in PREVIEW_POOL_COUNTS},
-        "distribution": _distribution_for_sales(data.get("distribution")),
+        "distribution": _distribution_for_sales(data.get("distribution_sales")),
         "backtest": _backtest_for_sales(data.get("backtest")),
         "figures_rounded": pool_figures_rounding(user=user),
     }
 
 
 def _distribution_for_sales(dist: dict | None) -> dict | None:
-    """Each bar rounded; the bars at either end that round to nothing are cut off, so a
-    lone lead far from the rest does not show as its own bar."""
+    """The preview's histogram on bins fixed by the threshold (scoring.preview._histogram_fixed),
+    each bar rounded. Previews stored before it existed show sales no histogram."""
     if not dist:
-        return dist
-    proposed = [figure_for_sales(n) for n in dist.get("proposed") or []]
-    active = None if dist.get("active") is None else [figure_for_sales(n) for n in dist["active"]]
-    shown = [i for i in range(len(proposed)) if proposed[i] is not None or (active and active[i] is not None)]
-    keep = slice(shown[0], shown[-1] + 1) if shown else slice(0, 0)
+        return None
+    active = dist.get("active")
     return {
-        "labels": list(dist.get("labels") or [])[keep],
-        "proposed": proposed[keep],
-        "active": None if active is None else active[keep],
+        "labels": list(dist.get("labels") or []),
+        "proposed": [figure_for_sales(n) for n in dist.get("proposed") or []],
+        "active": None if active is None else [figure_for_sales(n) for n in active],
     }
 
 

@@ -7,6 +7,7 @@ down to tens with nothing below 10 (scoring.selectors.figure_for_sales).
 """
 
 import datetime
+from collections import Counter
 
 import pytest
 from django.core.exceptions import ValidationError
@@ -16,7 +17,7 @@ from django.utils import timezone
 from leads.models import Lead, Status
 from scoring import selectors, services
 from scoring.models import DefinitionVersion, PoolRescore, Preview
-from scoring.preview import preview_build
+from scoring.preview import _histogram_fixed, preview_build
 from scoring.rules import OPERATORS, rules_parse
 from tests.factories import LeadFactory
 from tests.scoring.definition_helpers import make_draft, make_proposed
@@ -28,6 +29,12 @@ NOW = datetime.datetime(2026, 6, 1, 12, 0, tzinfo=datetime.UTC)
 TARGET = "dana.director@acme.com"
 ACME = {"id": "acme", "type": "gate", "field": "email_domain", "op": "equals", "value": "acme.com"}
 DIRECTOR = {"id": "director", "type": "gate", "field": "title", "op": "contains", "value": "Director"}
+ACME_POINTS = {"id": "acme-pts", "type": "fit", "field": "email_domain", "op": "equals", "value": "acme.com"} | {
+    "points": 500
+}
+DIRECTOR_POINTS = {"id": "director-pts", "type": "fit", "field": "title", "op": "contains", "value": "Director"} | {
+    "points": 500
+}
 NOT_DIRECTOR = {"id": "not-director", "type": "gate", "field": "title", "op": "not_contains", "value": "Director"}
 
 
@@ -125,6 +132,8 @@ def _oracle(api, cast, user) -> list[dict]:
         make_draft(cast.rep, rules=[ACME], threshold=0),
         make_draft(cast.rep, rules=[ACME, NOT_DIRECTOR], threshold=0),
         make_draft(cast.rep, rules=[ACME, DIRECTOR], threshold=0),
+        # Points instead of gates: Dana alone would score 1000, above the threshold, and stretch the histogram.
+        make_draft(cast.rep, rules=[ACME_POINTS, DIRECTOR_POINTS], threshold=900),
     ]
     seen = []
     for draft in drafts:
@@ -149,17 +158,23 @@ def _oracle_both_worlds(api, cast, user) -> tuple[list[dict], list[dict]]:
 def test_previews_of_drafts_that_differ_by_one_gate_tell_sales_nothing(api, cast, role):
     with_dana, without_dana = _oracle_both_worlds(api, cast, getattr(cast, role))
     assert with_dana == without_dana
-    acme, acme_not_director, acme_director = with_dana
+    acme, acme_not_director, acme_director, points = with_dana
     assert acme["pool"]["qualify_proposed"] == acme_not_director["pool"]["qualify_proposed"] == 20
     assert acme_director["pool"]["qualify_proposed"] is None  # "fewer than 10", whether 1 or 0
-    assert acme["pool"]["total"] == 50
-    assert acme["figures_rounded"] == {"step": 10, "min_group": 10}
+    assert points["pool"]["qualify_proposed"] is None
+    # Bins set by the threshold alone (0 to 1800 in ten, open at both ends); the rest of
+    # the pool at 0, acme's 24 at 500, Dana (if there) at 1000: "fewer than 10" like none.
+    labels = points["distribution"]["labels"]
+    assert (labels[:2], labels[-1], len(labels)) == (["< 0", "0–179"], "≥ 1620", 11)
+    assert points["distribution"]["proposed"] == [None, 30, None, 20, *[None] * 7]
 
 
 def test_marketing_still_sees_the_exact_figures_of_the_same_drafts(api, cast):
     with_dana, without_dana = _oracle_both_worlds(api, cast, cast.marketer)
-    assert [p["pool"]["qualify_proposed"] for p in with_dana] == [25, 24, 1]
-    assert [p["pool"]["qualify_proposed"] for p in without_dana] == [24, 24, 0]
+    assert [p["pool"]["qualify_proposed"] for p in with_dana] == [25, 24, 1, 1]
+    assert [p["pool"]["qualify_proposed"] for p in without_dana] == [24, 24, 0, 0]
+    # Marketing's histogram follows the scores: Dana's 1000 stretches it.
+    assert with_dana[3]["distribution"]["labels"] != without_dana[3]["distribution"]["labels"]
     assert with_dana[0]["pool"]["total"] == 55
     assert with_dana[0]["figures_rounded"] is None
 
@@ -185,6 +200,7 @@ STORED = {
     # Something a later preview might add: a per-rule split of the pool.
     "per_rule": {"acme": 14, "director": 1},
     "distribution": {"labels": ["0", "10", "20", "30", "40"], "proposed": [1, 15, 12, 0, 3], "active": None},
+    "distribution_sales": {"labels": ["< 0", "0–9", "≥ 10"], "proposed": [1, 15, 12], "active": [0, 28, 3]},
     "backtest": {
         "closed": 14,
         "rows": [
@@ -209,8 +225,12 @@ def test_sales_get_an_allow_list_of_rounded_figures_and_no_per_rule_split(api, c
         "newly_qualify_count": 10,
         "drop_out_count": None,
     }
-    # The bars at the ends that round to nothing are cut off; the rest rounded.
-    assert data["distribution"] == {"labels": ["10", "20"], "proposed": [10, 10], "active": None}
+    # The histogram on bins fixed by the threshold, each bar rounded.
+    assert data["distribution"] == {
+        "labels": ["< 0", "0–9", "≥ 10"],
+        "proposed": [None, 10, 10],
+        "active": [None, 20, None],
+    }
     above, below = data["backtest"]["rows"]
     assert data["backtest"]["closed"] == 10
     figures = ("count", "won", "conversion_rate", "median_cycle_days", "median_touches_won")
@@ -264,3 +284,13 @@ def test_a_draft_stored_before_the_check_cannot_be_previewed(api, cast, client):
     response = client.post(reverse("scoring:version_preview", args=[draft.pk]), follow=True)
     assert f"Edit v{draft.number} before previewing it. Rule 2: rules cannot test email" in response.content.decode()
     assert not Preview.objects.exists()
+
+
+def test_the_sales_histogram_has_bins_set_by_the_threshold_alone():
+    counts = Counter({-5: 1, 0: 2, 8: 3, 9: 4, 500: 5})
+    dist = _histogram_fixed(counts, None, 0)  # threshold 0: bins of one point, 0 to 9
+    assert dist["labels"] == ["< 0", *[str(n) for n in range(9)], "≥ 9"]
+    assert dist["proposed"] == [1, 2, 0, 0, 0, 0, 0, 0, 0, 3, 9] and dist["active"] is None
+    dist = _histogram_fixed(counts, Counter({45: 2}), 25)
+    assert dist["labels"][1:3] == ["0–4", "5–9"] and dist["labels"][-1] == "≥ 45"
+    assert dist["active"][-1] == 2 and dist["proposed"][-1] == 5
