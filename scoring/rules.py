@@ -61,6 +61,12 @@ OPERATORS: dict[str, str] = {
 NUMBER_ONLY_OPS = {"gt", "lt", "between"}
 LIST_OPS = {"one_of", "not_one_of"}
 NO_VALUE_OPS = {"is_empty", "is_not_empty"}
+# Fields that name one person. A rule may only ask whether they are empty: any test of
+# their value (equals, one of, contains, even "does not equal") lets a preview answer
+# "is this person in the hidden nurture pool?" (issue 16). Domain-level facts such as
+# email_domain stay allowed. Only email is a rule field today; the others are listed so
+# that adding one to LEAD_FIELDS cannot reopen the hole.
+IDENTIFYING_FIELDS = frozenset({"email", "first_name", "last_name", "phone", "external_id"})
 # Each negative operator and the positive one it is the exact negation of.
 NEGATED_OPS = {"not_equals": "equals", "not_one_of": "one_of", "not_contains": "contains", "is_not_empty": "is_empty"}
 
@@ -194,6 +200,13 @@ def _int(
 def _condition_value(op: str, field_name: str, value: Any, where: str, errors: list[str]) -> Any:
     kind = LEAD_FIELDS[field_name]
     if op in NO_VALUE_OPS:
+        return None
+    if field_name in IDENTIFYING_FIELDS:
+        instead = "; test email domain instead" if field_name == "email" else ""
+        errors.append(
+            f"{where}: rules cannot test {field_name} for a value, only whether it is empty: "
+            f"it identifies one person{instead}."
+        )
         return None
     if op in NUMBER_ONLY_OPS and kind != "number":
         errors.append(f"{where}: '{OPERATORS[op]}' works only on number fields, not {field_name}.")

@@ -424,6 +424,13 @@ def preview_request(*, version: DefinitionVersion, actor: User, now: datetime.da
         raise ApplicationError(
             "Previews are for draft and proposed versions.", fields={"state": ["Only draft or proposed."]}
         )
+    # A version stored before a check existed (a rule testing an email for a value,
+    # issue 16) is refused here with its messages rather than previewed.
+    try:
+        _rules_clean(version.rules)
+    except ApplicationError as exc:
+        problems = " ".join(exc.fields.get("rules", []))
+        raise ApplicationError(f"Edit v{version.number} before previewing it. {problems}", fields=exc.fields) from exc
     pending = (
         Preview.objects.filter(
             version=version,

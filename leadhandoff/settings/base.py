@@ -163,6 +163,13 @@ CRISPY_TEMPLATE_PACK = "bootstrap5"
 # Hours a rep has to make first contact after assignment (until SLA policies override).
 FIRST_CONTACT_SLA_HOURS = env.int("FIRST_CONTACT_SLA_HOURS", default=24)
 
+# The smallest group of nurture-pool leads a sales user (rep, manager) sees a figure
+# about: preview counts, histogram bars, pool-rescore counts are rounded down to tens
+# and shown as "fewer than N" below it, so no figure singles out one pool lead (issue 16).
+POOL_FIGURE_MIN_GROUP = env.int("POOL_FIGURE_MIN_GROUP", default=10)
+if POOL_FIGURE_MIN_GROUP < 10:
+    raise ImproperlyConfigured("POOL_FIGURE_MIN_GROUP must be at least 10 (figures are rounded down to tens).")
+
 # Reverse proxies in front of gunicorn (a TLS proxy: 1). With 0, X-Forwarded-For
 # is ignored, so a client cannot name its own address to dodge a lockout or throttle.
 TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)

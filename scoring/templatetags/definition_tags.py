@@ -48,3 +48,14 @@ def percent(value) -> str:
     if value is None:
         return "–"
     return f"{float(value) * 100:.0f}%"
+
+
+@register.filter
+def pool_figure(value, rounding) -> str:
+    """A count of pool leads: exact for marketing; for sales (rounding given, see
+    scoring.selectors.figure_for_sales) "20+" or "fewer than 10"."""
+    if not rounding:
+        return "–" if value is None else f"{value:,}"
+    if value is None:
+        return f"fewer than {rounding['min_group']}"
+    return f"{value:,}+"
