@@ -108,7 +108,7 @@ def preview_data_for_user(*, preview: Preview, user: User) -> dict:
     if preview_shows_leads(user=user):
         return data | {"figures_rounded": None}
     if not data:
-        return data
+        return {"figures_rounded": pool_figures_rounding(user=user)}
     pool = data.get("pool") or {}
     return {
         **{key: data[key] for key in PREVIEW_SALES_KEYS if key in data},
