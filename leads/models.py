@@ -106,6 +106,9 @@ class Lead(models.Model):
     campaign = models.CharField(max_length=150, blank=True)
     origin = models.CharField(max_length=16, choices=Origin.choices, default=Origin.MARKETING)
     rep_source_channel = models.CharField(max_length=16, choices=RepSourceChannel.choices, blank=True)
+    # A rep-sourced prospect added while its rep was not free to cold-call (leads.clock.selectors):
+    # allowed, and counted by the comparison reports.
+    created_while_not_free = models.BooleanField(default=False, db_default=False)
 
     # Lifecycle
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.NURTURE)
