@@ -7,7 +7,7 @@ pool, which only appears here through previews (see preview_data_for_user).
 
 from __future__ import annotations
 
-from django.db.models import Prefetch, QuerySet
+from django.db.models import F, Prefetch, QuerySet
 from django.shortcuts import get_object_or_404
 
 from accounts.models import User
@@ -86,3 +86,45 @@ def preview_data_for_user(*, preview: Preview, user: User) -> dict:
 def pool_rescore_latest() -> PoolRescore | None:
     """The newest whole-pool rescore: running, or how the last one ended."""
     return PoolRescore.objects.order_by("-started_at", "-id").first()
+
+
+def fallback_version(*, active: DefinitionVersion) -> DefinitionVersion | None:
+    """The last version that worked, while rescoring with `active` fails.
+
+    The most recently active other version whose last whole-pool rescore finished
+    and whose rescoring has not failed since: new leads are scored with it
+    (scoring.scoring.dirty_leads_rescore) until the active version works again.
+    """
+    return (
+        DefinitionVersion.objects.filter(
+            state__in=(DefinitionVersion.State.ACTIVE, DefinitionVersion.State.RETIRED),
+            scoring_ok_at__isnull=False,
+            scoring_failed_at__isnull=True,
+        )
+        .exclude(pk=active.pk)
+        .order_by(F("activated_at").desc(nulls_last=True), "-number")
+        .first()
+    )
+
+
+def scoring_health() -> dict:
+    """How scoring stands, for /healthz and the definition page.
+
+    ok is false while rescoring with the active version fails (since its last
+    whole-pool rescore finished); then `error` and `failed_at` say what and when,
+    and `scoring_with` is the version new leads are scored with meanwhile (None:
+    no version works, and new leads wait unscored).
+    """
+    active = DefinitionVersion.objects.filter(state=DefinitionVersion.State.ACTIVE).first()
+    if active is None:
+        return {"ok": True, "version": None}
+    if active.scoring_failed_at is None:
+        return {"ok": True, "version": active.number}
+    fallback = fallback_version(active=active)
+    return {
+        "ok": False,
+        "version": active.number,
+        "error": active.scoring_error,
+        "failed_at": active.scoring_failed_at,
+        "scoring_with": fallback.number if fallback else None,
+    }

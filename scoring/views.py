@@ -42,6 +42,7 @@ def definition(request: HttpRequest) -> HttpResponse:
             "groups": selectors.rules_grouped(version=active) if active else None,
             "versions": versions,
             "rescore": selectors.pool_rescore_latest(),
+            "scoring": selectors.scoring_health(),
         },
     )
 
