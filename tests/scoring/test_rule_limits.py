@@ -14,6 +14,7 @@ from django.urls import reverse
 
 from leads.models import EngagementEvent, Lead, LeadScore
 from scoring.engine import BEHAVIOUR_RULE_LIMIT, evaluate
+from scoring.forms import RuleRowForm
 from scoring.models import DefinitionVersion
 from scoring.rules import (
     EVENT_KINDS,
@@ -217,3 +218,13 @@ def test_the_editor_saves_a_definition_of_the_maximum_size_and_says_why_it_refus
     assert refused.status_code == 400
     assert f"A definition has at most {MAX_RULES} rules; this one has {MAX_RULES + 1}." in refused.content.decode()
     assert DefinitionVersion.objects.count() == 1
+
+
+def test_the_limits_are_those_documented_and_the_editor_can_post_a_definition_of_the_maximum_size(settings):
+    section = (settings.BASE_DIR / "README.md").read_text().split("### Definition size", 1)[1].split("\n### ", 1)[0]
+    assert f"| rules in one definition version | {MAX_RULES} | `MAX_RULES` in `scoring/rules.py` |" in section
+    assert f"| {MAX_LIST_VALUES} | `MAX_LIST_VALUES` in `scoring/rules.py` |" in section
+    assert f"| {MIN_HALF_LIFE_DAYS:g} days | `MIN_HALF_LIFE_DAYS`" in section
+    # Every row field and DELETE per rule, plus the form's own and the formset's management fields.
+    fields = (MAX_RULES + 1) * (len(RuleRowForm.base_fields) + 1) + 10
+    assert fields <= settings.DATA_UPLOAD_MAX_NUMBER_FIELDS
