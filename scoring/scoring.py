@@ -453,6 +453,8 @@ def definition_trial(definition: Definition, *, now: datetime.datetime) -> None:
             raise
         if job_timed_out(exc):
             reason = f"scoring {TRIAL_SAMPLE_LEADS} leads with it took longer than {TRIAL_TIMEOUT_SECONDS} s"
-        else:
+        elif isinstance(exc, DatabaseError):
             reason = f"PostgreSQL refused its scoring query ({_failure_text(exc)})"
+        else:
+            reason = f"the SQL compiler refused it ({_failure_text(exc)})"
         raise DefinitionUnscorableError(f"This definition cannot be scored: {reason}.") from exc

@@ -8,7 +8,7 @@ def scored_versions_worked(apps, schema_editor):
     DefinitionVersion = apps.get_model("scoring", "DefinitionVersion")
     LeadScore = apps.get_model("leads", "LeadScore")
     for version in DefinitionVersion.objects.filter(state__in=["active", "retired"]):
-        if LeadScore.objects.filter(version=version.number).exists():
+        if LeadScore.objects.filter(legend_id=version.number).exists():
             version.scoring_ok_at = version.retired_at or version.activated_at or version.updated_at
             version.save(update_fields=["scoring_ok_at"])
 
