@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.conf import settings
-from django.db.models import Prefetch, QuerySet
+from django.db.models import F, Prefetch, QuerySet
 from django.shortcuts import get_object_or_404
 
 from accounts.models import User
@@ -161,3 +161,45 @@ def pool_rescore_counts(*, rescore: PoolRescore | None, user: User) -> dict | No
     if preview_shows_leads(user=user):
         return counts | {"rounded": None}
     return {key: figure_for_sales(n) for key, n in counts.items()} | {"rounded": pool_figures_rounding(user=user)}
+
+
+def fallback_version(*, active: DefinitionVersion) -> DefinitionVersion | None:
+    """The last version that worked, while rescoring with `active` fails.
+
+    The most recently active other version whose last whole-pool rescore finished
+    and whose rescoring has not failed since: new leads are scored with it
+    (scoring.scoring.dirty_leads_rescore) until the active version works again.
+    """
+    return (
+        DefinitionVersion.objects.filter(
+            state__in=(DefinitionVersion.State.ACTIVE, DefinitionVersion.State.RETIRED),
+            scoring_ok_at__isnull=False,
+            scoring_failed_at__isnull=True,
+        )
+        .exclude(pk=active.pk)
+        .order_by(F("activated_at").desc(nulls_last=True), "-number")
+        .first()
+    )
+
+
+def scoring_health() -> dict:
+    """How scoring stands, for /healthz and the definition page.
+
+    ok is false while rescoring with the active version fails (since its last
+    whole-pool rescore finished); then `error` and `failed_at` say what and when,
+    and `scoring_with` is the version new leads are scored with meanwhile (None:
+    no version works, and new leads wait unscored).
+    """
+    active = DefinitionVersion.objects.filter(state=DefinitionVersion.State.ACTIVE).first()
+    if active is None:
+        return {"ok": True, "version": None}
+    if active.scoring_failed_at is None:
+        return {"ok": True, "version": active.number}
+    fallback = fallback_version(active=active)
+    return {
+        "ok": False,
+        "version": active.number,
+        "error": active.scoring_error,
+        "failed_at": active.scoring_failed_at,
+        "scoring_with": fallback.number if fallback else None,
+    }

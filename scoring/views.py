@@ -42,6 +42,7 @@ def definition(request: HttpRequest) -> HttpResponse:
             "groups": selectors.rules_grouped(version=active) if active else None,
             "versions": versions,
             **_rescore_context(request),
+            "scoring": selectors.scoring_health(),
         },
     )
 

@@ -155,6 +155,10 @@ MEDIA_URL = "/media/"
 # Largest CSV a marketer may upload in the browser (bytes).
 IMPORT_MAX_UPLOAD_BYTES = env.int("IMPORT_MAX_UPLOAD_BYTES", default=50 * 1024 * 1024)
 DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("DATA_UPLOAD_MAX_MEMORY_SIZE", default=10 * 1024 * 1024)
+# Form fields per request: the definition editor posts 13 per rule, and a definition
+# may hold scoring.rules.MAX_RULES (200) rules, so Django's default of 1,000 would
+# refuse a large definition with a bare 400 before the editor could say why.
+DATA_UPLOAD_MAX_NUMBER_FIELDS = env.int("DATA_UPLOAD_MAX_NUMBER_FIELDS", default=4000)
 
 CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
 CRISPY_TEMPLATE_PACK = "bootstrap5"
