@@ -75,6 +75,8 @@ class User(AbstractUser):
 class Team(models.Model):
     name = models.CharField(max_length=100, unique=True)
     manager = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL, related_name="managed_teams")
+    # A regional office or territory the reports group by (e.g. "Central", "East", "West").
+    region = models.CharField(max_length=100, blank=True)
     # Catches leads no routing rule sends anywhere else (leads.routing.services).
     is_fallback = models.BooleanField(default=False)
     created_at = models.DateTimeField(auto_now_add=True)
