@@ -82,7 +82,7 @@ def clock_statuses(*, lead_ids: Iterable[int], now: datetime.datetime, tz: datet
             if key not in calendars:
                 policy = c.policy if c.policy_id else policies[c.team_id]
                 calendars[key] = calendar_for_rep(
-                    policy=policy, profile=profiles.get(c.rep_id), closed_dates=closed.get(c.team_id, ())
+                    policy=policy, profile=profiles.get(c.rep_id), closed_dates=closed.get(c.team_id, ()), business=True
                 )
     statuses = {}
     for c in clocks:

@@ -145,9 +145,9 @@ def _business_seconds(clock: FirstContactClock, at: datetime.datetime) -> int:
     if not clock.business_time:
         return max(0, int((at - clock.started_at).total_seconds()))
     profile = RepProfile.objects.select_related("user").filter(user_id=clock.rep_id).first()
-    policy = clock.policy or FirstContactPolicy(calendar=FirstContactPolicy.Calendar.BUSINESS)
+    policy = clock.policy or FirstContactPolicy()
     closed = closed_dates_for_teams(team_ids=[clock.team_id]).get(clock.team_id, ()) if clock.team_id else ()
-    calendar = calendar_for_rep(policy=policy, profile=profile, closed_dates=closed)
+    calendar = calendar_for_rep(policy=policy, profile=profile, closed_dates=closed, business=True)
     return int(working_time_between(clock.started_at, at, calendar).total_seconds())
 
 
