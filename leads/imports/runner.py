@@ -225,7 +225,7 @@ class _Existing:
     assigned_at: datetime.datetime | None
     created_at: datetime.datetime
     first_contact_at: datetime.datetime | None
-    touch_count: int
+    touch_count: int | None  # None: unknown (imported without a touch count)
     origin: str
     rep_source_channel: str
 
