@@ -33,6 +33,7 @@ from leadhandoff.csv_reader import CsvFile
 
 CREATE, MOVE, UPDATE, UNCHANGED = "create", "move", "update", "unchanged"
 MANAGER_ROLES = (Role.MANAGER, Role.ADMIN)
+ROSTER_MAX_BYTES = 2 * 1024 * 1024  # a roster of thousands of reps is a few hundred kB
 
 
 @dataclass
