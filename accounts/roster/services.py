@@ -22,7 +22,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from django.db import transaction
+from django.db import connection, transaction
 
 from accounts.models import RepProfile, Role, Team, User
 from accounts.names import name_parts, username_base, username_unique
@@ -34,6 +34,9 @@ from leadhandoff.csv_reader import CsvFile
 CREATE, MOVE, UPDATE, UNCHANGED = "create", "move", "update", "unchanged"
 MANAGER_ROLES = (Role.MANAGER, Role.ADMIN)
 ROSTER_MAX_BYTES = 2 * 1024 * 1024  # a roster of thousands of reps is a few hundred kB
+# Two-key advisory lock (namespace, 0) taken for the import's transaction: clear of the
+# job models' namespaces (leadhandoff.jobs), which pair theirs with a job id.
+ROSTER_LOCK = (0x2057, 0)
 
 
 @dataclass
@@ -196,6 +199,10 @@ def roster_import(*, csv_file: CsvFile, dry_run: bool = False) -> RosterReport:
     report = RosterReport(ignored_columns=columns.ignored, dry_run=dry_run)
     try:
         with transaction.atomic():
+            # One roster import at a time: two at once would both create the same new
+            # people and teams, and the second would fail on a unique name.
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", ROSTER_LOCK)
             _apply(rows, report)
             if dry_run or not report.ok:
                 raise _DryRunRollbackError

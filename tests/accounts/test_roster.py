@@ -5,10 +5,11 @@ import io
 
 import pytest
 from django.core.management import CommandError, call_command
+from django.db import OperationalError, connection, connections
 from django.utils import timezone
 
 from accounts.models import RepProfile, Role, Team, User
-from accounts.roster.services import RosterRefusedError, roster_import
+from accounts.roster.services import ROSTER_LOCK, RosterRefusedError, roster_import
 from leadhandoff.api import ApplicationError
 from leadhandoff.csv_reader import CsvFile
 from leads.imports import Importer
@@ -263,3 +264,18 @@ def test_timestamps_do_not_matter_for_idempotence(db):
     Team.objects.update(created_at=timezone.now() - datetime.timedelta(days=1))
     roster(CRM_SHAPED)
     assert snapshot() == before
+
+
+def test_a_roster_import_waits_for_one_already_running(db):
+    # Another session holds the roster lock (as a running import would): this import waits
+    # for it instead of racing it to create the same people; here it gives up at lock_timeout.
+    other = connections.create_connection("default")
+    try:
+        with other.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_lock(%s, %s)", ROSTER_LOCK)
+        with connection.cursor() as cursor:
+            cursor.execute("SET LOCAL lock_timeout = '50ms'")
+        with pytest.raises(OperationalError, match="lock timeout"):
+            roster(CRM_SHAPED)
+    finally:
+        other.close()
