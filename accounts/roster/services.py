@@ -100,7 +100,6 @@ class RosterReport:
         s = self.summary
         if not self.ok:
             return f"{s['rows_with_errors']} of {s['rows']} rows have errors; nothing was imported."
-        verb = "would be" if self.dry_run else ""
         parts = [
             f"{s['reps_created']} reps created",
             f"{s['reps_moved']} moved",
@@ -112,7 +111,8 @@ class RosterReport:
         ]
         regions = sorted({t.region for t in self.teams if t.region})
         tail = f" {len(self.teams)} teams in {len(regions)} regions." if regions else f" {len(self.teams)} teams."
-        return (f"Dry run, nothing written: {verb} " if self.dry_run else "") + ", ".join(parts) + "." + tail
+        prefix = "Dry run, nothing written; importing gives: " if self.dry_run else ""
+        return prefix + ", ".join(parts) + "." + tail
 
     def error_fields(self) -> dict[str, list[str]]:
         fields: dict[str, list[str]] = {}
