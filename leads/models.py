@@ -137,7 +137,10 @@ class Lead(models.Model):
     deal_value = models.DecimalField(max_digits=14, decimal_places=2, null=True, blank=True)
     lost_reason = models.CharField(max_length=200, blank=True)
     # Touches logged (or imported from history); kept for the comparison reports.
-    touch_count = models.PositiveIntegerField(default=0)
+    # NULL means unknown: imported history whose file gave no touch count (leads.imports.writer).
+    # Unknown stays unknown when touches are logged later (leads.queue.services.touch_log):
+    # NULL + 1 is NULL, since the touches before the import were never counted.
+    touch_count = models.PositiveIntegerField(default=0, null=True, blank=True)
 
     # The score itself lives in LeadScore (lead.scorecard), a narrow table of its own:
     # rescoring rewrites it wholesale, and this wide, much-indexed row is left alone.

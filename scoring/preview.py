@@ -293,5 +293,6 @@ def _figures(items: list[tuple[bool, Any, int]]) -> dict:
         "won": len(won),
         "conversion_rate": round(len(won) / len(items), 4) if items else None,
         "median_cycle_days": round(statistics.median(cycles), 1) if cycles else None,
-        "median_touches_won": statistics.median([i[2] for i in won]) if won else None,
+        # Over the won deals whose touch count is known (imported history may not give one).
+        "median_touches_won": statistics.median(known) if (known := [i[2] for i in won if i[2] is not None]) else None,
     }

@@ -156,7 +156,9 @@ def touch_log(
                 note=f"First contact: {touch.get_kind_display().lower()}",
             )
             update_fields.append("status")
-    # F(): two touches logged at once on one lead both count.
+    # F(): two touches logged at once on one lead both count. An unknown count (imported
+    # history without one) stays unknown: NULL + 1 is NULL, as the touches before the
+    # import were never counted; the touches logged here are still listed on the brief.
     lead.touch_count = F("touch_count") + 1
     lead.save(update_fields=update_fields)
     lead.refresh_from_db(fields=["touch_count"])
