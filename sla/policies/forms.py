@@ -112,7 +112,11 @@ class PolicyForm(forms.Form):
                 "free_min_compliance": policy.free_min_compliance,
             }
         super().__init__(*args, **kwargs)
-        self.fields["country"].choices = [("", "None: no public holidays"), *holiday_country_choices()]
+        choices = [("", "None: no public holidays"), *holiday_country_choices()]
+        current = self.initial.get("country")
+        if current and current not in dict(choices):  # an alias saved through the API (UK for GB)
+            choices.append((current, current))
+        self.fields["country"].choices = choices
         for name in ("window_hours", "escalate_after_hours"):
             self.fields[name].widget.attrs.update({"step": "0.25", "inputmode": "decimal"})
         self.helper = FormHelper()

@@ -56,11 +56,12 @@ def holiday_country_choices() -> list[tuple[str, str]]:
 
     names = {}
     for module, (_class_name, *codes) in COUNTRIES.items():
-        for code in codes:
-            if len(code) == 2:
-                names.setdefault(code, module.replace("_", " ").title())
+        # The first two-letter code of each country; aliases (UK for GB) are accepted, not listed.
+        code = next((c for c in codes if len(c) == 2), None)
+        if code in holiday_countries():
+            names.setdefault(code, module.replace("_", " ").title())
     return sorted(
-        ((code, f"{names.get(code, code)} ({code})") for code in holiday_countries()),
+        ((code, f"{name} ({code})") for code, name in names.items()),
         key=lambda choice: choice[1],
     )
 
