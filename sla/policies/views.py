@@ -37,7 +37,7 @@ def policy_summary(policy: FirstContactPolicy) -> list[tuple[str, str]]:
     return [
         ("Window", _hours_text(policy.window_minutes)),
         ("Counted", "around the clock" if not policy.is_business_time else "during the rep's working hours"),
-        ("Public holidays", holidays if policy.is_business_time else f"{holidays} (not counted around the clock)"),
+        ("Public holidays", holidays if policy.is_business_time else "count too (around the clock)"),
         ("Stops at", policy.get_stop_on_display().lower()),
         ("Warnings", warnings),
         ("On breach", breach),

@@ -183,6 +183,7 @@ def test_a_change_applies_to_clocks_started_after_it(as_manager, cast):
     assert second.due_at == now + datetime.timedelta(hours=2)
 
 
-def test_the_team_dashboard_links_to_the_team_policy(as_manager, cast):
+def test_the_team_dashboard_links_to_the_team_policy_and_each_reps_hours(as_manager, cast):
     html = as_manager.get(reverse("leads:team_dashboard")).content.decode()
     assert reverse("policies:team", args=[cast.team.id]) in html
+    assert reverse("policies:rep_schedule", args=[cast.rep.id]) in html
