@@ -187,3 +187,13 @@ def test_the_team_dashboard_links_to_the_team_policy_and_each_reps_hours(as_mana
     html = as_manager.get(reverse("leads:team_dashboard")).content.decode()
     assert reverse("policies:team", args=[cast.team.id]) in html
     assert reverse("policies:rep_schedule", args=[cast.rep.id]) in html
+
+
+def test_managers_find_policies_in_the_navigation_and_everyone_their_time_zone(client, cast):
+    client.force_login(cast.manager)
+    page = client.get(reverse("leads:team_dashboard")).content.decode()
+    assert f'href="{reverse("policies:list")}"' in page and f'href="{reverse("my_schedule")}"' in page
+    client.force_login(cast.rep)
+    page = client.get(reverse("leads:my_queue")).content.decode()
+    assert f'href="{reverse("policies:list")}"' not in page
+    assert "Working hours and time zone" in page
