@@ -6,4 +6,5 @@ from .roster import apis as roster_apis
 urlpatterns = [
     path("auth/token/", apis.TokenCreateApi.as_view(), name="api-token"),
     path("roster/", roster_apis.RosterImportApi.as_view(), name="api-roster-import"),
+    path("me/working-hours/", apis.MyScheduleApi.as_view(), name="api-my-schedule"),
 ]

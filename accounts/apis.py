@@ -6,10 +6,10 @@ from rest_framework.response import Response
 from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
-from leadhandoff.api import ErrorSerializer
+from leadhandoff.api import ErrorSerializer, validated
 
 from .authentication import token_expires_at
-from .services import api_token_issue
+from .services import api_token_issue, user_schedule_update
 
 
 class TokenCreateApi(APIView):
@@ -55,3 +55,54 @@ class TokenCreateApi(APIView):
                 {"token": token.key, "role": user.role, "expires_at": token_expires_at(token.created)}
             ).data
         )
+
+
+class ScheduleSerializer(serializers.Serializer):
+    """A user's time zone and, for a rep, working hours (windows of the week in that time zone)."""
+
+    class Meta:
+        ref_name = "Schedule"
+
+    class WindowSerializer(serializers.Serializer):
+        class Meta:
+            ref_name = "WorkingWindow"
+
+        day = serializers.IntegerField(help_text="0 is Monday, 6 Sunday.")
+        start = serializers.CharField(help_text="HH:MM in the user's time zone.")
+        end = serializers.CharField(help_text="HH:MM, after start; 24:00 is midnight at the end of the day.")
+
+    timezone = serializers.CharField(help_text="An IANA time zone name, e.g. Europe/Berlin.")
+    working_hours = WindowSerializer(
+        many=True,
+        allow_null=True,
+        required=False,
+        help_text="Reps only (null for other roles). Several windows a day make a lunch break; overlaps are refused.",
+    )
+
+
+def schedule_data(user) -> dict:
+    profile = getattr(user, "rep_profile", None)
+    return {"timezone": user.timezone, "working_hours": profile.working_hours if profile else None}
+
+
+def schedule_put(request, user) -> Response:
+    """PUT of a schedule (one's own, or a manager's rep's): validate, save, answer the new schedule."""
+    data = validated(ScheduleSerializer(data=request.data), "Your changes were not saved.")
+    hours = data.get("working_hours")
+    user_schedule_update(user=user, timezone=data["timezone"], working_hours=None if hours is None else hours)
+    user.refresh_from_db()
+    if hasattr(user, "rep_profile"):
+        user.rep_profile.refresh_from_db()
+    return Response(ScheduleSerializer(schedule_data(user)).data)
+
+
+class MyScheduleApi(APIView):
+    """Your own time zone and, if you are a rep, your working hours."""
+
+    @extend_schema(responses={200: ScheduleSerializer})
+    def get(self, request):
+        return Response(ScheduleSerializer(schedule_data(request.user)).data)
+
+    @extend_schema(request=ScheduleSerializer, responses={200: ScheduleSerializer, 400: ErrorSerializer})
+    def put(self, request):
+        return schedule_put(request, request.user)

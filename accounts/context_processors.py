@@ -15,6 +15,7 @@ NAVIGATION = [
     ("Team dashboard", "leads:team_dashboard", (Role.MANAGER, Role.ADMIN)),
     ("Routing rules", "leads:rule_list", (Role.MANAGER, Role.ADMIN)),
     ("Roster", "roster", (Role.ADMIN,)),
+    ("Policies", "policies:list", (Role.MANAGER, Role.ADMIN)),
     ("Admin", "admin:index", (Role.ADMIN,)),
 ]
 

@@ -1,11 +1,16 @@
 import secrets
+import zoneinfo
 
 from django.contrib.auth.models import Group
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 from rest_framework.authtoken.models import Token
 
+from leadhandoff.api import ApplicationError
+
 from .authentication import key_hash, token_expires_at
+from .business_time import working_hours_clean
 from .models import ROLE_GROUPS, IntegrationKey, RepProfile, Role, Team, User
 
 
@@ -109,3 +114,33 @@ def integration_key_revoke(*, key: IntegrationKey) -> IntegrationKey:
     IntegrationKey.objects.filter(pk=key.pk, revoked_at__isnull=True).update(revoked_at=timezone.now())
     key.refresh_from_db(fields=["revoked_at"])
     return key
+
+
+@transaction.atomic
+def user_schedule_update(*, user: User, timezone: str, working_hours: list | None = None) -> User:
+    """A user's time zone and, for a rep, their working hours (read in that time zone).
+
+    Called for oneself (every role) and by a manager for their team's reps. Clocks
+    already running keep their deadlines; clocks started after it use the new hours.
+    """
+    errors: dict[str, list[str]] = {}
+    if timezone not in zoneinfo.available_timezones():
+        errors["timezone"] = [f"“{timezone}” is not a time zone; choose one like Europe/Berlin or America/New_York."]
+    profile = RepProfile.objects.select_for_update().filter(user=user).first()
+    cleaned = None
+    if working_hours is not None:
+        if profile is None:
+            errors["working_hours"] = ["Only sales reps have working hours."]
+        else:
+            try:
+                cleaned = working_hours_clean(working_hours)
+            except ValidationError as error:
+                errors["working_hours"] = error.messages
+    if errors:
+        raise ApplicationError("Your changes were not saved: some fields are not valid.", fields=errors)
+    user.timezone = timezone
+    user.save(update_fields=["timezone"])
+    if cleaned is not None:
+        profile.working_hours = cleaned
+        profile.save(update_fields=["working_hours"])
+    return user

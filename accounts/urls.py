@@ -11,4 +11,5 @@ urlpatterns = [
     path("accounts/password/", views.PasswordChangeView.as_view(), name="password_change"),
     path("accounts/roster/", roster.roster, name="roster"),
     path("accounts/roster/import/", roster.roster_import_view, name="roster_import"),
+    path("accounts/working-hours/", views.my_schedule, name="my_schedule"),
 ]

@@ -6,9 +6,12 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse_lazy
 
-from .forms import LoginForm, StyledPasswordChangeForm
-from .models import Role
-from .services import user_api_tokens_revoke
+from leadhandoff.api import ApplicationError
+from leadhandoff.forms import form_errors_add
+
+from .forms import LoginForm, ScheduleForm, StyledPasswordChangeForm
+from .models import RepProfile, Role
+from .services import user_api_tokens_revoke, user_schedule_update
 
 # Each role lands on its own home page.
 HOME_BY_ROLE = {
@@ -43,6 +46,37 @@ class PasswordChangeView(auth_views.PasswordChangeView):
         user_api_tokens_revoke(user=form.user)
         messages.success(self.request, "Your password was changed. Your API token has ended; request a new one.")
         return response
+
+
+@login_required
+def my_schedule(request: HttpRequest) -> HttpResponse:
+    """Every user's own time zone; a rep's working hours too."""
+    user = request.user
+    profile = RepProfile.objects.filter(user=user).first()
+    return schedule_page(request, subject=user, profile=profile, back_url=reverse_lazy("home"), own=True)
+
+
+def schedule_page(request: HttpRequest, *, subject, profile: RepProfile | None, back_url: str, own: bool):
+    """The time zone and working hours form, for oneself or (sla.policies.views) a manager's rep."""
+    with_hours = profile is not None
+    initial = ScheduleForm.initial_for(user=subject, working_hours=profile.working_hours if profile else None)
+    form = ScheduleForm(request.POST or None, initial=initial, with_hours=with_hours)
+    if request.method == "POST" and form.is_valid():
+        try:
+            user_schedule_update(user=subject, **form.schedule_values())
+        except ApplicationError as error:
+            form_errors_add(form, error)
+        else:
+            whose = "Your" if own else f"{subject}'s"
+            messages.success(
+                request,
+                f"{whose} {'time zone and working hours' if with_hours else 'time zone'} saved. "
+                "Clocks started from now on use them; running clocks keep their deadlines.",
+            )
+            return redirect(request.get_full_path())
+    status = 400 if form.errors else 200
+    context = {"form": form, "subject": subject, "with_hours": with_hours, "own": own, "back_url": back_url}
+    return render(request, "accounts/schedule.html", context, status=status)
 
 
 def lockout_message() -> str:
