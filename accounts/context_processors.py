@@ -14,6 +14,7 @@ NAVIGATION = [
     ("Add prospect", "leads:rep_sourced_create", (Role.REP,)),
     ("Team dashboard", "leads:team_dashboard", (Role.MANAGER, Role.ADMIN)),
     ("Routing rules", "leads:rule_list", (Role.MANAGER, Role.ADMIN)),
+    ("Reports", "reports:report_list", (Role.MARKETING, Role.REP, Role.MANAGER, Role.ADMIN)),
     ("Admin", "admin:index", (Role.ADMIN,)),
 ]
 

@@ -305,9 +305,9 @@ def report_age_words(report: ComparisonReport, *, now: datetime.datetime) -> str
     return f"built {duration_words(now - moment)} ago" if moment else "not built yet"
 
 
-def report_rows(data: dict) -> list[tuple[str, dict[str, Any]]]:
-    """(name, figures) in display order: the groups, then the sides, then the total."""
-    rows = [(g.get("label") or name, g) for name, g in (data.get("groups") or {}).items()]
+def report_rows(data: dict) -> list[tuple[str | None, str, dict[str, Any]]]:
+    """(group key, label, figures) in display order: the groups, then the total (key None)."""
+    rows = [(name, g.get("label") or name, g) for name, g in (data.get("groups") or {}).items()]
     if data.get("total"):
-        rows.append(("All leads", data["total"]))
+        rows.append((None, "All leads", data["total"]))
     return rows
