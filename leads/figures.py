@@ -55,6 +55,9 @@ CYCLE_STARTS = {
 DEFAULT_CYCLE_START = "CASE WHEN l.origin = 'rep_sourced' THEN l.created_at ELSE l.assigned_at END"
 # When a lead entered the queue: the cohort a lead belongs to.
 QUEUED_AT_SQL = "coalesce(l.promoted_at, l.created_at)"
+# Leads that reached sales: anything out of the nurture pool, and recycled MQLs (back in it).
+# The comparison and the preview's backtest count these, never the pool's never-promoted leads.
+REACHED_SALES_SQL = "(l.status <> 'nurture' OR l.recycled_count > 0)"
 
 
 def cycle_start_sql(cycle_from: str | None) -> str:

@@ -20,7 +20,15 @@ from django.shortcuts import get_object_or_404
 
 from accounts.models import Role, Team, User
 from leads.clock.selectors import compliance
-from leads.figures import CYCLE_STARTS, QUEUED_AT_SQL, LeadSet, figures_from_row, side_from_row, verdict
+from leads.figures import (
+    CYCLE_STARTS,
+    QUEUED_AT_SQL,
+    REACHED_SALES_SQL,
+    LeadSet,
+    figures_from_row,
+    side_from_row,
+    verdict,
+)
 from leads.models import FirstContactClock, Lead, RepSourceChannel
 from leads.selectors import leads_visible_to
 from scoring.selectors import figure_for_sales
@@ -59,8 +67,6 @@ SIDE_LABELS = {
     "imported": "Imported history (no version promoted)",
 }
 FROM_SQL = "leads_lead l LEFT JOIN accounts_team t ON t.id = l.team_id LEFT JOIN accounts_user u ON u.id = l.owner_id"
-# Leads that reached sales: anything out of the nurture pool, and recycled MQLs (back in it).
-UNIVERSE_SQL = "(l.status <> 'nurture' OR l.recycled_count > 0)"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -106,7 +112,7 @@ def _day_start(day: datetime.date) -> datetime.datetime:
 
 def comparison_where(params: ComparisonParams) -> tuple[str, list]:
     """The leads a comparison counts: reached sales, in the period, matching the filters."""
-    clauses, values = [UNIVERSE_SQL], []
+    clauses, values = [REACHED_SALES_SQL], []
     moment = QUEUED_AT_SQL if params.cohort else "l.closed_at"
     if params.since:
         clauses.append(f"{moment} >= %s")
