@@ -263,3 +263,25 @@ def test_group_figures_takes_any_grouping_of_leads(cast):
     rows = group_rows(lead_set, now=NOW)
     assert side_from_row("x", rows["groups"]["above"]).won_cycles == [8.0]
     assert verdict(side_from_row("a", None), side_from_row("b", None), cohort=True)["rate_test"] is None
+
+
+def test_first_contact_compliance_per_group_is_the_slas_own_figure(cast):
+    from leads.clock.selectors import compliance
+    from leads.models import ClockOutcome, FirstContactClock
+    from tests.factories import make_clock
+
+    met = mql(cast.rep, status=Status.WON, assigned=0, closed=5)
+    late = mql(cast.rep, status=Status.WORKING, assigned=1)
+    cold_call(cast.rep, status=Status.WON, created=0, closed=30)
+    for lead, outcome in ((met, ClockOutcome.MET), (late, ClockOutcome.BREACHED)):
+        clock = make_clock(
+            lead=lead, started_at=lead.assigned_at, due_at=lead.assigned_at + datetime.timedelta(hours=24)
+        )
+        FirstContactClock.objects.filter(pk=clock.pk).update(outcome=outcome, ended_at=lead.assigned_at)
+    data = compute(cohort=True)
+    expected_sla = compliance(clocks=FirstContactClock.objects.all(), now=NOW)
+    g = data["groups"]["mql:v1"]
+    assert (g["sla_met"], g["sla_came_due"], g["sla_compliance"]) == (1, 2, expected_sla.rate) == (1, 2, 0.5)
+    assert data["groups"]["rep_sourced:cold_call"]["sla_compliance"] is None
+    assert (data["total"]["sla_met"], data["total"]["sla_came_due"]) == (1, 2)
+    assert g["median_hours_to_first_contact"] == 0  # first contact at assignment in these rows
