@@ -93,22 +93,29 @@ _WON, _LOST = Status.WON.value, Status.LOST.value
 _OPEN = "ARRAY[" + ", ".join(f"'{s}'" for s in OPEN_STATUSES) + "]::varchar[]"
 
 
-def _figures_sql(lead_set: LeadSet, *, start_sql: str) -> tuple[str, list]:
-    # One pass over the leads: each row's group, cycle (days, UTC dates) and age
-    # today, then every count and percentile of every group in one GROUP BY.
-    base = f"""
-        SELECT {lead_set.group_sql} AS grp, {lead_set.side_sql} AS side, l.status, l.deal_value, l.touch_count,
+def _base_sql(lead_set: LeadSet, *, start_sql: str, group_sql: str) -> str:
+    # Each lead's group, cycle (days between UTC dates) and age today (for censoring).
+    # start_sql takes no parameters; `now` is the one parameter after the group's own.
+    return f"""
+        SELECT {group_sql} AS grp, l.status, l.deal_value, l.touch_count,
                l.first_contact_at, l.assigned_at,
                ({start_sql}) AS start_at, l.closed_at,
                ((l.closed_at AT TIME ZONE 'UTC')::date - (({start_sql}) AT TIME ZONE 'UTC')::date) AS cycle,
                (((%s::timestamptz) AT TIME ZONE 'UTC')::date - (({start_sql}) AT TIME ZONE 'UTC')::date) AS age
         FROM {lead_set.from_sql} WHERE {lead_set.where_sql}
     """  # noqa: S608 - fragments are the module's own constants; values are parameters
-    won_cycle = f"status = '{_WON}' AND closed_at >= start_at"
-    sql = f"""
-        WITH b AS ({base})
-        SELECT CASE WHEN GROUPING(grp) = 0 THEN 'groups' WHEN GROUPING(side) = 0 THEN 'sides' ELSE 'total' END,
-          CASE WHEN GROUPING(grp) = 0 THEN grp WHEN GROUPING(side) = 0 THEN side ELSE '' END,
+
+
+_WON_CYCLE = f"status = '{_WON}' AND closed_at >= start_at"
+_OPEN_AGE = f"status = ANY({_OPEN}) AND age >= 0"
+
+
+def _figures_sql(lead_set: LeadSet, *, start_sql: str) -> str:
+    # Every count and percentile of every group and of all leads in one statement
+    # (GROUPING SETS). Both percentiles of the won cycles come from one sort.
+    return f"""
+        WITH b AS ({_base_sql(lead_set, start_sql=start_sql, group_sql=lead_set.group_sql)})
+        SELECT GROUPING(grp) = 1, grp,
           count(*),
           count(*) FILTER (WHERE first_contact_at IS NOT NULL),
           count(*) FILTER (WHERE status = '{_WON}'),
@@ -116,10 +123,7 @@ def _figures_sql(lead_set: LeadSet, *, start_sql: str) -> tuple[str, list]:
           count(*) FILTER (WHERE status = ANY({_OPEN})),
           count(*) FILTER (WHERE closed_at < start_at AND status IN ('{_WON}', '{_LOST}')),
           count(*) FILTER (WHERE status IN ('{_WON}', '{_LOST}') AND start_at IS NULL),
-          percentile_cont(0.5) WITHIN GROUP (ORDER BY cycle) FILTER (WHERE {won_cycle}),
-          percentile_cont(0.75) WITHIN GROUP (ORDER BY cycle) FILTER (WHERE {won_cycle}),
-          percentile_cont(0.5) WITHIN GROUP (ORDER BY cycle)
-            FILTER (WHERE status = '{_LOST}' AND closed_at >= start_at),
+          percentile_cont(ARRAY[0.5, 0.75]) WITHIN GROUP (ORDER BY cycle) FILTER (WHERE {_WON_CYCLE}),
           percentile_cont(0.5) WITHIN GROUP (ORDER BY touch_count) FILTER (WHERE status = '{_WON}'),
           percentile_cont(0.5) WITHIN GROUP (ORDER BY touch_count) FILTER (WHERE status = '{_LOST}'),
           sum(deal_value) FILTER (WHERE status = '{_WON}'),
@@ -127,14 +131,24 @@ def _figures_sql(lead_set: LeadSet, *, start_sql: str) -> tuple[str, list]:
           percentile_cont(0.5) WITHIN GROUP (
             ORDER BY extract(epoch FROM first_contact_at - assigned_at) / 3600.0
           ) FILTER (WHERE first_contact_at >= assigned_at),
-          array_agg(cycle) FILTER (WHERE {won_cycle}),
-          array_agg(age) FILTER (WHERE status = ANY({_OPEN}) AND age >= 0)
-        FROM b GROUP BY GROUPING SETS ((grp), (side), ())
+          array_agg(cycle) FILTER (WHERE {_WON_CYCLE}),
+          array_agg(age) FILTER (WHERE {_OPEN_AGE})
+        FROM b GROUP BY GROUPING SETS ((grp), ())
     """  # noqa: S608
-    # start_sql appears three times in base (start_at, cycle, age): it takes no parameters.
-    params = [*lead_set.group_params, *lead_set.from_params, *lead_set.where_params]
-    # %s for `now` comes first in the SELECT list, after the group expression's own.
-    return sql, params
+
+
+def _sides_sql(lead_set: LeadSet, *, start_sql: str) -> str:
+    # What the verdict needs per side: counts and the vectors of its tests; no sorting.
+    return f"""
+        WITH b AS ({_base_sql(lead_set, start_sql=start_sql, group_sql=lead_set.side_sql)})
+        SELECT grp, count(*),
+          count(*) FILTER (WHERE status = '{_WON}'),
+          count(*) FILTER (WHERE status = '{_LOST}'),
+          count(*) FILTER (WHERE status = ANY({_OPEN})),
+          array_agg(cycle) FILTER (WHERE {_WON_CYCLE}),
+          array_agg(age) FILTER (WHERE {_OPEN_AGE})
+        FROM b GROUP BY grp
+    """  # noqa: S608
 
 
 FIELDS = (
@@ -145,9 +159,7 @@ FIELDS = (
     "open",
     "closed_before_start",
     "closed_without_start",
-    "median_cycle_days_won",
-    "p75_cycle_days_won",
-    "median_cycle_days_lost",
+    "cycle_percentiles_won",
     "median_touches_won",
     "median_touches_lost",
     "won_value",
@@ -156,30 +168,55 @@ FIELDS = (
     "won_cycles",
     "open_ages",
 )
+SIDE_FIELDS = ("leads", "won", "lost", "open", "won_cycles", "open_ages")
+
+
+def _params(lead_set: LeadSet, group_params: Sequence[Any], now: datetime.datetime) -> list:
+    return [*group_params, now, *lead_set.from_params, *lead_set.where_params]
 
 
 def group_rows(lead_set: LeadSet, *, now: datetime.datetime, cycle_from: str | None = None) -> dict[str, Any]:
-    """The raw aggregates per group, per side and in total: counts, percentiles, and the
-    won cycles and open ages (arrays, for the Kaplan–Meier median and the verdict's tests).
+    """The raw aggregates per group and in total: counts, percentiles, and the won cycles
+    and open ages (arrays, for the Kaplan–Meier median and the verdict's tests).
 
-    {"groups": {name: row}, "sides": {side: row}, "total": row or None}; a group whose
-    expression is NULL is named "(none)".
+    {"groups": {name: row}, "total": row or None}; a group whose expression is NULL
+    is named "(none)".
     """
-    sql, params = _figures_sql(lead_set, start_sql=cycle_start_sql(cycle_from))
-    # The `now` parameter sits after the group expression's parameters, before the FROM's.
-    n_group = len(lead_set.group_params)
-    params = [*params[:n_group], now, *params[n_group:]]
+    sql = _figures_sql(lead_set, start_sql=cycle_start_sql(cycle_from))
     with connection.cursor() as cursor:
-        cursor.execute(sql, params)
+        cursor.execute(sql, _params(lead_set, lead_set.group_params, now))
         rows = cursor.fetchall()
-    out: dict[str, Any] = {"groups": {}, "sides": {}, "total": None}
-    for level, name, *values in rows:
+    out: dict[str, Any] = {"groups": {}, "total": None}
+    for is_total, name, *values in rows:
         row = dict(zip(FIELDS, values, strict=True))
-        if level == "total":
+        cycles = row.pop("cycle_percentiles_won") or [None, None]
+        row["median_cycle_days_won"], row["p75_cycle_days_won"] = cycles
+        if is_total:
             out["total"] = row
         else:
-            out[level]["(none)" if name is None else name] = row
+            out["groups"]["(none)" if name is None else name] = row
     return out
+
+
+def side_rows(lead_set: LeadSet, *, now: datetime.datetime, cycle_from: str | None = None) -> dict[str, dict]:
+    """Per side (lead_set.side_sql): counts, won cycles and open ages, for the verdict."""
+    sql = _sides_sql(lead_set, start_sql=cycle_start_sql(cycle_from))
+    with connection.cursor() as cursor:
+        cursor.execute(sql, _params(lead_set, (), now))
+        return {name: dict(zip(SIDE_FIELDS, values, strict=True)) for name, *values in cursor.fetchall()}
+
+
+def sides_from_groups(groups: dict[str, dict], side_of) -> dict[str, dict]:
+    """The sides' rows from groups that partition them (`side_of(group)` names its side):
+    counts add up and vectors join, so no second pass over the leads is needed."""
+    sides: dict[str, dict] = {}
+    for name, row in groups.items():
+        side = sides.setdefault(side_of(name), dict.fromkeys(SIDE_FIELDS[:4], 0) | {"won_cycles": [], "open_ages": []})
+        for key in SIDE_FIELDS[:4]:
+            side[key] += row[key]
+        side["won_cycles"] += row["won_cycles"] or []
+        side["open_ages"] += row["open_ages"] or []
+    return sides
 
 
 def group_figures(
@@ -202,6 +239,21 @@ def wilson(k: int, n: int, z: float = Z95) -> tuple[float, float] | None:
     centre = p + z * z / (2 * n)
     spread = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n))
     return (max(0.0, (centre - spread) / denom), min(1.0, (centre + spread) / denom))
+
+
+def percentile_cont(values: Sequence[float], q: float) -> float | None:
+    """PostgreSQL's percentile_cont: linear interpolation between the two nearest ranks.
+
+    The SQL computes the groups' percentiles; this states the same figure for the
+    vectors a verdict joins in Python (a side made of several groups). Tested to agree.
+    """
+    if not values:
+        return None
+    ordered = sorted(values)
+    pos = (len(ordered) - 1) * q
+    low = int(pos)
+    high = min(low + 1, len(ordered) - 1)
+    return float(ordered[low] + (ordered[high] - ordered[low]) * (pos - low))
 
 
 def km_median(events: Sequence[float], censored: Sequence[float]) -> float | None:
@@ -266,7 +318,6 @@ def figures_from_row(row: dict, *, cohort: bool) -> dict:
         "median_cycle_days_won": _num(row["median_cycle_days_won"]),
         "p75_cycle_days_won": _num(row["p75_cycle_days_won"]),
         "km_median_cycle_days": km_median(won_cycles, open_ages),
-        "median_cycle_days_lost": _num(row["median_cycle_days_lost"]),
         "closed_before_start": row["closed_before_start"],
         "closed_without_start": row["closed_without_start"],
         "median_touches_won": _num(row["median_touches_won"]),
@@ -300,15 +351,33 @@ class Side:
 def side_from_row(label: str, row: dict | None) -> Side:
     if row is None:
         return Side(label, 0, 0, 0)
+    won_cycles = [float(c) for c in row["won_cycles"] or []]
     return Side(
         label,
         row["leads"],
         row["won"],
         row["lost"],
-        [float(c) for c in row["won_cycles"] or []],
+        won_cycles,
         [float(a) for a in row["open_ages"] or []],
-        _num(row["median_cycle_days_won"]),
+        _num(percentile_cont(won_cycles, 0.5)),
     )
+
+
+def side_figures(row: dict, *, cohort: bool) -> dict:
+    """A side's figures: counts, rates, the median and Kaplan–Meier median of its won cycles."""
+    won, lost = row["won"], row["lost"]
+    win, conv = _rate(won, won + lost), _rate(won, row["leads"]) if cohort else None
+    cycles = [float(c) for c in row["won_cycles"] or []]
+    return {
+        "leads": row["leads"],
+        "won": won,
+        "lost": lost,
+        "open": row["open"],
+        "win_rate": win["rate"],
+        "conversion": conv["rate"] if conv else None,
+        "median_cycle_days_won": _num(percentile_cont(cycles, 0.5)),
+        "km_median_cycle_days": km_median(cycles, [float(a) for a in row["open_ages"] or []]),
+    }
 
 
 def _p_words(p: float) -> str:

@@ -26,7 +26,11 @@ from leads.figures import (
     REACHED_SALES_SQL,
     LeadSet,
     figures_from_row,
+    group_rows,
+    side_figures,
     side_from_row,
+    side_rows,
+    sides_from_groups,
     verdict,
 )
 from leads.models import FirstContactClock, Lead, RepSourceChannel
@@ -136,6 +140,13 @@ def comparison_where(params: ComparisonParams) -> tuple[str, list]:
     return " AND ".join(clauses), values
 
 
+def side_of_group(name: str) -> str:
+    """The side an origin group belongs to (GROUP_SQL["origin"] names groups after SIDE_SQL's sides)."""
+    if name.startswith("mql:"):
+        return "mql"
+    return name.split(":", 1)[0]
+
+
 def group_label(group_by: str, name: str) -> str:
     if group_by != "origin":
         return name
@@ -173,14 +184,16 @@ def _sla_figures(result: Compliance | None) -> dict:
 
 def comparison_compute(*, params: ComparisonParams, now: datetime.datetime, on_progress=lambda p: None) -> dict:
     """Every figure of the comparison, as stored in a report's `data`."""
-    from leads.figures import group_rows
-
     where_sql, where_params = comparison_where(params)
     group_sql = GROUP_SQL[params.group_by]
     lead_set = LeadSet(
         group_sql=group_sql, side_sql=SIDE_SQL, from_sql=FROM_SQL, where_sql=where_sql, where_params=where_params
     )
     rows = group_rows(lead_set, now=now, cycle_from=params.cycle_from)
+    if params.group_by == "origin":  # the groups partition the sides: join them, no second pass
+        side_data = sides_from_groups(rows["groups"], side_of=side_of_group)
+    else:
+        side_data = side_rows(lead_set, now=now, cycle_from=params.cycle_from)
     on_progress(70)
     sla = _sla_by_group(where_sql, where_params, group_sql, now)
     groups = {}
@@ -189,16 +202,16 @@ def comparison_compute(*, params: ComparisonParams, now: datetime.datetime, on_p
         figures |= sla.get(name) or _sla_figures(None)
         groups[name] = {"label": group_label(params.group_by, name), **figures}
     sides = {
-        name: {"label": SIDE_LABELS.get(name, name), **figures_from_row(row, cohort=params.cohort)}
-        for name, row in sorted(rows["sides"].items())
+        name: {"label": SIDE_LABELS.get(name, name), **side_figures(row, cohort=params.cohort)}
+        for name, row in sorted(side_data.items())
     }
     total = rows["total"]
     total_figures = figures_from_row(total, cohort=params.cohort) if total else empty_figures(cohort=params.cohort)
     total_figures |= sla[None]
     on_progress(90)
     judged = verdict(
-        side_from_row(SIDE_LABELS["mql"], rows["sides"].get("mql")),
-        side_from_row(SIDE_LABELS["rep_sourced"], rows["sides"].get("rep_sourced")),
+        side_from_row(SIDE_LABELS["mql"], side_data.get("mql")),
+        side_from_row(SIDE_LABELS["rep_sourced"], side_data.get("rep_sourced")),
         cohort=params.cohort,
     )
     return {
@@ -223,7 +236,6 @@ def empty_figures(*, cohort: bool) -> dict:
         "closed_without_start": 0,
         "median_cycle_days_won": None,
         "p75_cycle_days_won": None,
-        "median_cycle_days_lost": None,
         "median_touches_won": None,
         "median_touches_lost": None,
         "won_value": None,

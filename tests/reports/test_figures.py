@@ -285,3 +285,20 @@ def test_first_contact_compliance_per_group_is_the_slas_own_figure(cast):
     assert data["groups"]["rep_sourced:cold_call"]["sla_compliance"] is None
     assert (data["total"]["sla_met"], data["total"]["sla_came_due"]) == (1, 2)
     assert g["median_hours_to_first_contact"] == 0  # first contact at assignment in these rows
+
+
+def test_the_pure_percentile_agrees_with_postgresql_percentile_cont(db):
+    from django.db import connection
+
+    from leads.figures import percentile_cont
+
+    rng = random.Random(7)
+    for _ in range(30):
+        values = [rng.randint(0, 200) for _ in range(rng.randint(1, 40))]
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT percentile_cont(ARRAY[0.5, 0.75]) WITHIN GROUP (ORDER BY v) FROM unnest(%s::int[]) v",
+                [values],
+            )
+            assert cursor.fetchone()[0] == [percentile_cont(values, 0.5), percentile_cont(values, 0.75)]
+    assert percentile_cont([], 0.5) is None
