@@ -87,9 +87,7 @@ def make_cast(*, teams: int, reps: int) -> tuple[list[int], list[int]]:
     rep_rows = User.objects.bulk_create(
         [User(username=f"rep{i}", role=Role.REP, email=f"rep{i}@bench.example") for i in range(reps)]
     )
-    RepProfile.objects.bulk_create(
-        [RepProfile(user=rep, team=team_rows[i % teams]) for i, rep in enumerate(rep_rows)]
-    )
+    RepProfile.objects.bulk_create([RepProfile(user=rep, team=team_rows[i % teams]) for i, rep in enumerate(rep_rows)])
     User.objects.create(username="marketer", role=Role.MARKETING, email="marketer@bench.example")
     return [r.pk for r in rep_rows], [team_rows[i % teams].pk for i in range(reps)]
 
@@ -231,12 +229,11 @@ def measure_build(repeat: int) -> tuple[float, object]:
 
 
 def measure_page(report, requests: int) -> list[float]:
+    from django.conf import settings
     from django.test import Client
     from django.urls import reverse
 
     from accounts.models import User
-
-    from django.conf import settings
 
     settings.ALLOWED_HOSTS = [*settings.ALLOWED_HOSTS, "testserver"]  # the test client's host
     client = Client()

@@ -302,3 +302,18 @@ def test_the_pure_percentile_agrees_with_postgresql_percentile_cont(db):
             )
             assert cursor.fetchone()[0] == [percentile_cont(values, 0.5), percentile_cont(values, 0.75)]
     assert percentile_cont([], 0.5) is None
+
+
+def test_the_kaplan_meier_median_agrees_with_scipys_survival_function():
+    from leads.figures import km_median
+
+    rng = random.Random(3)
+    for _ in range(50):
+        events = [rng.randint(0, 90) for _ in range(rng.randint(1, 60))]
+        censored = [rng.randint(0, 120) for _ in range(rng.randint(0, 60))]
+        sf = stats.ecdf(stats.CensoredData(uncensored=events, right=censored)).sf
+        from_scipy = next(
+            (float(t) for t, s in zip(sf.quantiles, sf.probabilities, strict=True) if s <= 0.5 + 1e-12), None
+        )
+        assert km_median(events, censored) == from_scipy == expected.kaplan_meier_median(events, censored)
+    assert km_median([], [3]) is None
