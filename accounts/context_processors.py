@@ -16,6 +16,7 @@ NAVIGATION = [
     ("Routing rules", "leads:rule_list", (Role.MANAGER, Role.ADMIN)),
     ("Roster", "roster", (Role.ADMIN,)),
     ("Policies", "policies:list", (Role.MANAGER, Role.ADMIN)),
+    ("Reports", "reports:report_list", (Role.MARKETING, Role.REP, Role.MANAGER, Role.ADMIN)),
     ("Admin", "admin:index", (Role.ADMIN,)),
 ]
 

@@ -11,6 +11,7 @@ api_v1 = [
     path("", include("leads.api_urls")),
     path("", include("scoring.api_urls")),
     path("", include("sla.policies.api_urls")),
+    path("", include("reports.api_urls")),
 ]
 
 urlpatterns = [
@@ -21,6 +22,7 @@ urlpatterns = [
     path("leads/", include("leads.urls")),
     path("definition/", include("scoring.urls")),
     path("policies/", include("sla.policies.urls")),
+    path("reports/", include("reports.urls")),
 ]
 
 # JSON under /api/ (the API's error shape), the pages' templates elsewhere.

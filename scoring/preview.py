@@ -7,12 +7,15 @@ scores, against the version and against the active one, in SQL (scoring.sql):
   leads qualify under each, which would newly qualify and which would drop out
   (the lists name pool leads: scoring.selectors.preview_data_for_user keeps them
   from sales), and the score distribution;
-* the closed history (won and lost leads, imported or live): for leads at or above
-  the threshold and below it, the count, conversion rate (won / closed), median
-  cycle length in days (closed_at - promoted_at, or created_at when never promoted)
-  and median touches of the won. A closed lead is scored as of the end of the UTC
-  day it was handed over (promoted, or created), not as of today, so its behaviour
-  rules see the activity that sales saw, not an empty recent window.
+* the backtest: the marketing leads that reached sales (promoted MQLs, recycled
+  ones, imported history; never rep-sourced leads, which no definition scores
+  for), won, lost or still open. Each is scored as of the end of the UTC day it
+  was handed over (promoted, or created), not as of today, so its behaviour rules
+  see the activity that sales saw, not an empty recent window. The leads a
+  version qualifies and those it does not are then counted by the comparison's
+  own figure functions (leads.figures, cohort mode): conversion is won / all leads
+  of the row (open ones included), the median cycle is of won deals only, from
+  the same start as the comparison's (assignment for marketing leads).
 
 Nothing is written but the Preview row, a job of the shared model
 (leadhandoff.jobs): claimed with a compare-and-set, so running it twice does the work once.
@@ -23,14 +26,13 @@ from __future__ import annotations
 import datetime
 import heapq
 import logging
-import statistics
 from collections import Counter
-from typing import Any
 
 from django.db import connection
 
 from leadhandoff.jobs import job_claim, job_fail, job_failure, job_finish, job_lock, job_progress
-from leads.models import CLOSED_STATUSES, Lead, Status
+from leads.figures import QUEUED_AT_SQL, REACHED_SALES_SQL, LeadSet, group_figures
+from leads.models import Lead, Origin, Status
 
 from .models import DefinitionVersion, Preview
 from .rules import Definition
@@ -85,7 +87,7 @@ def preview_compute(*, version: DefinitionVersion, now: datetime.datetime, on_pr
     active = definition_for_version(active_version) if active_version else None
 
     pool = _pool_scan(proposed, active, now, lambda share: on_progress(int(POOL_SHARE * share)))
-    backtest = _backtest(proposed, active, lambda share: on_progress(POOL_SHARE + int((99 - POOL_SHARE) * share)))
+    backtest = _backtest(proposed, active, now, lambda share: on_progress(POOL_SHARE + int((99 - POOL_SHARE) * share)))
     return {
         "version": version.number,
         "revision": version.revision,
@@ -237,40 +239,43 @@ def _histogram_fixed(proposed: Counter, active: Counter | None, threshold: int) 
 
 # --- the backtest -----------------------------------------------------------------
 
-_CLOSED_SQL = (
-    "SELECT id, date_trunc('day', coalesce(promoted_at, created_at) AT TIME ZONE 'UTC') "
-    "FROM leads_lead WHERE status = ANY(%s) ORDER BY 2, id"
+# The marketing leads that reached sales, by the UTC day they were handed over.
+_HISTORY_SQL = (
+    f"SELECT l.id, date_trunc('day', {QUEUED_AT_SQL} AT TIME ZONE 'UTC') FROM leads_lead l "  # noqa: S608
+    f"WHERE l.origin = %s AND {REACHED_SALES_SQL} ORDER BY 2, l.id"
 )
-_OUTCOME_SQL = (
-    "SELECT s.lead_id, s.qualifies, l.status = %s, "
-    "extract(epoch FROM (l.closed_at - coalesce(l.promoted_at, l.created_at))) / 86400.0, l.touch_count "
-    "FROM ({scores}) s JOIN leads_lead l ON l.id = s.lead_id"
-)
+# The backtest's rows, each a group of leads for leads.figures.
+_ROWS_FROM_SQL = "leads_lead l JOIN unnest(%s::bigint[], %s::text[]) AS s(id, grp) ON s.id = l.id"
 
 
-def _backtest(proposed: Definition, active: Definition | None, progress) -> dict:
+def _backtest(proposed: Definition, active: Definition | None, now: datetime.datetime, progress) -> dict:
     with connection.cursor() as cursor:
-        cursor.execute(_CLOSED_SQL, [[str(s.value) for s in CLOSED_STATUSES]])
+        cursor.execute(_HISTORY_SQL, [Origin.MARKETING.value])
         by_day: dict[datetime.datetime, list[int]] = {}
         for lead_id, day in cursor.fetchall():
             by_day.setdefault(day, []).append(lead_id)
-    return _backtest_from(by_day, proposed, active, progress)
+    return _backtest_from(by_day, proposed, active, now, progress)
 
 
-def _backtest_from(by_day: dict, proposed: Definition, active: Definition | None, progress) -> dict:
-    outcomes: dict[str, dict[bool, list]] = {"proposed": {True: [], False: []}, "active": {True: [], False: []}}
+def _backtest_from(by_day: dict, proposed: Definition, active: Definition | None, now, progress) -> dict:
+    ids: list[int] = []
+    groups: list[str] = []
     versions = [("proposed", proposed)] + ([("active", active)] if active else [])
-    for done, (day, ids) in enumerate(sorted(by_day.items()), start=1):
+    for done, (day, day_ids) in enumerate(sorted(by_day.items()), start=1):
         as_of = day.replace(tzinfo=datetime.UTC) + datetime.timedelta(days=1)
         for key, definition in versions:
-            scores, params = scores_select_sql(definition, now=as_of, where_sql="l.id = ANY(%s)", where_params=[ids])
+            scores, params = scores_select_sql(
+                definition, now=as_of, where_sql="l.id = ANY(%s)", where_params=[day_ids]
+            )
             with connection.cursor() as cursor:
-                cursor.execute(_OUTCOME_SQL.format(scores=scores), [Status.WON.value, *params])
-                rows = cursor.fetchall()
-            for _lead_id, qualifies, won, cycle_days, touches in rows:
-                outcomes[key][bool(qualifies)].append((won, cycle_days, touches))
+                cursor.execute(f"SELECT s.lead_id, s.qualifies FROM ({scores}) s", params)  # noqa: S608
+                for lead_id, qualifies in cursor.fetchall():
+                    ids.append(lead_id)
+                    groups.append(f"{key}-{'above' if qualifies else 'below'}")
         progress(done / len(by_day))
 
+    lead_set = LeadSet(group_sql="s.grp", from_sql=_ROWS_FROM_SQL, from_params=[ids, groups])
+    figures = group_figures(lead_set, now=now, cohort=True) if ids else {}
     rows = []
     for key, definition in versions:
         for above in (True, False):
@@ -278,21 +283,29 @@ def _backtest_from(by_day: dict, proposed: Definition, active: Definition | None
                 f"v{definition.version} {'qualifies' if above else 'does not qualify'} "
                 f"({'passes gates, ≥' if above else 'fails a gate or <'} {definition.threshold})"
             )
-            rows.append(
-                {"key": f"{key}-{'above' if above else 'below'}", "label": label} | _figures(outcomes[key][above])
-            )
-    closed = sum(len(ids) for ids in by_day.values())
-    return {"closed": closed, "rows": rows}
+            row_key = f"{key}-{'above' if above else 'below'}"
+            rows.append({"key": row_key, "label": label} | _row(figures.get(row_key)))
+    leads = sum(len(day_ids) for day_ids in by_day.values())
+    closed = sum(f["closed"] for key, f in figures.items() if key.startswith("proposed-"))
+    return {"leads": leads, "closed": closed, "rows": rows}
 
 
-def _figures(items: list[tuple[bool, Any, int]]) -> dict:
-    won = [i for i in items if i[0]]
-    cycles = [float(i[1]) for i in items if i[1] is not None]
+def _row(figures: dict | None) -> dict:
+    """A backtest row: the comparison's figures (leads.figures), under the preview's names too."""
+    if figures is None:
+        return {"count": 0, "won": 0, "lost": 0, "open": 0, "conversion_rate": None, "win_rate": None}
     return {
-        "count": len(items),
-        "won": len(won),
-        "conversion_rate": round(len(won) / len(items), 4) if items else None,
-        "median_cycle_days": round(statistics.median(cycles), 1) if cycles else None,
-        # Over the won deals whose touch count is known (imported history may not give one).
-        "median_touches_won": statistics.median(known) if (known := [i[2] for i in won if i[2] is not None]) else None,
+        "count": figures["leads"],
+        "won": figures["won"],
+        "lost": figures["lost"],
+        "open": figures["open"],
+        "conversion_rate": figures["conversion"],
+        "conversion_low": figures["conversion_low"],
+        "conversion_high": figures["conversion_high"],
+        "win_rate": figures["win_rate"],
+        "median_cycle_days": figures["median_cycle_days_won"],
+        "p75_cycle_days": figures["p75_cycle_days_won"],
+        "km_median_cycle_days": figures["km_median_cycle_days"],
+        "median_touches_won": figures["median_touches_won"],
+        "closed_before_start": figures["closed_before_start"],
     }

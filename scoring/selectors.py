@@ -145,7 +145,11 @@ def _backtest_for_sales(backtest: dict | None) -> dict | None:
         shown |= {key: row.get(key) if big else None for key in BACKTEST_RATES}
         shown["median_touches_won"] = row.get("median_touches_won") if won_big else None
         rows.append(shown)
-    return {"closed": figure_for_sales(backtest.get("closed")), "rows": rows}
+    return {
+        "leads": figure_for_sales(backtest.get("leads")),
+        "closed": figure_for_sales(backtest.get("closed")),
+        "rows": rows,
+    }
 
 
 def pool_rescore_latest() -> PoolRescore | None:

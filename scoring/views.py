@@ -324,7 +324,7 @@ def preview_charts(data: dict) -> dict:
         "type": "bar",
         "data": {"labels": ["Qualifies", "Does not qualify"], "datasets": datasets},
         "options": {
-            "plugins": {"title": {"display": True, "text": "Closed history: conversion rate (won / closed, %)"}},
+            "plugins": {"title": {"display": True, "text": "Backtest: conversion (won / leads, %)"}},
             "scales": {"y": {"beginAtZero": True, "suggestedMax": 100}},
         },
     }

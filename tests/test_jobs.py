@@ -162,11 +162,13 @@ def test_a_failed_import_shows_its_error_and_run_again_queues_it_with_fresh_atte
 
 def test_recovery_covers_every_job_that_has_a_task():
     from leadhandoff.jobs import job_models
+    from reports.models import ComparisonReport
     from scoring.models import PoolRescore, Preview
 
     assert {m: m.task_name for m in job_models()} == {
         ImportJob: "leads.tasks.import_run",
         Preview: "scoring.tasks.definition_preview_build",
         PoolRescore: "scoring.tasks.rescore_pool",
+        ComparisonReport: "reports.tasks.comparison_report_build",
     }
-    assert len({m.lock_namespace for m in job_models()}) == 3  # no two jobs share a lock
+    assert len({m.lock_namespace for m in job_models()}) == 4  # no two jobs share a lock

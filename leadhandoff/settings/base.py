@@ -273,6 +273,8 @@ SPECTACULAR_SETTINGS = {
         "RejectReasonEnum": "leads.models.RejectReason",
         "OriginEnum": "leads.models.Origin",
         "DefinitionStateEnum": "scoring.models.DefinitionVersion.State",
+        # Previews and comparison reports share the job model's states.
+        "JobStateEnum": "leadhandoff.jobs.Job.State",
     },
 }
 
@@ -332,6 +334,12 @@ CELERY_BEAT_SCHEDULE = {
     "route-waiting-leads": {
         "task": "leads.tasks.route_waiting_leads",
         "schedule": 60.0,
+    },
+    # Nightly at 02:30 UTC: comparison snapshots (everyone, and each team) over the
+    # last year, so the reports page opens on yesterday's figures without waiting.
+    "comparison-reports-nightly": {
+        "task": "reports.tasks.comparison_reports_nightly",
+        "schedule": crontab(hour=2, minute=30),
     },
 }
 

@@ -48,6 +48,7 @@ def closed(status, *, size, cycle_days, touches=0, promoted=True):
         company_size=size,
         created_at=created,
         promoted_at=start if promoted else None,
+        assigned_at=start,
         closed_at=start + cycle_days * DAY,
         touch_count=touches,
     )
@@ -99,11 +100,11 @@ def test_the_backtest_splits_closed_history_at_the_threshold(versions, history):
     _, proposed = versions
     rows = {row["key"]: row for row in preview_compute(version=proposed, now=NOW)["backtest"]["rows"]}
     above, below = rows["proposed-above"], rows["proposed-below"]
-    assert (above["count"], above["won"], above["conversion_rate"]) == (3, 2, 0.6667)
-    assert above["median_cycle_days"] == 20.0
+    assert (above["count"], above["won"], above["conversion_rate"]) == (3, 2, round(2 / 3, 6))
+    assert above["median_cycle_days"] == 15  # won deals only (issue 12.5)
     assert above["median_touches_won"] == 5
     assert (below["count"], below["won"], below["conversion_rate"]) == (2, 1, 0.5)
-    assert below["median_cycle_days"] == 6.5  # the unpromoted one counts from creation
+    assert below["median_cycle_days"] == 8
     assert below["median_touches_won"] == 2
     # The active version's split sits beside it: every closed lead is in Software (the factory's default).
     assert rows["active-above"]["count"] == 5

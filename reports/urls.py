@@ -1,0 +1,14 @@
+from django.urls import path
+
+from . import views
+
+app_name = "reports"
+
+urlpatterns = [
+    path("", views.report_list, name="report_list"),
+    path("build/", views.report_build, name="report_build"),
+    path("<int:report_id>/", views.report_detail, name="report_detail"),
+    path("<int:report_id>/status/", views.report_status, name="report_status"),
+    path("<int:report_id>/export.csv", views.report_export, name="report_export"),
+    path("<int:report_id>/groups/<str:group>/", views.report_group_leads, name="report_group_leads"),
+]
