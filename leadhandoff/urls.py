@@ -2,6 +2,8 @@ from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
+from sla.notifications.urls import api_urlpatterns as notification_apis
+
 from . import health
 
 api_v1 = [
@@ -10,6 +12,7 @@ api_v1 = [
     path("", include("accounts.api_urls")),
     path("", include("leads.api_urls")),
     path("", include("scoring.api_urls")),
+    path("", include(notification_apis)),
 ]
 
 urlpatterns = [
@@ -19,6 +22,7 @@ urlpatterns = [
     path("", include("accounts.urls")),
     path("leads/", include("leads.urls")),
     path("definition/", include("scoring.urls")),
+    path("notifications/", include("sla.notifications.urls")),
 ]
 
 # JSON under /api/ (the API's error shape), the pages' templates elsewhere.

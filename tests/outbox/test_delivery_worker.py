@@ -1,0 +1,52 @@
+"""Through a real Celery worker and Redis: the after-commit trigger delivers, and the
+beat task (outbox.tasks.deliver) picks up what a lost trigger left behind."""
+
+from pathlib import Path
+
+import pytest
+from django.db import transaction
+from django.utils import timezone
+
+from outbox.models import Message
+from outbox.services import message_enqueue
+from outbox.tasks import deliver
+from tests.conftest import running_worker
+
+pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
+
+
+def sent_files(folder: Path) -> str:
+    return "".join(p.read_text() for p in sorted(folder.glob("*.log")))
+
+
+def test_a_committed_message_is_delivered_by_the_worker_with_its_message_id(settings, tmp_path):
+    mails = tmp_path / "mail"
+    mails.mkdir()
+    env = {"TEST_EMAIL_BACKEND": "django.core.mail.backends.filebased.EmailBackend", "TEST_EMAIL_FILE_PATH": str(mails)}
+    with running_worker(settings, log=tmp_path / "worker.log", **env) as worker:
+        with transaction.atomic():
+            message_enqueue(
+                key="notification-42",
+                recipient="rep@example.com",
+                subject="Deadline missed",
+                body="x",
+                now=timezone.now(),
+            )
+        assert worker.wait_for(lambda: Message.objects.filter(sent_at__isnull=False).exists()), (
+            tmp_path / "worker.log"
+        ).read_text()
+        assert "Message-ID: <notification-42@leadhandoff>" in sent_files(mails)
+
+        # A message whose trigger was lost (written with no worker listening): beat's run sends it.
+        Message.objects.create(
+            key="lost-trigger",
+            recipient="m@example.com",
+            subject="s",
+            created_at=timezone.now(),
+            next_attempt_at=timezone.now(),
+        )
+        deliver.delay()
+        assert worker.wait_for(lambda: Message.objects.filter(sent_at__isnull=True).count() == 0)
+    text = sent_files(mails)
+    assert text.count("Message-ID: <notification-42@leadhandoff>") == 1
+    assert text.count("Message-ID: <lost-trigger@leadhandoff>") == 1
