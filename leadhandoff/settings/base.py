@@ -275,6 +275,8 @@ SPECTACULAR_SETTINGS = {
         "RejectReasonEnum": "leads.models.RejectReason",
         "OriginEnum": "leads.models.Origin",
         "DefinitionStateEnum": "scoring.models.DefinitionVersion.State",
+        "NotificationKindEnum": "sla.models.EventKind",
+        "NotificationChannelEnum": "sla.models.Channel",
     },
 }
 
