@@ -50,3 +50,24 @@ def test_a_committed_message_is_delivered_by_the_worker_with_its_message_id(sett
     text = sent_files(mails)
     assert text.count("Message-ID: <notification-42@leadhandoff>") == 1
     assert text.count("Message-ID: <lost-trigger@leadhandoff>") == 1
+
+
+def test_two_workers_delivering_at_once_send_each_message_once(settings, tmp_path):
+    mails = tmp_path / "mail"
+    mails.mkdir()
+    env = {"TEST_EMAIL_BACKEND": "django.core.mail.backends.filebased.EmailBackend", "TEST_EMAIL_FILE_PATH": str(mails)}
+    with (
+        running_worker(settings, log=tmp_path / "a.log", **env) as first,
+        running_worker(settings, log=tmp_path / "b.log", **env),
+    ):
+        with transaction.atomic():
+            now = timezone.now()
+            for i in range(60):
+                message_enqueue(key=f"m{i}", recipient=f"r{i}@example.com", subject="s", body="b", now=now)
+        for _ in range(5):  # several runs at once, as beat and after-commit triggers may overlap
+            deliver.delay()
+        assert first.wait_for(lambda: not Message.objects.filter(sent_at__isnull=True).exists())
+    text = sent_files(mails)
+    for i in range(60):
+        assert text.count(f"Message-ID: <m{i}@leadhandoff>") == 1, i
+    assert set(Message.objects.values_list("attempts", flat=True)) == {1}
