@@ -2,7 +2,9 @@
 
 import smtplib
 import threading
+import time
 
+from django.core.mail.backends.filebased import EmailBackend as FileBasedBackend
 from django.core.mail.backends.locmem import EmailBackend as LocmemBackend
 
 
@@ -37,3 +39,12 @@ class RendezvousBackend(LocmemBackend):
             RendezvousBackend.local.met = True
             RendezvousBackend.barrier.wait(20)
         return super().send_messages(messages)
+
+
+class HangAfterSendBackend(FileBasedBackend):
+    """Writes the message, then hangs (in a worker the test kills): sent, never marked."""
+
+    def send_messages(self, messages):
+        sent = super().send_messages(messages)
+        time.sleep(3600)  # the test SIGKILLs the worker long before
+        return sent
