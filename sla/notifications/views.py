@@ -5,6 +5,7 @@ Every signed-in user (any role) sees only their own notifications.
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.contrib.auth.views import redirect_to_login
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -36,9 +37,14 @@ def notification_list(request: HttpRequest) -> HttpResponse:
     )
 
 
-@login_required
 def notification_bell(request: HttpRequest) -> HttpResponse:
-    """The bell's count, polled by htmx from the navigation (base.html)."""
+    """The bell's count, polled by htmx from the navigation (base.html).
+
+    Once the session has expired, a poll answers 204 (htmx swaps nothing) rather
+    than the login page's redirect, which htmx would follow and paste into the bell.
+    """
+    if not request.user.is_authenticated:
+        return HttpResponse(status=204) if request.htmx else redirect_to_login(request.get_full_path())
     return render(request, "sla/notifications/_bell.html", {"unread": unread_count(user=request.user)})
 
 

@@ -65,6 +65,11 @@ def test_the_bell_counts_my_unread_in_app_notifications(client, cast):
     assert client.get(reverse("notifications:bell")).context["unread"] == 3
 
 
+def test_a_poll_after_the_session_expired_swaps_nothing_into_the_bell(client, cast):
+    assert client.get(reverse("notifications:bell"), headers={"HX-Request": "true"}).status_code == 204
+    assert client.get(reverse("notifications:bell")).status_code == 302  # not htmx: to the login page
+
+
 def test_every_page_has_the_bell_polling_its_count_without_inline_script(client, cast):
     client.force_login(cast.marketer)
     html = client.get(reverse("notifications:preferences")).content.decode()
