@@ -156,3 +156,16 @@ def outbox_deliver(*, now: datetime.datetime, batch: int = 100) -> int:
     finally:
         connection.close()
     return sent
+
+
+def messages_retry(*, ids: Sequence[int], now: datetime.datetime) -> int:
+    """Give failed (or waiting) unsent messages a fresh start now; return how many.
+
+    For the admin, after fixing what made them fail (a wrong SMTP password).
+    """
+    count = Message.objects.filter(pk__in=ids, sent_at__isnull=True).update(
+        failed_at=None, attempts=0, next_attempt_at=now
+    )
+    if count:
+        _deliver_after_commit()
+    return count

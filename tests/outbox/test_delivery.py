@@ -142,3 +142,20 @@ def test_two_deliverers_at_once_send_each_message_once(settings):
     ids = sorted(m.extra_headers["Message-ID"] for m in mail.outbox)
     assert ids == sorted(f"<m{i}@leadhandoff>" for i in range(20))
     assert Message.objects.filter(sent_at__isnull=True).count() == 0
+
+
+def test_a_given_up_message_can_be_retried_from_the_admin(client, cast, settings):
+    settings.EMAIL_BACKEND = "tests.outbox.backends.RefusingBackend"
+    settings.OUTBOX_MAX_ATTEMPTS = 1
+    enqueue("notification-3")
+    outbox_deliver(now=T0)
+    message = Message.objects.get()
+    assert message.failed_at == T0
+    client.force_login(cast.admin)
+    response = client.post("/admin/outbox/message/", {"action": "retry", "_selected_action": [message.pk]}, follow=True)
+    assert response.status_code == 200
+    message.refresh_from_db()
+    assert (message.failed_at, message.attempts) == (None, 0)
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    assert outbox_deliver(now=message.next_attempt_at) == 1
+    assert mail.outbox[0].extra_headers["Message-ID"] == "<notification-3@leadhandoff>"
