@@ -2,6 +2,8 @@ from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
+from sla.notifications.urls import api_urlpatterns as notification_apis
+
 from . import health
 
 api_v1 = [
@@ -12,6 +14,7 @@ api_v1 = [
     path("", include("scoring.api_urls")),
     path("", include("sla.policies.api_urls")),
     path("", include("reports.api_urls")),
+    path("", include(notification_apis)),
 ]
 
 urlpatterns = [
@@ -23,6 +26,7 @@ urlpatterns = [
     path("definition/", include("scoring.urls")),
     path("policies/", include("sla.policies.urls")),
     path("reports/", include("reports.urls")),
+    path("notifications/", include("sla.notifications.urls")),
 ]
 
 # JSON under /api/ (the API's error shape), the pages' templates elsewhere.

@@ -173,6 +173,18 @@ FIRST_CONTACT_SLA_HOURS = env.int("FIRST_CONTACT_SLA_HOURS", default=24)
 POOL_FIGURE_MIN_GROUP = env.int("POOL_FIGURE_MIN_GROUP", default=10)
 if POOL_FIGURE_MIN_GROUP < 10:
     raise ImproperlyConfigured("POOL_FIGURE_MIN_GROUP must be at least 10 (figures are rounded down to tens).")
+# --- Email and links in it ----------------------------------------------------
+# Links in emails (a notification's lead brief) start with this: the address users
+# open the app at, without a trailing slash.
+DJANGO_SITE_URL = env.str("DJANGO_SITE_URL", default="http://localhost:8000").rstrip("/")
+DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="LeadHandoff <noreply@localhost>")
+SERVER_EMAIL = DEFAULT_FROM_EMAIL
+# The demo and developers read emails on the console (the worker's output);
+# production sends them by SMTP (settings.production).
+EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
+# Outbox delivery (outbox.services.outbox_deliver): give up on a message after this
+# many failed attempts (exponential backoff from one minute: the 8th is ~2 hours after the first).
+OUTBOX_MAX_ATTEMPTS = env.int("OUTBOX_MAX_ATTEMPTS", default=8)
 
 # Reverse proxies in front of gunicorn (a TLS proxy: 1). With 0, X-Forwarded-For
 # is ignored, so a client cannot name its own address to dodge a lockout or throttle.
@@ -275,6 +287,8 @@ SPECTACULAR_SETTINGS = {
         "DefinitionStateEnum": "scoring.models.DefinitionVersion.State",
         # Previews and comparison reports share the job model's states.
         "JobStateEnum": "leadhandoff.jobs.Job.State",
+        "NotificationKindEnum": "sla.models.EventKind",
+        "NotificationChannelEnum": "sla.models.Channel",
     },
 }
 
@@ -298,7 +312,8 @@ CELERY_TASK_ALWAYS_EAGER = False
 CELERY_TIMEZONE = "UTC"
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 # The shared job model's recovery task lives in the frame, not in an app's tasks.py.
-CELERY_IMPORTS = ["leadhandoff.jobs"]
+# sla.notifications.tasks sits in a sub-package, where autodiscovery does not look.
+CELERY_IMPORTS = ["leadhandoff.jobs", "sla.notifications.tasks"]
 # Background jobs (leadhandoff.jobs): the longest a job may run (a full-pool rescore
 # of a million leads, a large import), and how long a silent heartbeat is tolerated
 # before beat checks whether its worker died.
@@ -340,6 +355,18 @@ CELERY_BEAT_SCHEDULE = {
     "comparison-reports-nightly": {
         "task": "reports.tasks.comparison_reports_nightly",
         "schedule": crontab(hour=2, minute=30),
+    },
+    # Every minute: retry outbox messages whose delivery failed (backoff in
+    # next_attempt_at) or whose after-commit trigger was lost (worker down).
+    "deliver-outbox": {
+        "task": "outbox.tasks.deliver",
+        "schedule": 60.0,
+    },
+    # Hourly, on the hour: daily digests go out in each user's 08:00 hour, so one
+    # run per hour reaches every time zone (half-hour zones on their 08:xx hour).
+    "send-notification-digests": {
+        "task": "sla.notifications.tasks.send_digests",
+        "schedule": crontab(minute=0),
     },
 }
 

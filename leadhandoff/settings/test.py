@@ -16,3 +16,8 @@ DEBUG = False
 # Throttle counts per test process, emptied before each test (tests/conftest.py):
 # a Redis cache would share them with the broker's database number.
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+# pytest-django swaps in the locmem backend in the test process; a Celery worker
+# the tests start writes files the test reads (tests/outbox).
+EMAIL_BACKEND = env.str("TEST_EMAIL_BACKEND", default="django.core.mail.backends.locmem.EmailBackend")
+EMAIL_FILE_PATH = env.str("TEST_EMAIL_FILE_PATH", default="")
+DJANGO_SITE_URL = "https://leadhandoff.test"
