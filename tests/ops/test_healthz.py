@@ -8,7 +8,7 @@ pytestmark = pytest.mark.django_db
 def test_healthz_is_200_when_database_and_broker_answer(client):
     response = client.get("/healthz")
     assert response.status_code == 200
-    assert response.json() == {"status": "ok", "database": "ok", "broker": "ok"}
+    assert response.json() == {"status": "ok", "database": "ok", "broker": "ok", "sweep_age_s": None}
 
 
 def test_healthz_is_503_when_the_broker_does_not_answer(client):
