@@ -104,7 +104,9 @@ def test_a_lead_contacted_a_millisecond_before_the_sweep_gets_no_breach(cast):
     lead = lead_with_clock(rep=cast.rep, hours=1)
     swept_at = T0 + HOUR + 30 * datetime.timedelta(seconds=1)
     with time_machine.travel(swept_at - MS, tick=False):
-        touch_log(user=cast.rep, lead_id=lead.pk, kind=TouchKind.CALL, outcome=TouchOutcome.CONNECTED, now=swept_at - MS)
+        touch_log(
+            user=cast.rep, lead_id=lead.pk, kind=TouchKind.CALL, outcome=TouchOutcome.CONNECTED, now=swept_at - MS
+        )
     counts = sweep(swept_at)
     assert kinds(counts) == {} and counts["notifications"] == 0
     assert not ClockEvent.objects.filter(lead=lead).exists()
