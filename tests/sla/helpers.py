@@ -43,3 +43,32 @@ def open_clock(lead: Lead) -> FirstContactClock | None:
 def events(lead: Lead) -> list[tuple[str, int]]:
     """The lead's events in the order written."""
     return list(ClockEvent.objects.filter(lead=lead).order_by("id").values_list("kind", "seq"))
+
+
+def due_leads(*, n: int, rep: User, team: Team, started_at: datetime.datetime) -> list[int]:
+    """`n` assigned leads whose clocks (the default policy: 24 h, warnings at 50% and 90%) started at `started_at`.
+
+    Set-based (one insert of leads, one of clocks): the fault tests need thousands.
+    """
+    from leads.clock.services import clocks_start
+
+    leads = Lead.objects.bulk_create(
+        [
+            Lead(
+                email=f"due{i}.{started_at.timestamp():.0f}@example.com",
+                first_name="Due",
+                last_name=str(i),
+                status=Status.ASSIGNED,
+                owner=rep,
+                team=team,
+                created_at=started_at,
+                promoted_at=started_at,
+                assigned_at=started_at,
+            )
+            for i in range(n)
+        ]
+    )
+    ids = [lead.pk for lead in leads]
+    clocks = clocks_start(assignments=[(i, rep.pk, team.pk) for i in ids], now=started_at)
+    Lead.objects.filter(pk__in=ids).update(sla_due_at=next(iter(clocks.values())).due_at)
+    return ids
