@@ -122,3 +122,24 @@ def test_without_reassignment_the_breached_clock_stays_open_for_escalation(cast)
     assert sweep(T0 + HOUR)["breaches"] == 1
     assert owner(lead) == "rep1"
     assert sweep(T0 + HOUR + 30 * MINUTE)["escalations"] == 1
+
+
+def test_reassigning_on_breach_makes_the_same_number_of_queries_for_10_or_200_leads(cast):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from accounts.models import RepProfile
+
+    RepProfile.objects.filter(team=cast.team).update(capacity=100_000)
+    team_policy(cast.team, reassign_on_breach=True, max_reassignments=2)
+
+    def count(n: int, at) -> int:
+        for _ in range(n):
+            assigned_by_routing(rep=cast.rep, team=cast.team, at=at - HOUR)
+        with CaptureQueriesContext(connection) as ctx:
+            counts = sweep(at)
+        assert (counts["breaches"], counts["reassigned"]) == (n, n)
+        return len(ctx.captured_queries)
+
+    small, large = count(10, T0), count(200, T0 + 30 * MINUTE)
+    assert small == large, (small, large)
