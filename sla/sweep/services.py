@@ -137,10 +137,14 @@ def _sweep_batch(*, due: list[tuple[int, int]], now: datetime.datetime, counts: 
 
 
 def _advance(clock: FirstContactClock, *, now: datetime.datetime, to_move: list[FirstContactClock]) -> list[_Step]:
-    """Every step of the clock due by `now`, in order, applied to it in memory."""
+    """Every step of the clock due by `now`, in order, applied to it in memory.
+
+    Steps come from the clock's state (next_step), not from the stored next action,
+    so a claimed clock always moves on: no row is read again and again.
+    """
     steps = []
-    while clock.next_action and clock.next_action_at is not None and clock.next_action_at <= now:
-        action, at = clock.next_action, clock.next_action_at
+    action, at = clock.next_step()
+    while action and at is not None and at <= now:
         if action == ClockAction.WARNING:
             clock.warnings_sent += 1
             steps.append(_Step(clock, EventKind.WARNING, clock.warnings_sent, at))
@@ -150,11 +154,14 @@ def _advance(clock: FirstContactClock, *, now: datetime.datetime, to_move: list[
         else:
             clock.escalated_at = at
             steps.append(_Step(clock, EventKind.ESCALATION, 1, at))
-        clock.next_action, clock.next_action_at = clock.next_step()
-        if action == ClockAction.BREACH and clock.reassign_on_breach:
-            # Routing ends this clock and starts the next rep's (or escalates it next run if the lead cannot move).
+        breached = action == ClockAction.BREACH
+        action, at = clock.next_step()
+        if breached and clock.reassign_on_breach:
+            # Routing ends this clock and starts the next rep's (or, when the lead cannot move, the escalation
+            # is due at the next batch).
             to_move.append(clock)
             break
+    clock.next_action, clock.next_action_at = action, at
     return steps
 
 

@@ -173,3 +173,12 @@ def test_clocks_not_yet_due_and_ended_clocks_are_left_alone(cast):
     FirstContactClock.objects.filter(lead=ended).update(ended_at=T0 + MINUTE, outcome=ClockOutcome.CLOSED)
     assert kinds(sweep(T0 + 13 * HOUR)) == {}
     assert events(later) == [] and events(ended) == []
+
+
+def test_a_clock_whose_stored_next_action_is_stale_is_set_right_not_read_forever(cast):
+    lead = lead_with_clock(rep=cast.rep)
+    # Say a bad write left the index pointing at a moment with no action: the sweep recomputes it.
+    FirstContactClock.objects.filter(lead=lead).update(next_action="", next_action_at=T0)
+    assert kinds(sweep(T0 + HOUR)) == {}
+    clock = FirstContactClock.objects.get(lead=lead)
+    assert (clock.next_action, clock.next_action_at) == ("warning", T0 + 12 * HOUR)
