@@ -18,4 +18,7 @@ def clocks_due(*, now: datetime.datetime, limit: int, skip: Collection[int] = ()
     qs = FirstContactClock.objects.filter(next_action_at__lte=now)
     if skip:
         qs = qs.exclude(id__in=list(skip))
-    return list(qs.order_by("next_action_at", "id").values_list("id", "lead_id")[:limit])
+    # The index's own order and nothing more: it stops after `limit` entries. Ordering by
+    # (next_action_at, id) sorted every due clock for every batch: 100,000 due at once
+    # took 314 s instead of the 13 s the hand-written statement needs (bench/sla.py).
+    return list(qs.order_by("next_action_at").values_list("id", "lead_id")[:limit])
