@@ -258,13 +258,19 @@ def entries_write(rows: list[tuple[int, Entry]], *, at: datetime.datetime, actor
     """One history row per (lead id, entry), in one INSERT whatever the number (the sweep's batches)."""
     if not rows:
         return
-    built = [entry.row(lead_id=lead_id, at=at, actor_id=actor_id) for lead_id, entry in rows]
+    # Columns straight from the entries (what `Entry.row` would set): no model instance per row.
+    entries = [entry for _, entry in rows]
     insert_set(
         LeadHistory,
         template=LeadHistory(actor_id=actor_id, created_at=at),
         varying={
-            name: [getattr(row, name) for row in built]
-            for name in ("lead_id", "action", "field", "old_value", "new_value", "note", "data")
+            "lead_id": [lead_id for lead_id, _ in rows],
+            "action": [e.action for e in entries],
+            "field": [e.field for e in entries],
+            "old_value": [_text(e.old) for e in entries],
+            "new_value": [_text(e.new) for e in entries],
+            "note": [e.note for e in entries],
+            "data": [e.data for e in entries],
         },
         now=at,
     )

@@ -97,7 +97,8 @@ def _sweep_batch(*, due: list[tuple[int, int]], now: datetime.datetime, counts: 
     leads = {
         lead.pk: lead
         for lead in Lead.objects.filter(id__in=sorted({lead_id for _, lead_id in due}))
-        .defer("promotion_explanation", "attributes")
+        # What a notification names the lead by (Lead.__str__): the wide row is not read.
+        .only("id", "first_name", "last_name", "email", "external_id")
         .order_by("id")
         .select_for_update(skip_locked=True, of=("self",))
     }
