@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from accounts.models import User
+from leadhandoff.sql import insert_set
 from leads.models import HistoryAction, Lead, LeadHistory, Status
 
 
@@ -219,12 +220,60 @@ def rejected(*, old: str, note: str, **data: Any) -> Entry:
 # --- The first-contact clock --------------------------------------------------------------
 
 
-def sla_warning(*, due: datetime.datetime) -> Entry:
-    return Entry(HistoryAction.SLA_WARNING, field="sla_due_at", new=due.isoformat())
+def sla_warning(*, due: datetime.datetime, **data: Any) -> Entry:
+    return Entry(HistoryAction.SLA_WARNING, field="sla_due_at", new=due.isoformat(), data=data)
 
 
-def sla_breached(*, due: datetime.datetime) -> Entry:
-    return Entry(HistoryAction.SLA_BREACHED, field="sla_due_at", new=due.isoformat())
+def sla_breached(*, due: datetime.datetime, **data: Any) -> Entry:
+    return Entry(HistoryAction.SLA_BREACHED, field="sla_due_at", new=due.isoformat(), data=data)
+
+
+def sla_escalated(*, due: datetime.datetime, **data: Any) -> Entry:
+    """Breached and still untouched at the escalation time: the manager and admins were told."""
+    return Entry(HistoryAction.SLA_ESCALATED, field="sla_due_at", new=due.isoformat(), data=data)
+
+
+def sla_reassigned(
+    *, old_owner: User, owner: User | None, team: str, reassignment: int, note: str, **data: Any
+) -> Entry:
+    """The sweep moved a breached lead: to the next eligible rep (`owner`), or to `team`'s unassigned queue (None)."""
+    return Entry(
+        HistoryAction.REASSIGNED,
+        field="owner",
+        old=old_owner.username,
+        new=owner.username if owner else "",
+        note=note,
+        data={
+            "sla_breach": True,
+            "old_owner_id": old_owner.pk,
+            "owner_id": owner.pk if owner else None,
+            "team": team,
+            "reassignment": reassignment,
+            **data,
+        },
+    )
+
+
+def entries_write(rows: list[tuple[int, Entry]], *, at: datetime.datetime, actor_id: int | None = None) -> None:
+    """One history row per (lead id, entry), in one INSERT whatever the number (the sweep's batches)."""
+    if not rows:
+        return
+    # Columns straight from the entries (what `Entry.row` would set): no model instance per row.
+    entries = [entry for _, entry in rows]
+    insert_set(
+        LeadHistory,
+        template=LeadHistory(actor_id=actor_id, created_at=at),
+        varying={
+            "lead_id": [lead_id for lead_id, _ in rows],
+            "action": [e.action for e in entries],
+            "field": [e.field for e in entries],
+            "old_value": [_text(e.old) for e in entries],
+            "new_value": [_text(e.new) for e in entries],
+            "note": [e.note for e in entries],
+            "data": [e.data for e in entries],
+        },
+        now=at,
+    )
 
 
 # --- In words ---------------------------------------------------------------------------
@@ -258,6 +307,13 @@ def sentence(row: LeadHistory, users: dict[int, User]) -> str:
         return row.note.removesuffix(".") if row.note else "Imported"
     if action == HistoryAction.PROMOTED:
         return f"Promoted to the sales queue: {row.note}" if row.note else "Promoted to the sales queue"
+    if action == HistoryAction.REASSIGNED and data.get("sla_breach"):
+        old = person("old_owner_id", row.old_value)
+        if data.get("owner_id"):
+            return f"Reassigned from {old} to {person('owner_id', row.new_value)} after a missed first-contact deadline"
+        return (
+            f"Back in {data.get('team') or 'the team'}'s unassigned queue after {old} missed the deadline ({row.note})"
+        )
     if action in (HistoryAction.ASSIGNED, HistoryAction.REASSIGNED):
         owner = person("owner_id", row.new_value)
         if data.get("rule"):
@@ -277,9 +333,13 @@ def sentence(row: LeadHistory, users: dict[int, User]) -> str:
         kind, _, outcome = row.note.partition(": ")
         article = "an" if kind[:1].lower() in "aeiou" else "a"
         return f"{who or 'A rep'} logged {article} {kind.lower()}: {outcome.lower()}"
-    if action in (HistoryAction.SLA_WARNING, HistoryAction.SLA_BREACHED):
+    if action in (HistoryAction.SLA_WARNING, HistoryAction.SLA_BREACHED, HistoryAction.SLA_ESCALATED):
         due = row.new_value[:16].replace("T", " ")
-        what = "First contact is due soon" if action == HistoryAction.SLA_WARNING else "First contact is overdue"
+        what = {
+            HistoryAction.SLA_WARNING: "First contact is due soon",
+            HistoryAction.SLA_BREACHED: "First contact is overdue",
+            HistoryAction.SLA_ESCALATED: "Still no first contact: escalated to the manager and admins",
+        }[action]
         return f"{what} (due {due} UTC)" if due else what
     if action == HistoryAction.REJECTED:
         return f"{who or 'Sales'} sent the lead back to marketing: {row.note}" if row.note else "Sent back to marketing"

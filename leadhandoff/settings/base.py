@@ -368,7 +368,16 @@ CELERY_BEAT_SCHEDULE = {
         "task": "sla.notifications.tasks.send_digests",
         "schedule": crontab(minute=0),
     },
+    # Every minute: the first-contact sweep (warnings, breaches, escalations,
+    # reassignments); a deadline is acted on within about a minute of passing.
+    # /healthz/jobs answers 503 when no sweep finished for SWEEP_STALE_AFTER_SECONDS.
+    "sla-sweep": {
+        "task": "sla.tasks.sla_sweep",
+        "schedule": 60.0,
+    },
 }
+# /healthz/jobs: beat or the workers are down when no sweep finished for this long.
+SWEEP_STALE_AFTER_SECONDS = env.int("SWEEP_STALE_AFTER_SECONDS", default=300)
 
 # --- Logging: everything to stdout so containers and the dev runner show it.
 LOG_LEVEL = env("LOG_LEVEL", default="INFO")

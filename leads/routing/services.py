@@ -17,8 +17,10 @@ import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
+from django.contrib.postgres.expressions import ArraySubquery
 from django.db import connection, transaction
-from django.db.models import F, Max, Q
+from django.db.models import DateTimeField, Exists, F, Max, OuterRef, Q, QuerySet, Value
+from django.db.models.functions import Coalesce
 from django.http import Http404
 
 from accounts.models import RepProfile, Team, User
@@ -301,13 +303,38 @@ def leads_route(*, lead_ids: list[int], now: datetime.datetime, actor: User | No
         return _route(lead_ids=lead_ids, now=now, actor=actor)
 
 
+_EPOCH = datetime.datetime(1970, 1, 1, tzinfo=datetime.UTC)
+
+
+def _cycle_breaches() -> QuerySet[FirstContactClock]:
+    """The outer lead's breached clocks since it was promoted (its current cycle), for subqueries."""
+    since = Coalesce(OuterRef("promoted_at"), Value(_EPOCH, output_field=DateTimeField()))
+    return FirstContactClock.objects.filter(
+        lead_id=OuterRef("id"), outcome=ClockOutcome.BREACHED, started_at__gte=since
+    )
+
+
+def _lapsed_reps() -> ArraySubquery:
+    """Reps who let the lead's clock lapse in this cycle: it is never routed back to them."""
+    return ArraySubquery(_cycle_breaches().values("rep_id"))
+
+
+def _reassignments_used_up() -> Exists:
+    """A lead the sweep gave back to its team after the policy's last reassignment on breach.
+
+    It waits for the manager: only a person routes it again (leads_reassign).
+    """
+    return Exists(_cycle_breaches().filter(reassign_on_breach=True, reassignment__gte=F("max_reassignments")))
+
+
 def _route(*, lead_ids: list[int], now: datetime.datetime, actor: User | None) -> int:
     leads = list(
         Lead.objects.filter(id__in=lead_ids, status=Status.QUEUED, owner__isnull=True)
+        .filter(~_reassignments_used_up())
         .order_by("id")
         # Lock only the lead rows: the score is read through an outer join to its LeadScore.
         .select_for_update(skip_locked=True, of=("self",))
-        .values(*_LEAD_FIELDS, score=F("scorecard__total"))
+        .values(*_LEAD_FIELDS, score=F("scorecard__total"), lapsed=_lapsed_reps())
     )
     if not leads:
         return 0
@@ -360,8 +387,10 @@ def _route(*, lead_ids: list[int], now: datetime.datetime, actor: User | None) -
         strategy = rule.strategy if rule else DEFAULT_STRATEGY
         skip_off_hours = bool(rule and rule.skip_off_hours)
         eligible, refusals = [], []
+        lapsed = set(lead["lapsed"] or ())
         for rep in reps:
-            refusal = rep.refusal(now=now, skip_off_hours=skip_off_hours)
+            refusal = "let this lead lapse" if rep.user_id in lapsed else None
+            refusal = refusal or rep.refusal(now=now, skip_off_hours=skip_off_hours)
             (refusals.append(refusal) if refusal else eligible.append(rep))
         if not eligible:
             waiting = _waiting_reason(teams[team_id].name, reps, refusals)
@@ -487,6 +516,153 @@ def _write_history(rows: list[tuple[int, history.Entry]], *, now: datetime.datet
         },
         now=now,
     )
+
+
+# --- Reassignment on breach (the first-contact sweep) ------------------------------------
+
+
+@dataclass(frozen=True)
+class BreachMove:
+    """Where the sweep sent a lead whose rep let its clock lapse."""
+
+    lead_id: int
+    old_owner_id: int
+    owner_id: int | None  # None: back in the team's unassigned queue, for the manager
+    team_id: int
+    clock: FirstContactClock | None  # the new rep's fresh clock
+
+
+def leads_reassign_on_breach(*, clocks: Sequence[FirstContactClock], now: datetime.datetime) -> list[BreachMove]:
+    """Move the leads of these just-breached clocks (their policy reassigns on breach), in the caller's transaction.
+
+    Each goes to the next eligible rep of its team (active, in office, not paused,
+    under capacity; round robin) who has not let it lapse in this cycle, with a
+    fresh clock numbered one more; after the policy's last reassignment, or when
+    nobody is eligible, to the team's unassigned queue (no owner, no deadline).
+    The breached clock ends here, still breached. A lead no longer with the rep
+    who lapsed (or closed, or without a team) stays where it is. Set-based: a
+    fixed number of queries whatever the number of clocks. The caller (the
+    sweep) holds the leads' row locks; the lock order is routing's (leads, then reps).
+    """
+    by_lead = {c.lead_id: c for c in clocks}
+    if not by_lead:
+        return []
+    leads = {
+        row["id"]: row
+        for row in Lead.objects.filter(id__in=by_lead)
+        .order_by("id")
+        .select_for_update(of=("self",))
+        .values("id", "owner_id", "team_id", "status", lapsed=_lapsed_reps())
+    }
+    movable = [
+        c
+        for c in clocks
+        if (lead := leads.get(c.lead_id))
+        and lead["owner_id"] == c.rep_id
+        and lead["team_id"] is not None
+        and lead["status"] in OPEN_STATUSES
+    ]
+    if not movable:
+        return []
+    team_ids = sorted({leads[c.lead_id]["team_id"] for c in movable})
+    profiles = list(
+        RepProfile.objects.filter(team_id__in=team_ids)
+        .select_related("user")
+        .order_by("id")
+        .select_for_update(of=("self",))
+    )
+    loads = rep_uncontacted_loads(user_ids=[p.user_id for p in profiles])
+    reps_by_team: dict[int, list[_Rep]] = {tid: [] for tid in team_ids}
+    for p in profiles:
+        reps_by_team[p.team_id].append(_Rep(profile=p, load=loads.get(p.user_id, 0)))
+    latest = max((p.last_assigned_at for p in profiles if p.last_assigned_at), default=None)
+    stamp = now if latest is None or latest < now else latest + _TICK
+
+    decided: list[tuple[FirstContactClock, int, _Rep | None, str]] = []
+    for c in sorted(movable, key=lambda c: c.lead_id):
+        lead = leads[c.lead_id]
+        team_id = lead["team_id"]
+        if c.reassignment >= c.max_reassignments:
+            why = f"reassigned {c.reassignment} time(s) on breach, the most the policy allows"
+            decided.append((c, team_id, None, why))
+            continue
+        lapsed = {*(lead["lapsed"] or ()), c.rep_id}
+        eligible = [
+            r for r in reps_by_team[team_id] if r.user_id not in lapsed and not r.refusal(now=now, skip_off_hours=False)
+        ]
+        if not eligible:
+            decided.append((c, team_id, None, "no other rep of the team is available"))
+            continue
+        rep = pick_rep(eligible, DEFAULT_STRATEGY)
+        rep.load += 1
+        rep.profile.last_assigned_at = stamp
+        rep.changed = True
+        stamp += _TICK
+        decided.append((c, team_id, rep, "round robin"))
+
+    # The breached clocks end first: one open clock per lead.
+    clocks_end(lead_ids=[c.lead_id for c, *_ in decided], outcome=ClockOutcome.BREACHED, now=now)
+    fresh = clocks_plan(
+        assignments=[(c.lead_id, rep.user_id, team_id) for c, team_id, rep, _ in decided if rep],
+        now=now,
+        reassignment={c.lead_id: c.reassignment + 1 for c, _, rep, _ in decided if rep},
+        profiles=profiles,
+    )
+    FirstContactClock.objects.bulk_create(fresh.values())
+    table = connection.ops.quote_name(Lead._meta.db_table)
+    sql = (
+        f"UPDATE {table} AS l SET owner_id = v.owner_id, "  # noqa: S608 - names are ours
+        "status = CASE WHEN v.owner_id IS NULL THEN %s WHEN l.status IN (%s, %s) THEN %s ELSE l.status END, "
+        "assigned_at = CASE WHEN v.owner_id IS NULL THEN l.assigned_at ELSE %s END, "
+        "sla_due_at = v.due_at, updated_at = %s "
+        "FROM unnest(%s::bigint[], %s::bigint[], %s::timestamptz[]) AS v(id, owner_id, due_at) WHERE l.id = v.id"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(
+            sql,
+            [
+                Status.QUEUED,
+                Status.QUEUED,
+                Status.ASSIGNED,
+                Status.ASSIGNED,
+                now,
+                now,
+                [c.lead_id for c, *_ in decided],
+                [rep.user_id if rep else None for _, _, rep, _ in decided],
+                [fresh[c.lead_id].due_at if rep else None for c, _, rep, _ in decided],
+            ],
+        )
+    users = {p.user_id: p.user for p in profiles}
+    missing = {c.rep_id for c, *_ in decided} - set(users)
+    if missing:
+        users.update(User.objects.in_bulk(missing))
+    teams = dict(Team.objects.filter(id__in=team_ids).values_list("id", "name"))
+    rows = []
+    for c, team_id, rep, why in decided:
+        clock = fresh.get(c.lead_id) if rep else None
+        rows.append(
+            (
+                c.lead_id,
+                history.sla_reassigned(
+                    old_owner=users[c.rep_id],
+                    owner=rep.profile.user if rep else None,
+                    team=teams[team_id],
+                    reassignment=c.reassignment + 1 if rep else c.reassignment,
+                    note=why,
+                    team_id=team_id,
+                    breached_clock_id=c.pk,
+                    sla_due_at=clock.due_at.isoformat() if clock else None,
+                ),
+            )
+        )
+    history.entries_write(rows, at=now)
+    changed = [rep.profile for reps in reps_by_team.values() for rep in reps if rep.changed]
+    if changed:
+        RepProfile.objects.bulk_update(changed, ["last_assigned_at"])
+    return [
+        BreachMove(c.lead_id, c.rep_id, rep.user_id if rep else None, team_id, fresh.get(c.lead_id) if rep else None)
+        for c, team_id, rep, _ in decided
+    ]
 
 
 def leads_route_waiting(*, now: datetime.datetime, team_ids: list[int] | None = None) -> int:

@@ -13,6 +13,7 @@ def test_healthz_is_200_when_database_and_broker_answer(client):
         "database": "ok",
         "broker": "ok",
         "scoring": {"ok": True, "version": None},  # no active version yet
+        "sweep_age_s": None,  # no sweep yet
     }
 
 

@@ -42,7 +42,9 @@ class Route:
 
 # URL names that need no permission entry: third-party or framework routes.
 EXEMPT_PREFIXES = ("admin:", "api-schema", "api-docs")
-EXEMPT_NAMES = {"login", "logout", "healthz", "api-token", "password_change", "home"}
+# The health checks answer everyone alike, without a login (load balancer, monitoring):
+# tests/ops/test_healthz.py and tests/sla/test_sweep_command_and_health.py cover them.
+EXEMPT_NAMES = {"login", "logout", "healthz", "healthz-jobs", "api-token", "password_change", "home"}
 
 
 def all_routes() -> list[Route]:
