@@ -10,6 +10,7 @@ api_v1 = [
     path("", include("accounts.api_urls")),
     path("", include("leads.api_urls")),
     path("", include("scoring.api_urls")),
+    path("", include("sla.dashboard.api_urls")),
 ]
 
 urlpatterns = [
@@ -19,6 +20,7 @@ urlpatterns = [
     path("", include("accounts.urls")),
     path("leads/", include("leads.urls")),
     path("definition/", include("scoring.urls")),
+    path("sla/dashboard/", include("sla.dashboard.urls")),
 ]
 
 # JSON under /api/ (the API's error shape), the pages' templates elsewhere.
