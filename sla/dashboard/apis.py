@@ -18,7 +18,7 @@ from accounts.models import Role
 from leadhandoff.api import ApplicationError, ErrorSerializer
 from leads.clock.selectors import free_to_cold_call_many
 from sla.dashboard.forms import PERIOD_CHOICES, DashboardFilterForm
-from sla.dashboard.selectors import DASHBOARD_ROLES, Figures, dashboard_team_get, free_reps_for, sla_dashboard
+from sla.dashboard.selectors import DASHBOARD_ROLES, dashboard_team_get, free_reps_for, sla_dashboard
 
 
 class FiguresSerializer(serializers.Serializer):
@@ -60,6 +60,48 @@ class FreeSerializer(serializers.Serializer):
     reasons = serializers.ListField(child=serializers.CharField(), help_text="Why not free, in words.")
 
 
+class TeamFiguresSerializer(FiguresSerializer):
+    class Meta:
+        ref_name = "SlaTeamFigures"
+
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+
+
+class RepFiguresSerializer(FiguresSerializer):
+    class Meta:
+        ref_name = "SlaRepFigures"
+
+    id = serializers.IntegerField()
+    username = serializers.CharField()
+    team = serializers.IntegerField(allow_null=True)
+    free_to_cold_call = serializers.BooleanField(allow_null=True)
+
+
+class WeekFiguresSerializer(FiguresSerializer):
+    class Meta:
+        ref_name = "SlaWeekFigures"
+
+    week = serializers.DateField(help_text="The Monday, in your time zone.")
+
+
+class BinSerializer(serializers.Serializer):
+    class Meta:
+        ref_name = "SlaHistogramBin"
+
+    label = serializers.CharField()
+    count = serializers.IntegerField()
+
+
+class PeriodSerializer(serializers.Serializer):
+    class Meta:
+        ref_name = "SlaPeriod"
+
+    key = serializers.CharField(help_text='"7", "30", "90" or "custom".')
+    start = serializers.DateTimeField(help_text="Deadlines from this instant…")
+    end = serializers.DateTimeField(help_text="…to this one, excluded.")
+
+
 def _free_dict(rep, team_id, status) -> dict:
     return {
         "rep": rep.id,
@@ -90,38 +132,16 @@ class SlaDashboardApi(APIView):
         end = serializers.DateField(required=False, help_text="Last day, included (custom period).")
         team = serializers.IntegerField(required=False, help_text="One of your teams; another team is a 404.")
 
-    class TeamSerializer(FiguresSerializer):
-        class Meta:
-            ref_name = "SlaTeamFigures"
-
-        id = serializers.IntegerField()
-        name = serializers.CharField()
-
-    class RepSerializer(FiguresSerializer):
-        class Meta:
-            ref_name = "SlaRepFigures"
-
-        id = serializers.IntegerField()
-        username = serializers.CharField()
-        team = serializers.IntegerField(allow_null=True)
-        free_to_cold_call = serializers.BooleanField(allow_null=True)
-
-    class WeekSerializer(FiguresSerializer):
-        class Meta:
-            ref_name = "SlaWeekFigures"
-
-        week = serializers.DateField(help_text="The Monday, in your time zone.")
-
     class OutputSerializer(serializers.Serializer):
         class Meta:
             ref_name = "SlaDashboard"
 
-        period = serializers.DictField(help_text='{"key", "start", "end"}: deadlines in [start, end).')
+        period = PeriodSerializer()
         overall = FiguresSerializer()
-        teams = serializers.ListField(child=serializers.DictField())
-        reps = serializers.ListField(child=serializers.DictField())
-        weeks = serializers.ListField(child=serializers.DictField())
-        distribution = serializers.ListField(child=serializers.DictField(), help_text='[{"label", "count"}]')
+        teams = TeamFiguresSerializer(many=True)
+        reps = RepFiguresSerializer(many=True)
+        weeks = WeekFiguresSerializer(many=True)
+        distribution = BinSerializer(many=True, help_text="Contacted clocks per wall-clock time to first contact.")
 
     @extend_schema(
         parameters=[QuerySerializer],
@@ -142,28 +162,24 @@ class SlaDashboardApi(APIView):
         period = form.chosen_period(now=now, tz=request.user.tz)
         data = sla_dashboard(user=request.user, period=period, now=now, team_id=team_id)
 
-        def figures(f: Figures) -> dict:
-            return f.as_dict()
-
-        return Response(
-            {
-                "period": {"key": period.key, "start": period.start, "end": period.end},
-                "overall": figures(data.overall),
-                "teams": [{"id": r.team.id, "name": r.team.name, **figures(r.figures)} for r in data.team_rows],
-                "reps": [
-                    {
-                        "id": r.rep.id,
-                        "username": r.rep.username,
-                        "team": r.team.id if r.team else None,
-                        "free_to_cold_call": None if r.free is None else r.free.free,
-                        **figures(r.figures),
-                    }
-                    for r in data.rep_rows
-                ],
-                "weeks": [{"week": r.week, **figures(r.figures)} for r in data.week_rows],
-                "distribution": [{"label": label, "count": n} for label, n in data.histogram],
-            }
-        )
+        payload = {
+            "period": {"key": period.key, "start": period.start, "end": period.end},
+            "overall": data.overall.as_dict(),
+            "teams": [{"id": r.team.id, "name": r.team.name, **r.figures.as_dict()} for r in data.team_rows],
+            "reps": [
+                {
+                    "id": r.rep.id,
+                    "username": r.rep.username,
+                    "team": r.team.id if r.team else None,
+                    "free_to_cold_call": None if r.free is None else r.free.free,
+                    **r.figures.as_dict(),
+                }
+                for r in data.rep_rows
+            ],
+            "weeks": [{"week": r.week, **r.figures.as_dict()} for r in data.week_rows],
+            "distribution": [{"label": label, "count": n} for label, n in data.histogram],
+        }
+        return Response(self.OutputSerializer(payload).data)
 
 
 class FreeToColdCallApi(APIView):
@@ -173,7 +189,7 @@ class FreeToColdCallApi(APIView):
 
     @extend_schema(
         parameters=[OpenApiParameter("team", int, required=False, description="Only this team's reps.")],
-        responses={200: FreeSerializer(many=True), 403: ErrorSerializer},
+        responses={200: FreeSerializer(many=True), 400: ErrorSerializer, 403: ErrorSerializer},
     )
     def get(self, request):
         profiles = free_reps_for(user=request.user)
