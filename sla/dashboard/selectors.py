@@ -16,7 +16,8 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from django.db.models import Aggregate, Case, Count, FloatField, IntegerField, QuerySet, Value, When
+from django.db import connection
+from django.db.models import Case, Count, IntegerField, QuerySet, Value, When
 from django.db.models.functions import TruncWeek
 from django.shortcuts import get_object_or_404
 
@@ -27,7 +28,6 @@ from leads.clock.selectors import (
     FreeToColdCall,
     came_due_q,
     clocks_due_between,
-    compliance,
     compliance_by,
     free_to_cold_call_many,
 )
@@ -44,21 +44,6 @@ MAX_PERIOD_DAYS = 366
 
 # Upper bounds (seconds) of the time-to-first-contact histogram's bins; the last bin is open-ended.
 HISTOGRAM_BOUNDS = (15 * 60, 3600, 4 * 3600, 8 * 3600, 24 * 3600, 48 * 3600)
-
-
-class PercentileCont(Aggregate):
-    """PostgreSQL's `percentile_cont(f) WITHIN GROUP (ORDER BY x)`: the continuous percentile,
-    linear interpolation between the two nearest values (NULLs are ignored)."""
-
-    function = "percentile_cont"
-    template = "%(function)s(%(fraction)s) WITHIN GROUP (ORDER BY %(expressions)s)"
-    output_field = FloatField()
-
-    def __init__(self, expression, fraction: float, **extra):
-        fraction = float(fraction)
-        if not 0.0 <= fraction <= 1.0:
-            raise ValueError("A percentile is a fraction from 0 to 1.")
-        super().__init__(expression, fraction=repr(fraction), **extra)
 
 
 # --- Who sees what ----------------------------------------------------------------------------
@@ -241,25 +226,47 @@ class Dashboard:
         }
 
 
-def _time_annotations() -> dict:
-    return {
-        "contacted": Count("contacted_at"),
-        "median_s": PercentileCont("seconds_to_contact", 0.5),
-        "p90_s": PercentileCont("seconds_to_contact", 0.9),
-        "median_business_s": PercentileCont("business_seconds_to_contact", 0.5),
-        "p90_business_s": PercentileCont("business_seconds_to_contact", 0.9),
-    }
-
-
 TIME_FIELDS = ("contacted", "median_s", "p90_s", "median_business_s", "p90_business_s")
 
+# The time-to-first-contact figures of every row in one statement: the clocks are chosen by the
+# ORM (the same scope and period as compliance); GROUPING SETS computes the continuous
+# percentiles (percentile_cont: linear interpolation) over all, per team, per rep, per week,
+# and counts the histogram's bins. GROUPING() tells the sets apart.
+TIME_FIGURES_SQL = """
+    SELECT GROUPING(team_id, rep_id, week, bin) AS level, team_id, rep_id, week, bin,
+           count(*) AS contacted,
+           percentile_cont(0.5) WITHIN GROUP (ORDER BY seconds_to_contact) AS median_s,
+           percentile_cont(0.9) WITHIN GROUP (ORDER BY seconds_to_contact) AS p90_s,
+           percentile_cont(0.5) WITHIN GROUP (ORDER BY business_seconds_to_contact) AS median_business_s,
+           percentile_cont(0.9) WITHIN GROUP (ORDER BY business_seconds_to_contact) AS p90_business_s
+    FROM ({clocks}) AS c
+    GROUP BY GROUPING SETS ((), (team_id), (rep_id), (week), (bin))
+"""
+# GROUPING(team_id, rep_id, week, bin): a bit set for each column the row is not grouped by.
+LEVEL_ALL, LEVEL_TEAM, LEVEL_REP, LEVEL_WEEK, LEVEL_BIN = 0b1111, 0b0111, 0b1011, 0b1101, 0b1110
 
-def _time_figures_by(clocks: QuerySet[FirstContactClock], key: str | None) -> dict:
-    """Time to first contact per value of `key` (None: over all clocks), in one query."""
-    if key is None:
-        return {None: clocks.aggregate(**_time_annotations())}
-    rows = clocks.values(key).annotate(**_time_annotations()).order_by()
-    return {row[key]: row for row in rows}
+
+def _histogram_bin() -> Case:
+    return Case(
+        *[When(seconds_to_contact__lt=bound, then=Value(i)) for i, bound in enumerate(HISTOGRAM_BOUNDS)],
+        default=Value(len(HISTOGRAM_BOUNDS)),
+        output_field=IntegerField(),
+    )
+
+
+def time_figures(*, clocks: QuerySet[FirstContactClock], tz: datetime.tzinfo) -> list[dict]:
+    """Rows of TIME_FIGURES_SQL over the contacted clocks among `clocks`, one query."""
+    inner = (
+        clocks.filter(contacted_at__isnull=False)
+        .annotate(week=TruncWeek("due_at", tzinfo=tz), bin=_histogram_bin())
+        .values("team_id", "rep_id", "week", "bin", "seconds_to_contact", "business_seconds_to_contact")
+        .order_by()
+    )
+    sql, params = inner.query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute(TIME_FIGURES_SQL.format(clocks=sql), params)
+        names = [col.name for col in cursor.description]
+        return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
 
 
 def scope_clocks(*, team_ids: Iterable[int], rep_id: int | None = None) -> QuerySet[FirstContactClock]:
@@ -277,24 +284,6 @@ def histogram_labels() -> list[str]:
         low = bound
     labels.append(f"{duration_words(low)} or more")
     return labels
-
-
-def time_to_contact_histogram(*, clocks: QuerySet[FirstContactClock]) -> list[tuple[str, int]]:
-    """Contacted clocks per wall-clock time-to-first-contact bin, in one grouped query."""
-    bins = Case(
-        *[When(seconds_to_contact__lt=bound, then=Value(i)) for i, bound in enumerate(HISTOGRAM_BOUNDS)],
-        default=Value(len(HISTOGRAM_BOUNDS)),
-        output_field=IntegerField(),
-    )
-    rows = (
-        clocks.filter(seconds_to_contact__isnull=False)
-        .annotate(bin=bins)
-        .values("bin")
-        .annotate(n=Count("id"))
-        .order_by()
-    )
-    counts = {row["bin"]: row["n"] for row in rows}
-    return [(label, counts.get(i, 0)) for i, label in enumerate(histogram_labels())]
 
 
 def _event_counts(*, team_ids: list[int], rep_ids: Iterable[int], period: Period, rep_id: int | None) -> list[dict]:
@@ -334,28 +323,37 @@ def sla_dashboard(
     tz = period.tz
     weekly = clocks.annotate(week=TruncWeek("due_at", tzinfo=tz))
 
-    overall = Figures(compliance=compliance(clocks=clocks, now=now))
+    overall = Figures()
     by_team: dict[int, Figures] = defaultdict(Figures)
     by_rep: dict[int, Figures] = defaultdict(Figures)
     by_week: dict[datetime.date, Figures] = defaultdict(Figures)
-    for key, comp in compliance_by(clocks=clocks, now=now, key="team_id").items():
-        by_team[key].compliance = comp
-    for key, comp in compliance_by(clocks=clocks, now=now, key="rep_id").items():
-        by_rep[key].compliance = comp
-    for key, comp in compliance_by(clocks=weekly, now=now, key="week").items():
-        by_week[_week(key, tz)].compliance = comp
+    # Compliance per (team, rep, week) cell, through THE compliance function; the counts add up
+    # into the rows (a rep who moved teams counts in both teams, once in their own row).
+    for (cell_team, cell_rep, cell_week), comp in compliance_by(
+        clocks=weekly, now=now, key=("team_id", "rep_id", "week")
+    ).items():
+        for figures in (overall, by_team[cell_team], by_rep[cell_rep], by_week[_week(cell_week, tz)]):
+            figures.compliance = Compliance(
+                figures.compliance.met + comp.met, figures.compliance.came_due + comp.came_due
+            )
 
-    for target, key, qs in (
-        ({None: overall}, None, clocks),
-        (by_team, "team_id", clocks),
-        (by_rep, "rep_id", clocks),
-        (by_week, "week", weekly),
-    ):
-        for value, row in _time_figures_by(qs, key).items():
-            figures = target[_week(value, tz) if key == "week" else value]
-            for name in TIME_FIELDS:
-                setattr(figures, name, row[name])
-            figures.contacted = row["contacted"] or 0
+    bins: dict[int, int] = {}
+    for row in time_figures(clocks=clocks, tz=tz):
+        level = row["level"]
+        if level == LEVEL_BIN:
+            bins[row["bin"]] = row["contacted"]
+            continue
+        if level == LEVEL_ALL:
+            figures = overall
+        elif level == LEVEL_TEAM:
+            figures = by_team[row["team_id"]]
+        elif level == LEVEL_REP:
+            figures = by_rep[row["rep_id"]]
+        else:
+            figures = by_week[row["week"].date()]  # a naive timestamp: the reader's local Monday
+        for name in TIME_FIELDS:
+            setattr(figures, name, row[name])
+    histogram = [(label, bins.get(i, 0)) for i, label in enumerate(histogram_labels())]
 
     # Breaches open now: open clocks past their deadline, whatever the period.
     open_rows = (
@@ -404,7 +402,7 @@ def sla_dashboard(
         team_rows=[TeamRow(t, by_team[t.id]) for t in teams],
         rep_rows=rep_rows,
         week_rows=[WeekRow(w, by_week[w]) for w in sorted(by_week)],
-        histogram=time_to_contact_histogram(clocks=clocks),
+        histogram=histogram,
     )
 
 

@@ -12,6 +12,7 @@ from urllib.parse import urlencode
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.urls import reverse
 from django.utils import timezone
 
 from accounts.access import role_required
@@ -73,7 +74,9 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         "query": _query(period, team_id),
         "period_query": _query(period),
         "charts": data.charts,
-        "all_teams": list(dashboard_teams_for(user=request.user).order_by("name")),
+        # The team picker: every team the reader may see (the page's own list unless filtered).
+        "all_teams": data.teams if team_id is None else list(dashboard_teams_for(user=request.user).order_by("name")),
+        "leads_url": reverse("sla_dashboard:leads"),  # reversed once, not per cell
     }
     return render(request, "sla/dashboard.html", context, status=200 if valid else 400)
 

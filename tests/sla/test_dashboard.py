@@ -363,4 +363,4 @@ def test_the_page_makes_the_same_number_of_queries_for_one_rep_or_thirty(client)
     small = count(_admin_world(1, 1))
     big = count(_admin_world(3, 10))
     assert small == big, (small, big)
-    assert big <= 25
+    assert big <= 14
