@@ -406,7 +406,7 @@ def main(argv: list[str] | None = None) -> None:
 
         import datetime
 
-        today = datetime.date.today()
+        today = datetime.datetime.now(datetime.UTC).date()
         custom = {"start": (today - datetime.timedelta(days=60)).isoformat(), "end": today.isoformat()}
         log(f"HTTP load: {args.managers} managers, {args.duration:.0f}s (+{args.warmup:.0f}s warm-up)")
         with gunicorn(database_url=db.url, workers=args.workers, threads=args.threads) as (port, master_pid):
