@@ -364,3 +364,15 @@ def test_the_page_makes_the_same_number_of_queries_for_one_rep_or_thirty(client)
     big = count(_admin_world(3, 10))
     assert small == big, (small, big)
     assert big <= 14
+
+
+def test_a_rep_who_moved_teams_is_counted_where_each_clock_ran(client, cast):
+    """rep1 (now East) had a clock on West: West's manager sees it and its warning; East's does not."""
+    west = make(cast.rep, cast.other_team, due=NOW - datetime.timedelta(days=3), contact_after=2 * H)
+    event(west, EventKind.WARNING, NOW - datetime.timedelta(days=3, hours=12))
+    east = get(client, cast.manager, URL).context["data"]
+    assert (east.overall.compliance.came_due, east.overall.warnings) == (0, 0)
+    data = get(client, cast.other_manager, URL).context["data"]
+    rows = {r.rep.id: r for r in data.rep_rows}
+    assert rows[cast.rep.id].figures.compliance.came_due == 1 and rows[cast.rep.id].figures.warnings == 1
+    assert (data.overall.warnings, data.team_rows[0].figures.warnings) == (1, 1)
