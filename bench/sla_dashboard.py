@@ -234,10 +234,11 @@ class Recorder:
     def __init__(self):
         self.lock = threading.Lock()
         self.times: list[float] = []
+        self.by_period: dict[str, list[float]] = {}
         self.errors: list[str] = []
         self.served = 0
 
-    def add(self, seconds: float | None, error: str | None = None) -> None:
+    def add(self, seconds: float | None, error: str | None = None, period: str = "30") -> None:
         with self.lock:
             self.served += 1
             if error is not None:
@@ -245,6 +246,7 @@ class Recorder:
                     self.errors.append(error)
             elif seconds is not None:
                 self.times.append(seconds)
+                self.by_period.setdefault(period, []).append(seconds)
 
 
 def manager_loop(*, port, cookie, deadline, warmup_until, think_ms, recorder, seed, custom):
@@ -270,7 +272,8 @@ def manager_loop(*, port, cookie, deadline, warmup_until, think_ms, recorder, se
         if status != 200:
             recorder.add(None, f"{path}: HTTP {status}")
         else:
-            recorder.add(elapsed if time.monotonic() >= warmup_until else None)
+            period = path.split("period=")[1].split("&")[0] if "period=" in path else "30"
+            recorder.add(elapsed if time.monotonic() >= warmup_until else None, period=period)
         time.sleep(think(rng, think_ms))
     conn.close()
 
@@ -470,6 +473,7 @@ def main(argv: list[str] | None = None) -> None:
         "dashboard_p50_ms": ms(percentile(times, 50)),
         "dashboard_p95_ms": ms(p95),
         "dashboard_p99_ms": ms(percentile(times, 99)),
+        "dashboard_p95_ms_by_period": {k: ms(percentile(v, 95)) for k, v in sorted(recorder.by_period.items())},
         "baseline_p50_ms": ms(percentile(baseline, 50)),
         "baseline_p95_ms": ms(baseline_p95),
         "p95_to_baseline_ratio": round(p95 / baseline_p95, 1) if baseline else None,
