@@ -18,6 +18,8 @@ What it does, on a database of its own (bench._db):
    7 and 90 days and custom dates too) with think time between requests, for
    `--duration` seconds: dashboard_p50/p95/p99_ms. The load client's own CPU time
    is measured and reported as a share of the machine and of the CPU the test used.
+   Before the load, one manager alone asks 25 times in a row: dashboard_alone_p50/p95_ms,
+   what a page costs when no request queues for the CPU.
 3. Baseline, same run: the dashboard's figures as one hand-written SQL statement
    (GROUPING SETS over all / team / rep / week with percentile_cont, plus the open
    breaches) on psycopg2 under the same concurrency and think time: baseline_p95_ms.
@@ -278,6 +280,20 @@ def manager_loop(*, port, cookie, deadline, warmup_until, think_ms, recorder, se
     conn.close()
 
 
+def sequential_times(*, port: int, cookie: str, requests: int) -> list[float]:
+    """One client, one request after another (the first five warm the worker up and are dropped)."""
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    headers = {"Cookie": f"sessionid={cookie}", "Host": "127.0.0.1"}
+    times = []
+    for _ in range(requests + 5):
+        started = time.perf_counter()
+        conn.request("GET", "/sla/dashboard/", headers=headers)
+        conn.getresponse().read()
+        times.append(time.perf_counter() - started)
+    conn.close()
+    return times[5:]
+
+
 # The dashboard's figures for one manager's team and 30 days, written by hand in one statement.
 BASELINE_SQL = """
     SELECT grouping(c.team_id, c.rep_id, w.week) AS level, c.team_id, c.rep_id, w.week,
@@ -413,6 +429,9 @@ def main(argv: list[str] | None = None) -> None:
         custom = {"start": (today - datetime.timedelta(days=60)).isoformat(), "end": today.isoformat()}
         log(f"HTTP load: {args.managers} managers, {args.duration:.0f}s (+{args.warmup:.0f}s warm-up)")
         with gunicorn(database_url=db.url, workers=args.workers, threads=args.threads) as (port, master_pid):
+            # One manager alone first: what a page costs when nobody queues for the CPU.
+            alone = sequential_times(port=port, cookie=cookies[managers[0].pk], requests=25)
+            load_avg_before = os.getloadavg()[0]
             server_before = workers_cpu_seconds(master_pid)
             client_before = resource.getrusage(resource.RUSAGE_SELF)
             wall_before = time.perf_counter()
@@ -437,6 +456,7 @@ def main(argv: list[str] | None = None) -> None:
             wall = time.perf_counter() - wall_before
             client_after = resource.getrusage(resource.RUSAGE_SELF)
             server_cpu = workers_cpu_seconds(master_pid) - server_before
+            load_avg_after = os.getloadavg()[0]
         client_cpu = (client_after.ru_utime - client_before.ru_utime) + (client_after.ru_stime - client_before.ru_stime)
         times = recorder.times
         log(f"HTTP: {len(times)} dashboards measured, {len(recorder.errors)} errors")
@@ -474,6 +494,8 @@ def main(argv: list[str] | None = None) -> None:
         "dashboard_p95_ms": ms(p95),
         "dashboard_p99_ms": ms(percentile(times, 99)),
         "dashboard_p95_ms_by_period": {k: ms(percentile(v, 95)) for k, v in sorted(recorder.by_period.items())},
+        "dashboard_alone_p50_ms": ms(percentile(alone, 50)),
+        "dashboard_alone_p95_ms": ms(percentile(alone, 95)),
         "baseline_p50_ms": ms(percentile(baseline, 50)),
         "baseline_p95_ms": ms(baseline_p95),
         "p95_to_baseline_ratio": round(p95 / baseline_p95, 1) if baseline else None,
@@ -491,6 +513,9 @@ def main(argv: list[str] | None = None) -> None:
         if client_cpu + server_cpu
         else None,
         "server_cpu_ms_per_request": round(1000 * server_cpu / recorder.served, 1) if recorder.served else None,
+        # Other work on the machine shows here: the figures above are only comparable at similar loads.
+        "load_avg_at_start": round(load_avg_before, 2),
+        "load_avg_after_load": round(load_avg_after, 2),
         "note": "load client, gunicorn and PostgreSQL share one machine (shared with other work)",
     }
     print(json.dumps(result))
