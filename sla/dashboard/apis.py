@@ -38,7 +38,9 @@ class FiguresSerializer(serializers.Serializer):
     p90_words = serializers.CharField()
     median_business_words = serializers.CharField()
     p90_business_words = serializers.CharField()
-    open_breaches = serializers.IntegerField(help_text="Open clocks past their deadline now (whatever the period).")
+    open_breaches = serializers.IntegerField(
+        allow_null=True, help_text="Open clocks past their deadline now (whatever the period); null for a week."
+    )
     warnings = serializers.IntegerField(help_text="Warnings the sweep sent in the period.")
     reassignments = serializers.IntegerField(help_text="Reassignments after a breach in the period.")
 
@@ -176,7 +178,8 @@ class SlaDashboardApi(APIView):
                 }
                 for r in data.rep_rows
             ],
-            "weeks": [{"week": r.week, **r.figures.as_dict()} for r in data.week_rows],
+            # "Overdue now" is a figure of the present, not of a past week.
+            "weeks": [{"week": r.week, **r.figures.as_dict(), "open_breaches": None} for r in data.week_rows],
             "distribution": [{"label": label, "count": n} for label, n in data.histogram],
         }
         return Response(self.OutputSerializer(payload).data)

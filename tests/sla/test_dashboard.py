@@ -376,3 +376,9 @@ def test_a_rep_who_moved_teams_is_counted_where_each_clock_ran(client, cast):
     rows = {r.rep.id: r for r in data.rep_rows}
     assert rows[cast.rep.id].figures.compliance.came_due == 1 and rows[cast.rep.id].figures.warnings == 1
     assert (data.overall.warnings, data.team_rows[0].figures.warnings) == (1, 1)
+
+
+def test_week_rows_do_not_claim_an_overdue_now_figure(client, cast, world):
+    html = get(client, cast.manager, URL).content.decode()
+    week_table = html.split('data-testid="week-table"')[1].split("</table>")[0]
+    assert 'title="A figure of now, not of a week"' in week_table

@@ -67,7 +67,7 @@ def test_the_api_gives_the_pages_figures(api, cast, clocks):
     assert reps["rep1"]["median_business_words"] == "4 h 30 min"  # (1 h + 8 h) / 2
     assert reps["rep1"]["free_to_cold_call"] is False
     assert sum(b["count"] for b in body["distribution"]) == body["overall"]["contacted"] == 3
-    assert [w["week"] for w in body["weeks"]] == ["2026-11-16"]
+    assert [(w["week"], w["open_breaches"]) for w in body["weeks"]] == [("2026-11-16", None)]
 
 
 def test_another_managers_team_is_a_404_and_a_bad_period_a_400(api, cast, clocks):
