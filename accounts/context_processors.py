@@ -17,6 +17,7 @@ NAVIGATION = [
     ("Roster", "roster", (Role.ADMIN,)),
     ("Policies", "policies:list", (Role.MANAGER, Role.ADMIN)),
     ("Reports", "reports:report_list", (Role.MARKETING, Role.REP, Role.MANAGER, Role.ADMIN)),
+    ("SLA dashboard", "sla_dashboard:dashboard", (Role.MARKETING, Role.MANAGER, Role.ADMIN)),
     ("Admin", "admin:index", (Role.ADMIN,)),
 ]
 

@@ -15,6 +15,7 @@ api_v1 = [
     path("", include("sla.policies.api_urls")),
     path("", include("reports.api_urls")),
     path("", include(notification_apis)),
+    path("", include("sla.dashboard.api_urls")),
 ]
 
 urlpatterns = [
@@ -28,6 +29,7 @@ urlpatterns = [
     path("policies/", include("sla.policies.urls")),
     path("reports/", include("reports.urls")),
     path("notifications/", include("sla.notifications.urls")),
+    path("sla/dashboard/", include("sla.dashboard.urls")),
 ]
 
 # JSON under /api/ (the API's error shape), the pages' templates elsewhere.

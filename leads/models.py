@@ -515,6 +515,11 @@ class FirstContactClock(models.Model):
             models.Index(fields=["lead", "-started_at"], name="clock_lead_idx"),
             models.Index(fields=["rep", "due_at"], name="clock_rep_due_idx"),
             models.Index(fields=["team", "due_at"], name="clock_team_due_idx"),
+            # Open clocks only: "breaches open now" on the SLA dashboard (sla.dashboard.selectors)
+            # and the overdue half of free_to_cold_call_many. Without them both read every clock
+            # a team or rep ever had with a deadline before now.
+            models.Index(fields=["team", "due_at"], name="clock_open_team_due_idx", condition=Q(ended_at__isnull=True)),
+            models.Index(fields=["rep", "due_at"], name="clock_open_rep_due_idx", condition=Q(ended_at__isnull=True)),
         ]
 
     def __str__(self) -> str:

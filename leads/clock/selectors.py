@@ -135,10 +135,20 @@ def compliance(*, clocks: QuerySet[FirstContactClock], now: datetime.datetime) -
     return Compliance(met=figures["met"], came_due=figures["came_due"])
 
 
-def compliance_by(*, clocks: QuerySet[FirstContactClock], now: datetime.datetime, key: str) -> dict:
-    """`compliance` per value of `key` (e.g. "rep_id", "team_id"), in one grouped aggregate."""
-    rows = clocks.values(key).annotate(**_compliance_counts(now))
-    return {row[key]: Compliance(met=row["met"], came_due=row["came_due"]) for row in rows}
+def compliance_by(*, clocks: QuerySet[FirstContactClock], now: datetime.datetime, key: str | tuple[str, ...]) -> dict:
+    """`compliance` per value of `key` (e.g. "rep_id", "team_id"), in one grouped aggregate.
+
+    A tuple of keys groups by all of them, keyed by tuples (the SLA dashboard adds the
+    cells of (team, rep, week) up into its rows: the counts are additive).
+    """
+    keys = (key,) if isinstance(key, str) else tuple(key)
+    rows = clocks.values(*keys).annotate(**_compliance_counts(now))
+    return {
+        (row[key] if isinstance(key, str) else tuple(row[k] for k in keys)): Compliance(
+            met=row["met"], came_due=row["came_due"]
+        )
+        for row in rows
+    }
 
 
 def clocks_due_between(
