@@ -16,7 +16,6 @@ from drf_spectacular.generators import SchemaGenerator
 from leads.imports import CsvFile, Importer
 from leads.models import HistoryAction, ImportJob, Lead, LeadHistory, Status, Touch, TouchKind, TouchOutcome
 from leads.queue.services import touch_log
-from scoring.preview import _figures
 from tests.factories import LeadFactory, make_queue_lead
 
 pytestmark = pytest.mark.django_db
@@ -109,12 +108,6 @@ def test_the_queue_api_gives_null_and_its_schema_says_so(cast, api):
     schema = SchemaGenerator().get_schema(request=None, public=True)
     for name in ("QueueApiOutput", "LeadState"):  # the queue, and a lead after a touch, stage or reject
         assert schema["components"]["schemas"][name]["properties"]["touch_count"]["nullable"] is True
-
-
-def test_the_backtest_median_touches_skips_unknown_counts():
-    won = [(True, 10.0, 4), (True, 20.0, None), (True, 30.0, 6), (False, 5.0, None)]
-    assert _figures(won)["median_touches_won"] == 5
-    assert _figures([(True, 10.0, None)])["median_touches_won"] is None
 
 
 def test_the_migration_turns_imported_zeros_into_unknown_and_leaves_real_counts(cast):

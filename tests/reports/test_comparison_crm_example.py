@@ -64,7 +64,8 @@ def test_the_crm_example_compares_to_the_unit_in_total_per_rep_and_per_region(db
     _assert_matches(data["total"], expected)
     assert list(data["groups"]) == ["imported"]
     _assert_matches(data["groups"]["imported"], expected)
-    # Touches are not in the file: unknown, never 0 (once imported counts may be NULL).
+    # Touches are not in the file: unknown, never 0.
+    assert data["total"]["median_touches_won"] is None and data["total"]["median_touches_lost"] is None
     assert data["total"]["closed_before_start"] == 0
 
     # Per rep: the imported agents are users named by the agent's full name.

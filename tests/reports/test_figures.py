@@ -317,3 +317,14 @@ def test_the_kaplan_meier_median_agrees_with_scipys_survival_function():
         )
         assert km_median(events, censored) == from_scipy == expected.kaplan_meier_median(events, censored)
     assert km_median([], [3]) is None
+
+
+def test_unknown_touch_counts_are_skipped_and_a_group_without_any_says_unknown(cast):
+    for touches in (4, None, 6):
+        mql(cast.rep, status=Status.WON, closed=10, value=Decimal(1000), touches=touches)
+    mql(cast.rep, status=Status.LOST, closed=5, touches=None, version=2)
+    data = comparison_compute(params=ComparisonParams(), now=NOW)
+    # Won: 4, unknown, 6 -> the median of what is known, not of (0, 4, 6).
+    assert data["groups"]["mql:v1"]["median_touches_won"] == 5
+    # v2's one deal was lost with its touches unknown: unknown, never 0.
+    assert data["groups"]["mql:v2"]["median_touches_lost"] is None
