@@ -102,3 +102,35 @@ def test_the_crm_example_compares_to_the_unit_in_total_per_rep_and_per_region(db
         last["groups"]["East"]["median_cycle_days_won"]
         == summary([r for r in closed if region_of[r["agent"]] == "East"])["median_cycle_days_won"]
     )
+
+
+def test_with_its_roster_the_crm_example_compares_per_shipped_region_and_team(db):
+    """The example as README tells it: the roster (sales_teams.csv), then the pipeline; the
+    comparison per regional office and per manager's team equals the CSVs' own figures."""
+    call_command("import_roster", str(EXAMPLE / "sales_teams.csv"), stdout=io.StringIO())
+    call_command(
+        "import_leads",
+        str(EXAMPLE / "sales_pipeline.csv"),
+        mapping=str(EXAMPLE / "mapping.json"),
+        no_progress=True,
+        stdout=io.StringIO(),
+    )
+    with open(EXAMPLE / "sales_teams.csv", newline="", encoding="utf-8") as fh:
+        roster = {row["sales_agent"]: row for row in csv.DictReader(fh)}
+    closed = [r for r in _csv_rows() if r["status"] in ("won", "lost")]
+    now = timezone.now()
+
+    by_region = comparison_compute(params=ComparisonParams(group_by="region"), now=now)["groups"]
+    regions = {row["regional_office"] for row in roster.values()}
+    assert set(by_region) == regions and len(regions) == 3
+    for region in regions:
+        _assert_matches(
+            by_region[region], summary([r for r in closed if roster[r["agent"]]["regional_office"] == region])
+        )
+
+    by_team = comparison_compute(params=ComparisonParams(group_by="team"), now=now)["groups"]
+    managers = {row["manager"] for row in roster.values()}
+    assert len(by_team) == len(managers) == 6
+    for manager in managers:
+        team = Team.objects.get(manager__first_name=manager.split()[0], manager__last_name=manager.split()[-1])
+        _assert_matches(by_team[team.name], summary([r for r in closed if roster[r["agent"]]["manager"] == manager]))
