@@ -37,13 +37,19 @@ def key_hash(raw_key: str) -> str:
 
 
 class ExpiringTokenAuthentication(TokenAuthentication):
-    """DRF's token, refused once it is older than API_TOKEN_TTL_HOURS."""
+    """DRF's token, refused once it is older than API_TOKEN_TTL_HOURS or than the
+    user's last password change (however the password was changed: the pages delete
+    the token at once; `manage.py changepassword` and any other path are caught here)."""
 
     def authenticate_credentials(self, key):
         user, token = super().authenticate_credentials(key)
         if timezone.now() >= token_expires_at(token.created):
             raise exceptions.AuthenticationFailed(
                 "Your API token has expired. Request a new one from /api/v1/auth/token/."
+            )
+        if user.password_changed_at and token.created < user.password_changed_at:
+            raise exceptions.AuthenticationFailed(
+                "Your password changed after this API token was issued. Request a new one from /api/v1/auth/token/."
             )
         return user, token
 

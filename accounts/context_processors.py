@@ -14,6 +14,7 @@ NAVIGATION = [
     ("Add prospect", "leads:rep_sourced_create", (Role.REP,)),
     ("Team dashboard", "leads:team_dashboard", (Role.MANAGER, Role.ADMIN)),
     ("Routing rules", "leads:rule_list", (Role.MANAGER, Role.ADMIN)),
+    ("Roster", "roster", (Role.ADMIN,)),
     ("Admin", "admin:index", (Role.ADMIN,)),
 ]
 

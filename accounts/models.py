@@ -4,6 +4,7 @@ import zoneinfo
 from django.contrib.auth.models import AbstractUser
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone as django_timezone
 
 
 class Role(models.TextChoices):
@@ -31,12 +32,19 @@ class User(AbstractUser):
     role = models.CharField(max_length=16, choices=Role.choices, default=Role.REP)
     # Every user's own: a rep's working hours are read in it, a digest is sent at 08:00 in it.
     timezone = models.CharField(max_length=64, default="UTC")
+    # API tokens issued before it are refused (accounts.authentication).
+    password_changed_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     class Meta:
         ordering = ["username"]
 
     def __str__(self) -> str:
         return self.get_full_name() or self.username
+
+    def set_password(self, raw_password) -> None:
+        super().set_password(raw_password)
+        # Every way of changing a password passes here (pages, admin, `manage.py changepassword`).
+        self.password_changed_at = django_timezone.now()
 
     @property
     def is_marketing(self) -> bool:
@@ -67,6 +75,8 @@ class User(AbstractUser):
 class Team(models.Model):
     name = models.CharField(max_length=100, unique=True)
     manager = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL, related_name="managed_teams")
+    # A regional office or territory the reports group by (e.g. "Central", "East", "West").
+    region = models.CharField(max_length=100, blank=True)
     # Catches leads no routing rule sends anywhere else (leads.routing.services).
     is_fallback = models.BooleanField(default=False)
     created_at = models.DateTimeField(auto_now_add=True)

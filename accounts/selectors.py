@@ -55,10 +55,19 @@ def closed_dates_for_teams(*, team_ids: Iterable[int]) -> dict[int, list[datetim
 
 
 def calendar_for_rep(
-    *, policy: FirstContactPolicy, profile: RepProfile | None, closed_dates: Iterable[datetime.date] = ()
+    *,
+    policy: FirstContactPolicy,
+    profile: RepProfile | None,
+    closed_dates: Iterable[datetime.date] = (),
+    business: bool | None = None,
 ) -> WorkingCalendar:
-    """The time a policy counts for one rep: all of it, or their working hours in their time zone."""
-    if not policy.is_business_time or profile is None:
+    """The time a policy counts for one rep: all of it, or their working hours in their time zone.
+
+    `business` overrides the policy's calendar (a clock keeps the calendar it started with).
+    """
+    if business is None:
+        business = policy.is_business_time
+    if not business or profile is None:
         return calendar_around_the_clock()
     return calendar_for(
         timezone=profile.user.timezone,

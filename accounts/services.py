@@ -82,9 +82,10 @@ def user_deactivate(*, user: User) -> User:
 
 
 def api_token_issue(*, user: User) -> Token:
-    """The user's API token, replaced by a fresh one once it has expired."""
+    """The user's API token, replaced by a fresh one once it has expired or the password changed."""
     token, created = Token.objects.get_or_create(user=user)
-    if not created and timezone.now() >= token_expires_at(token.created):
+    stale = user.password_changed_at is not None and token.created < user.password_changed_at
+    if not created and (stale or timezone.now() >= token_expires_at(token.created)):
         token.delete()
         token = Token.objects.create(user=user)
     return token

@@ -6,6 +6,7 @@ from django.http import HttpRequest, JsonResponse
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
 
+from scoring.selectors import scoring_health
 from sla.models import SweepRun
 
 from .celery import app as celery_app
@@ -48,6 +49,14 @@ def _sweep_age_s() -> int | None:
     return None if finished is None else max(0, int((timezone.now() - finished).total_seconds()))
 
 
+def _scoring() -> dict:
+    try:
+        return scoring_health()
+    except Exception:
+        logger.exception("healthz: scoring check failed")
+        return {"ok": None}
+
+
 @never_cache
 def healthz(request: HttpRequest) -> JsonResponse:
     """For the load balancer: 200 while the database and the broker answer, whatever the sweep's age."""
@@ -55,6 +64,11 @@ def healthz(request: HttpRequest) -> JsonResponse:
     healthy = all(checks.values())
     body = {"status": "ok" if healthy else "unavailable", **{k: "ok" if v else "down" for k, v in checks.items()}}
     body["sweep_age_s"] = _sweep_age_s() if checks["database"] else None
+    # Scoring that fails is reported, not a reason to take this node out of the load
+    # balancer (pages and intake still work): "degraded", still 200. ok None: unknown.
+    body["scoring"] = _scoring() if checks["database"] else {"ok": None}
+    if healthy and body["scoring"]["ok"] is False:
+        body["status"] = "degraded"
     return JsonResponse(body, status=200 if healthy else 503)
 
 

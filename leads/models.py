@@ -106,6 +106,9 @@ class Lead(models.Model):
     campaign = models.CharField(max_length=150, blank=True)
     origin = models.CharField(max_length=16, choices=Origin.choices, default=Origin.MARKETING)
     rep_source_channel = models.CharField(max_length=16, choices=RepSourceChannel.choices, blank=True)
+    # A rep-sourced prospect added while its rep was not free to cold-call (leads.clock.selectors):
+    # allowed, and counted by the comparison reports.
+    created_while_not_free = models.BooleanField(default=False, db_default=False)
 
     # Lifecycle
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.NURTURE)
@@ -134,7 +137,10 @@ class Lead(models.Model):
     deal_value = models.DecimalField(max_digits=14, decimal_places=2, null=True, blank=True)
     lost_reason = models.CharField(max_length=200, blank=True)
     # Touches logged (or imported from history); kept for the comparison reports.
-    touch_count = models.PositiveIntegerField(default=0)
+    # NULL means unknown: imported history whose file gave no touch count (leads.imports.writer).
+    # Unknown stays unknown when touches are logged later (leads.queue.services.touch_log):
+    # NULL + 1 is NULL, since the touches before the import were never counted.
+    touch_count = models.PositiveIntegerField(default=0, null=True, blank=True)
 
     # The score itself lives in LeadScore (lead.scorecard), a narrow table of its own:
     # rescoring rewrites it wholesale, and this wide, much-indexed row is left alone.

@@ -43,7 +43,8 @@ class RuleRowForm(forms.Form):
     )
     field = forms.ChoiceField(choices=_blank((f, f.replace("_", " ")) for f in LEAD_FIELDS), required=False)
     op = forms.ChoiceField(label="Operator", choices=_blank(OPERATORS.items()), required=False)
-    value = forms.CharField(max_length=2000, required=False, help_text="Lists: comma separated. Between: low, high.")
+    # Room for a list of MAX_LIST_VALUES values; rules_parse counts them.
+    value = forms.CharField(max_length=20_000, required=False, help_text="Lists: comma separated. Between: low, high.")
     event_kind = forms.ChoiceField(
         label="Event", choices=_blank((k, k.replace("_", " ")) for k in EVENT_KINDS), required=False
     )

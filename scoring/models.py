@@ -34,6 +34,14 @@ class DefinitionVersion(models.Model):
     proposed_at = models.DateTimeField(null=True, blank=True)
     activated_at = models.DateTimeField(null=True, blank=True)
     retired_at = models.DateTimeField(null=True, blank=True)
+    # How rescoring with this version went (scoring.scoring): when a whole-pool
+    # rescore with it last finished, and when rescoring with it last failed and why
+    # (cleared when a whole-pool rescore finishes). While the active version's
+    # rescoring fails it stays active, and new leads are scored with the last
+    # version that worked (scoring.scoring.fallback_version).
+    scoring_ok_at = models.DateTimeField(null=True, blank=True)
+    scoring_failed_at = models.DateTimeField(null=True, blank=True)
+    scoring_error = models.TextField(blank=True)
 
     class Meta:
         ordering = ["-number"]

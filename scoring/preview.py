@@ -42,6 +42,8 @@ logger = logging.getLogger(__name__)
 POOL_CHUNK = 5000
 LIST_LIMIT = 200
 HISTOGRAM_BINS = 12
+# Bins from 0 up to twice the threshold in the histogram sales see, plus one open bin at either end.
+SALES_HISTOGRAM_BINS = 10
 # Share of the progress bar given to the pool scan; the backtest takes the rest.
 POOL_SHARE = 60
 
@@ -181,6 +183,7 @@ def _pool_scan(proposed: Definition, active: Definition | None, now: datetime.da
             for a_total, neg_id, p_total in sorted(dropped_top, reverse=True)
         ],
         "distribution": _histogram(totals_p, totals_a, proposed.threshold),
+        "distribution_sales": _histogram_fixed(totals_p, totals_a if active else None, proposed.threshold),
     }
 
 
@@ -210,6 +213,26 @@ def _histogram(proposed: Counter, active: Counter, threshold: int) -> dict:
 
     labels = [str(s) if width == 1 else f"{s}–{s + width - 1}" for s in starts]
     return {"labels": labels, "proposed": binned(proposed), "active": binned(active) if active else None}
+
+
+def _histogram_fixed(proposed: Counter, active: Counter | None, threshold: int) -> dict:
+    """The histogram sales see (scoring.selectors.preview_data_for_user): bins set by
+    the threshold alone, open at both ends. The bins of _histogram follow the lowest
+    and highest score, so one lead given an extreme score by a fit rule would move
+    every label; here no label depends on any lead."""
+    top = max(SALES_HISTOGRAM_BINS, 2 * threshold)
+    width = -(-top // SALES_HISTOGRAM_BINS)
+    starts = list(range(0, width * SALES_HISTOGRAM_BINS, width))
+    labels = ["< 0"] + [str(s) if width == 1 else f"{s}–{s + width - 1}" for s in starts[:-1]]
+    labels.append(f"≥ {starts[-1]}")
+
+    def binned(counter: Counter) -> list[int]:
+        counts = [0] * (len(starts) + 1)
+        for value, n in counter.items():
+            counts[0 if value < 0 else 1 + min(value // width, len(starts) - 1)] += n
+        return counts
+
+    return {"labels": labels, "proposed": binned(proposed), "active": binned(active) if active is not None else None}
 
 
 # --- the backtest -----------------------------------------------------------------
@@ -270,5 +293,6 @@ def _figures(items: list[tuple[bool, Any, int]]) -> dict:
         "won": len(won),
         "conversion_rate": round(len(won) / len(items), 4) if items else None,
         "median_cycle_days": round(statistics.median(cycles), 1) if cycles else None,
-        "median_touches_won": statistics.median([i[2] for i in won]) if won else None,
+        # Over the won deals whose touch count is known (imported history may not give one).
+        "median_touches_won": statistics.median(known) if (known := [i[2] for i in won if i[2] is not None]) else None,
     }

@@ -61,6 +61,12 @@ OPERATORS: dict[str, str] = {
 NUMBER_ONLY_OPS = {"gt", "lt", "between"}
 LIST_OPS = {"one_of", "not_one_of"}
 NO_VALUE_OPS = {"is_empty", "is_not_empty"}
+# Fields that name one person. A rule may only ask whether they are empty: any test of
+# their value (equals, one of, contains, even "does not equal") lets a preview answer
+# "is this person in the hidden nurture pool?" (issue 16). Domain-level facts such as
+# email_domain stay allowed. Only email is a rule field today; the others are listed so
+# that adding one to LEAD_FIELDS cannot reopen the hole.
+IDENTIFYING_FIELDS = frozenset({"email", "first_name", "last_name", "phone", "external_id"})
 # Each negative operator and the positive one it is the exact negation of.
 NEGATED_OPS = {"not_equals": "equals", "not_one_of": "one_of", "not_contains": "contains", "is_not_empty": "is_empty"}
 
@@ -77,6 +83,18 @@ MAX_RULE_POINTS = 100_000
 MAX_WINDOW_DAYS = 3650
 MAX_MIN_COUNT = 100_000
 MAX_CAP = 1_000_000
+# Shortest half-life: below it age / half-life overflows PostgreSQL's float8 (the
+# engine would quietly compute inf), so such a rule would stop every rescore.
+MIN_HALF_LIFE_DAYS = 0.01
+
+# How big a definition may be. The SQL compiler (scoring.sql) writes one column per
+# rule and builds its JSON arrays in pieces, so it stays far inside PostgreSQL's
+# limits (100 arguments per function call, 1,664 columns per SELECT) at this size,
+# and MAX_RULES * BEHAVIOUR_RULE_LIMIT (scoring.engine) keeps a total inside the
+# integer score columns. tests/scoring/test_rule_limits.py scores a definition of
+# exactly this size on PostgreSQL; raise them only together with that test.
+MAX_RULES = 200
+MAX_LIST_VALUES = 500
 
 EVENT_KINDS = (
     "page_view",
@@ -195,6 +213,13 @@ def _condition_value(op: str, field_name: str, value: Any, where: str, errors: l
     kind = LEAD_FIELDS[field_name]
     if op in NO_VALUE_OPS:
         return None
+    if field_name in IDENTIFYING_FIELDS:
+        instead = "; test email domain instead" if field_name == "email" else ""
+        errors.append(
+            f"{where}: rules cannot test {field_name} for a value, only whether it is empty: "
+            f"it identifies one person{instead}."
+        )
+        return None
     if op in NUMBER_ONLY_OPS and kind != "number":
         errors.append(f"{where}: '{OPERATORS[op]}' works only on number fields, not {field_name}.")
         return None
@@ -279,12 +304,27 @@ def _rule_parse(raw: Any, index: int, errors: list[str]) -> Rule | None:
     return None
 
 
+def _size_check(rule: Rule | None, where: str, errors: list[str]) -> None:
+    """The limits that keep a parsed rule scoreable in SQL (MAX_LIST_VALUES, MIN_HALF_LIFE_DAYS)."""
+    if isinstance(rule, (FitRule, GateRule)) and rule.op in LIST_OPS and len(rule.value) > MAX_LIST_VALUES:
+        errors.append(f"{where}: a list has at most {MAX_LIST_VALUES} values; this one has {len(rule.value)}.")
+    if isinstance(rule, BehaviourRule) and rule.half_life_days is not None and rule.half_life_days < MIN_HALF_LIFE_DAYS:
+        errors.append(f"{where} half-life: must be at least {MIN_HALF_LIFE_DAYS:g} days.")
+
+
 def rules_parse(raw_rules: Any) -> list[Rule]:
     """Validate and normalise a JSON rule list; raise ValidationError naming each bad rule."""
     if not isinstance(raw_rules, list):
         raise ValidationError({"rules": ["Rules must be a list."]})
+    if len(raw_rules) > MAX_RULES:
+        # Refused before parsing: a 10,000-rule list is not worth reading rule by rule.
+        raise ValidationError(
+            {"rules": [f"A definition has at most {MAX_RULES} rules; this one has {len(raw_rules)}."]}
+        )
     errors: list[str] = []
     rules = [_rule_parse(raw, i, errors) for i, raw in enumerate(raw_rules)]
+    for i, rule in enumerate(rules):
+        _size_check(rule, f"Rule {i + 1}", errors)
     ids = [r.id for r in rules if r is not None]
     if len(ids) != len(set(ids)):
         errors.append("Two rules share one id.")

@@ -16,6 +16,14 @@ Entry points:
   pool_rescore(now=) -> RescoreOutcome                          the whole pool, in chunks
   pool_rescore_tracked(now=) -> RescoreOutcome | None           the same, as a PoolRescore job
   dirty_leads_rescore(now=) -> RescoreOutcome                   one batch of flagged leads
+  definition_trial(definition, now=)                             compile and run on a sample (on save)
+
+When rescoring with the active version fails (a whole-pool run, or a batch of
+flagged leads), the version stays active and the failure is recorded on it
+(DefinitionVersion.scoring_failed_at / scoring_error: the definition page and
+/healthz show it) until a whole-pool rescore with it finishes. Meanwhile each
+batch of new or changed leads is scored with the last version that worked
+(selectors.fallback_version), so intake keeps reaching sales.
 """
 
 from __future__ import annotations
@@ -27,9 +35,11 @@ import logging
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 
+from django.core.exceptions import ValidationError
 from django.db import DatabaseError, connection, transaction
+from django.utils import timezone
 
-from leadhandoff.jobs import job_claim, job_fail, job_failure, job_finish, job_lock, job_progress
+from leadhandoff.jobs import job_claim, job_fail, job_failure, job_finish, job_lock, job_progress, job_timed_out
 from leadhandoff.sql import tables_analyze
 from leads.models import EngagementEvent, Lead
 from leads.pool.services import leads_promote
@@ -39,6 +49,7 @@ from .engine import LeadFacts, ScoreResult, evaluate
 from .legend import legend_ensure, legend_values
 from .models import DefinitionVersion, PoolRescore
 from .rules import LEAD_FIELDS, Definition, rules_parse
+from .selectors import fallback_version
 from .sql import changed_scores_select_sql, scores_select_sql
 
 logger = logging.getLogger(__name__)
@@ -229,26 +240,48 @@ def pool_rescore(
     # Called inside a caller's transaction, the chunks commit with it: still
     # correct, only the row locks are held longer.
     with _pool_rescore_lock():
-        definition = active_definition()
-        if definition is None:
+        version = DefinitionVersion.objects.filter(state=DefinitionVersion.State.ACTIVE).first()
+        if version is None:
             return RescoreOutcome(version=None, changed=0, promoted=[])
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT min(id), max(id) FROM leads_lead")
-            low, high = cursor.fetchone()
-        changed, promoted = 0, []
-        report = on_progress or (lambda outcome, share: None)
-        report(RescoreOutcome(version=definition.version, changed=0, promoted=[]), 0.0)
-        if low is not None:
-            for start in range(low - 1, high, chunk_size):
-                end = min(start + chunk_size, high)
-                with transaction.atomic():
-                    outcome = _rescore_and_promote(definition=definition, now=now, id_range=(start, end))
-                changed += outcome.changed
-                promoted += outcome.promoted
-                so_far = RescoreOutcome(version=definition.version, changed=changed, promoted=promoted)
-                report(so_far, (end - low + 1) / (high - low + 1))
-        tables_analyze("leads_leadscore", "leads_lead", "leads_leadhistory", rows=changed)
-        return RescoreOutcome(version=definition.version, changed=changed, promoted=promoted)
+        try:
+            outcome = _pool_rescore_with(version, now=now, chunk_size=chunk_size, on_progress=on_progress)
+        except Exception as exc:
+            # The version stays active; the page and /healthz say it fails, and new
+            # leads are scored with the last version that worked (dirty_leads_rescore).
+            scoring_failure_record(version_id=version.pk, exc=exc)
+            raise
+        DefinitionVersion.objects.filter(pk=version.pk).update(
+            scoring_ok_at=timezone.now(), scoring_failed_at=None, scoring_error=""
+        )
+        return outcome
+
+
+def _pool_rescore_with(
+    version: DefinitionVersion,
+    *,
+    now: datetime.datetime,
+    chunk_size: int,
+    on_progress: Callable[[RescoreOutcome, float], None] | None,
+) -> RescoreOutcome:
+    report = on_progress or (lambda outcome, share: None)
+    # Reported before parsing: a run that fails on the version still names it.
+    report(RescoreOutcome(version=version.number, changed=0, promoted=[]), 0.0)
+    definition = definition_for_version(version)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT min(id), max(id) FROM leads_lead")
+        low, high = cursor.fetchone()
+    changed, promoted = 0, []
+    if low is not None:
+        for start in range(low - 1, high, chunk_size):
+            end = min(start + chunk_size, high)
+            with transaction.atomic():
+                outcome = _rescore_and_promote(definition=definition, now=now, id_range=(start, end))
+            changed += outcome.changed
+            promoted += outcome.promoted
+            so_far = RescoreOutcome(version=definition.version, changed=changed, promoted=promoted)
+            report(so_far, (end - low + 1) / (high - low + 1))
+    tables_analyze("leads_leadscore", "leads_lead", "leads_leadhistory", rows=changed)
+    return RescoreOutcome(version=definition.version, changed=changed, promoted=promoted)
 
 
 # Whole-pool runs are kept this long for the definition page and the admin.
@@ -328,8 +361,100 @@ def dirty_leads_rescore(*, now: datetime.datetime, batch_size: int = 500) -> Res
             return RescoreOutcome(version=None, changed=0, promoted=[])
         # Read after claiming: a version activated before our claim is the one used,
         # and one activated after it waits (pool UPDATE) for our rows, then rescores them.
-        definition = active_definition()
-        if definition is None:
+        active = DefinitionVersion.objects.filter(state=DefinitionVersion.State.ACTIVE).first()
+        if active is None:
             transaction.set_rollback(True)  # keep the flags for when a version is active
             return RescoreOutcome(version=None, changed=0, promoted=[])
-        return _rescore_and_promote(definition=definition, now=now, lead_ids=lead_ids)
+        # The active version first, every batch (cheap when it fails: it fails while
+        # parsing or planning), so scoring returns to it as soon as it works again.
+        try:
+            with transaction.atomic():
+                return _rescore_and_promote(definition=definition_for_version(active), now=now, lead_ids=lead_ids)
+        except (DatabaseError, ValidationError, ValueError) as exc:
+            if _transient(exc):
+                raise
+            logger.exception("Rescoring leads with v%s failed; trying the last version that worked", active.number)
+            scoring_failure_record(version_id=active.pk, exc=exc)
+        fallback = fallback_version(active=active)
+        if fallback is None:
+            # Nothing that works: the leads keep their flag for when a version scores them.
+            Lead.objects.filter(id__in=lead_ids).update(needs_rescore=True)
+            return RescoreOutcome(version=None, changed=0, promoted=[])
+        return _rescore_and_promote(definition=definition_for_version(fallback), now=now, lead_ids=lead_ids)
+
+
+# --- when a version cannot be scored -----------------------------------------
+
+# A version is compiled and run on this many of the newest leads when it is saved,
+# with at most this long for the query (definition_trial).
+TRIAL_SAMPLE_LEADS = 50
+TRIAL_TIMEOUT_SECONDS = 5
+
+
+class DefinitionUnscorableError(Exception):
+    """A version that cannot be scored in SQL; the message says why, for whoever saved it."""
+
+
+def _failure_text(exc: BaseException) -> str:
+    """One readable line saying why scoring failed."""
+    if isinstance(exc, ValidationError):
+        return " ".join(exc.messages)[:2000]
+    if job_timed_out(exc):
+        return "A scoring query ran past its time limit and was stopped."
+    lines = str(exc).strip().splitlines()
+    text = lines[0] if lines else "no message"
+    # PostgreSQL's own message says it all; a Python error needs its kind.
+    return (text if isinstance(exc, DatabaseError) else f"{type(exc).__name__}: {text}")[:2000]
+
+
+def _transient(exc: BaseException) -> bool:
+    """A failure the next try may not repeat (deadlock, lost connection, server shutting down): not the version's."""
+    if not isinstance(exc, DatabaseError):
+        return False
+    code = getattr(exc.__cause__, "pgcode", None)
+    # SQLSTATE classes: 08 connection, 40 rollback (deadlock, serialization),
+    # 53 insufficient resources, 57P shutdown; 55P03 lock not available.
+    return code is None or code[:2] in ("08", "40", "53") or code.startswith("57P") or code == "55P03"
+
+
+def scoring_failure_record(*, version_id: int, exc: BaseException) -> None:
+    """Write on the version that rescoring with it failed, and why (the page and /healthz show it)."""
+    try:
+        DefinitionVersion.objects.filter(pk=version_id).update(
+            scoring_failed_at=timezone.now(), scoring_error=_failure_text(exc)
+        )
+    except DatabaseError:  # a lost connection: the caller's own error says more
+        logger.exception("Could not record the scoring failure of version %s", version_id)
+
+
+def definition_trial(definition: Definition, *, now: datetime.datetime) -> None:
+    """Compile `definition` and run its rescore query on a sample of leads; raise DefinitionUnscorableError if it fails.
+
+    Read-only, under a short statement timeout, in a savepoint that is always
+    rolled back (so the settings end with it). It runs on the newest
+    TRIAL_SAMPLE_LEADS leads, or on none in an empty database: PostgreSQL still
+    parses and plans the statement, which is where limits (arguments per call,
+    columns per SELECT) are enforced.
+    """
+    sample = "l.id IN (SELECT id FROM leads_lead ORDER BY id DESC LIMIT %s)"
+    try:
+        sql, params = changed_scores_select_sql(
+            definition, now=now, where_sql=sample, where_params=[TRIAL_SAMPLE_LEADS]
+        )
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute("SET LOCAL transaction_read_only = on")
+            cursor.execute("SET LOCAL jit = off")
+            cursor.execute("SELECT set_config('statement_timeout', %s, true)", [f"{TRIAL_TIMEOUT_SECONDS}s"])
+            cursor.execute(sql, params)
+            cursor.fetchall()
+            transaction.set_rollback(True)
+    except (DatabaseError, ValueError) as exc:
+        if isinstance(exc, DatabaseError) and _transient(exc):
+            raise
+        if job_timed_out(exc):
+            reason = f"scoring {TRIAL_SAMPLE_LEADS} leads with it took longer than {TRIAL_TIMEOUT_SECONDS} s"
+        elif isinstance(exc, DatabaseError):
+            reason = f"PostgreSQL refused its scoring query ({_failure_text(exc)})"
+        else:
+            reason = f"the SQL compiler refused it ({_failure_text(exc)})"
+        raise DefinitionUnscorableError(f"This definition cannot be scored: {reason}.") from exc

@@ -13,6 +13,9 @@ The life of a version: draft -> proposed -> active -> retired.
   manager), two different people, hold live approvals of its current revision. The
   author may approve their own version. Activation retires the previous active version
   in the same transaction and, on commit, enqueues a full rescore of the pool.
+- A version is compiled and run on a sample of leads when it is saved and again when
+  it is proposed (scoring.scoring.definition_trial): one the SQL path cannot score
+  is refused with the reason, so it never reaches sign-off.
 - Every save bumps `revision`; a save against an older revision is refused with a
   DefinitionConflictError that carries the other person's changes (optimistic lock).
 
@@ -35,7 +38,8 @@ from leadhandoff.jobs import job_run_again
 from leads.models import ScoreLegend
 
 from .models import Approval, Comment, DefinitionVersion, PoolRescore, Preview
-from .rules import EVENT_KINDS, OPERATORS, rules_dump, rules_parse
+from .rules import EVENT_KINDS, OPERATORS, Definition, rules_dump, rules_parse
+from .scoring import DefinitionUnscorableError, definition_trial
 
 EDITABLE_STATES = (DefinitionVersion.State.DRAFT, DefinitionVersion.State.PROPOSED)
 TITLE_MAX = 150
@@ -79,6 +83,19 @@ def _rules_clean(rules: Any) -> list[dict]:
     except ValidationError as exc:
         messages = exc.message_dict.get("rules", exc.messages)
         raise ApplicationError("Some rules are not valid.", fields={"rules": messages}) from exc
+
+
+def _scoreable_check(rules: list[dict], *, threshold: int, now: datetime.datetime) -> None:
+    """Refuse rules the SQL path cannot score: they are compiled and run on a sample of leads first."""
+    try:
+        parsed = rules_parse(rules)
+    except ValidationError as exc:  # stored before a limit existed, or written around the services
+        messages = exc.message_dict.get("rules", exc.messages)
+        raise ApplicationError("Some rules are not valid.", fields={"rules": messages}) from exc
+    try:
+        definition_trial(Definition.from_rules(version=0, threshold=threshold, rules=parsed), now=now)
+    except DefinitionUnscorableError as exc:
+        raise ApplicationError(str(exc), fields={"rules": [str(exc)]}) from exc
 
 
 def _threshold_clean(threshold: Any) -> int:
@@ -151,6 +168,7 @@ def definition_draft_create(
     clean_rules = _rules_clean([] if rules is None else rules)
     clean_threshold = _threshold_clean(threshold)
     clean_title = _title_clean(title)
+    _scoreable_check(clean_rules, threshold=clean_threshold, now=now)
     # Two people starting drafts at once may pick the same number; the unique
     # constraint refuses the second, which then takes the next one.
     for _attempt in range(5):
@@ -206,6 +224,7 @@ def definition_update(
     clean_rules = _rules_clean(rules)
     clean_threshold = _threshold_clean(threshold)
     clean_title = _title_clean(title)
+    _scoreable_check(clean_rules, threshold=clean_threshold, now=now)
     try:
         revision = int(revision)
     except (TypeError, ValueError):
@@ -296,6 +315,8 @@ def definition_propose(*, version: DefinitionVersion, actor: User, now: datetime
         raise ApplicationError(
             "Add at least one rule before proposing.", fields={"rules": ["A definition needs at least one rule."]}
         )
+    # Checked again: the sample, the limits or the version may have changed since it was saved.
+    _scoreable_check(locked.rules, threshold=locked.threshold, now=now)
     _move(locked, DefinitionVersion.State.PROPOSED, stamp="proposed_at", now=now)
     _event(
         version=locked,
@@ -424,6 +445,13 @@ def preview_request(*, version: DefinitionVersion, actor: User, now: datetime.da
         raise ApplicationError(
             "Previews are for draft and proposed versions.", fields={"state": ["Only draft or proposed."]}
         )
+    # A version stored before a check existed (a rule testing an email for a value,
+    # issue 16) is refused here with its messages rather than previewed.
+    try:
+        _rules_clean(version.rules)
+    except ApplicationError as exc:
+        problems = " ".join(exc.fields.get("rules", []))
+        raise ApplicationError(f"Edit v{version.number} before previewing it. {problems}", fields=exc.fields) from exc
     pending = (
         Preview.objects.filter(
             version=version,

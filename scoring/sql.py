@@ -170,6 +170,23 @@ def _behaviour_points(i: int, rule: BehaviourRule, q: _Sql) -> None:
     )
 
 
+# PostgreSQL refuses a function call with more than 100 arguments (FUNC_MAX_ARGS):
+# a JSON array of more elements is built in pieces joined with ||.
+_ARRAY_PIECE = 50
+
+
+def _jsonb_array(items: list[tuple[str, tuple[Any, ...]]], q: _Sql) -> None:
+    """Append a jsonb array of the SQL expressions `items` (text, params), in order."""
+    pieces = [items[i : i + _ARRAY_PIECE] for i in range(0, len(items), _ARRAY_PIECE)] or [[]]
+    q.add("(")
+    for n, piece in enumerate(pieces):
+        q.add(" || " if n else "").add("jsonb_build_array(")
+        for i, (text, params) in enumerate(piece):
+            q.add(", " if i else "").add(text, *params)
+        q.add(")")
+    q.add(")")
+
+
 def scores_select_sql(
     definition: Definition,
     *,
@@ -285,13 +302,13 @@ def _scores_sql(
     middle.add(") AS behaviour, (true")
     for i in range(len(gates)):
         middle.add(f" AND c.g{i}")
-    middle.add(") AS passes_gates, jsonb_build_array(")
-    middle.add(", ".join(f"c.g{i}" for i in range(len(gates))))
-    middle.add(") AS gates_passed, jsonb_build_array(")
-    for i, rule in enumerate(fits):
-        middle.add(("" if i == 0 else ", ") + f"CASE WHEN c.f{i} THEN %s::int END", rule.points)
-    middle.add("".join(f"{', ' if fits or i else ''}c.b{i}" for i in range(len(behaviours))))
-    middle.add(") AS rule_points FROM (").add(inner.text(), *inner.params).add(") c")
+    middle.add(") AS passes_gates, ")
+    _jsonb_array([(f"c.g{i}", ()) for i in range(len(gates))], middle)
+    middle.add(" AS gates_passed, ")
+    items = [(f"CASE WHEN c.f{i} THEN %s::int END", (rule.points,)) for i, rule in enumerate(fits)]
+    items += [(f"c.b{i}", ()) for i in range(len(behaviours))]
+    _jsonb_array(items, middle)
+    middle.add(" AS rule_points FROM (").add(inner.text(), *inner.params).add(") c")
 
     outer = _Sql().add("SELECT s.lead_id").add(stored_columns.format("s"))
     outer.add(

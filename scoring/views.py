@@ -41,15 +41,21 @@ def definition(request: HttpRequest) -> HttpResponse:
             "active": active,
             "groups": selectors.rules_grouped(version=active) if active else None,
             "versions": versions,
-            "rescore": selectors.pool_rescore_latest(),
+            **_rescore_context(request),
+            "scoring": selectors.scoring_health(),
         },
     )
+
+
+def _rescore_context(request: HttpRequest) -> dict:
+    rescore = selectors.pool_rescore_latest()
+    return {"rescore": rescore, "rescore_counts": selectors.pool_rescore_counts(rescore=rescore, user=request.user)}
 
 
 @role_required(*READERS)
 def rescore_status(request: HttpRequest) -> HttpResponse:
     """The pool-rescore panel of the definition page; htmx polls it while a rescore runs."""
-    return render(request, "scoring/_pool_rescore.html", {"rescore": selectors.pool_rescore_latest()})
+    return render(request, "scoring/_pool_rescore.html", _rescore_context(request))
 
 
 @require_POST

@@ -302,7 +302,9 @@ class Builder:
             _apply_score(plan, result, self.definition, self.anchor)
         return plan
 
-    def qualified_lead(self, *, live_due: datetime.timedelta | None = None, queued: str | None = None) -> Plan:
+    def qualified_lead(
+        self, *, live_due: datetime.timedelta | None = None, live_rep: str = "rep1", queued: str | None = None
+    ) -> Plan:
         """A marketing lead that met the definition, was promoted and (usually) routed."""
         rng = self.rng
         live = live_due is not None or queued is not None
@@ -315,7 +317,7 @@ class Builder:
         lead = self._marketing_lead(created=created, qualified=True, prefix=LIVE_PREFIX if live else DEMO_PREFIX)
         if live:
             if live_due is not None or queued == EAST:
-                lead.country = "US"  # rep1 and East's queue: routed to East by rule
+                lead.country = "US"  # rep1's, rep4's and East's queue: routed to East by rule
             elif queued == WEST:
                 lead.country = "GB"
         plan = Plan(lead)
@@ -355,7 +357,7 @@ class Builder:
             return plan  # waiting in the team's unassigned queue for the router
 
         if live_due is not None:
-            rep, person = self.cast.users["rep1"], None
+            rep, person = self.cast.users[live_rep], None
             assigned = self.now - (SLA_HOURS * HOUR - live_due)
         else:
             rep, person = self._pick_rep(team_name, promoted)
@@ -479,7 +481,11 @@ class Builder:
         return plan
 
     def build(self, *, total: int) -> list[Plan]:
-        live_dues = [-2 * HOUR, 45 * MINUTE, 3 * HOUR, 7 * HOUR, 20 * HOUR]  # one overdue, four due soon
+        # rep1 keeps every promise (free to cold-call) with four leads due soon; rep4 has one overdue,
+        # one whose deadline passes two minutes after the seed and one whose second warning (90% of
+        # 24 h) comes three minutes after it: a newcomer sees the bell ring and the dashboard move.
+        live_dues = [("rep1", due) for due in (45 * MINUTE, 3 * HOUR, 7 * HOUR, 20 * HOUR)]
+        live_dues += [("rep4", -2 * HOUR), ("rep4", 2 * MINUTE), ("rep4", SLA_HOURS * HOUR / 10 + 3 * MINUTE)]
         queued = [EAST, EAST, WEST, WEST]
         pool = round(total * 0.49)
         rep_sourced = round(total * 0.2)
@@ -488,6 +494,6 @@ class Builder:
         plans = [self.nurture_lead() for _ in range(pool)]
         plans += [self.qualified_lead() for _ in range(qualified)]
         plans += [self.rep_sourced_lead(all_reps) for _ in range(rep_sourced)]
-        plans += [self.qualified_lead(live_due=due) for due in live_dues]
+        plans += [self.qualified_lead(live_due=due, live_rep=rep) for rep, due in live_dues]
         plans += [self.qualified_lead(queued=team) for team in queued]
         return plans

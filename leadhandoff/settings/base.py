@@ -155,6 +155,10 @@ MEDIA_URL = "/media/"
 # Largest CSV a marketer may upload in the browser (bytes).
 IMPORT_MAX_UPLOAD_BYTES = env.int("IMPORT_MAX_UPLOAD_BYTES", default=50 * 1024 * 1024)
 DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("DATA_UPLOAD_MAX_MEMORY_SIZE", default=10 * 1024 * 1024)
+# Form fields per request: the definition editor posts 13 per rule, and a definition
+# may hold scoring.rules.MAX_RULES (200) rules, so Django's default of 1,000 would
+# refuse a large definition with a bare 400 before the editor could say why.
+DATA_UPLOAD_MAX_NUMBER_FIELDS = env.int("DATA_UPLOAD_MAX_NUMBER_FIELDS", default=4000)
 
 CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
 CRISPY_TEMPLATE_PACK = "bootstrap5"
@@ -162,6 +166,13 @@ CRISPY_TEMPLATE_PACK = "bootstrap5"
 # --- Product settings -------------------------------------------------------
 # Hours a rep has to make first contact after assignment (until SLA policies override).
 FIRST_CONTACT_SLA_HOURS = env.int("FIRST_CONTACT_SLA_HOURS", default=24)
+
+# The smallest group of nurture-pool leads a sales user (rep, manager) sees a figure
+# about: preview counts, histogram bars, pool-rescore counts are rounded down to tens
+# and shown as "fewer than N" below it, so no figure singles out one pool lead (issue 16).
+POOL_FIGURE_MIN_GROUP = env.int("POOL_FIGURE_MIN_GROUP", default=10)
+if POOL_FIGURE_MIN_GROUP < 10:
+    raise ImproperlyConfigured("POOL_FIGURE_MIN_GROUP must be at least 10 (figures are rounded down to tens).")
 
 # Reverse proxies in front of gunicorn (a TLS proxy: 1). With 0, X-Forwarded-For
 # is ignored, so a client cannot name its own address to dodge a lockout or throttle.

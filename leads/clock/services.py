@@ -12,6 +12,8 @@ from __future__ import annotations
 import datetime
 from collections.abc import Iterable, Sequence
 
+from django.db.models import F
+
 from accounts.business_time import deadline_after, working_time_between
 from accounts.models import FirstContactPolicy, RepProfile
 from accounts.selectors import calendar_for_rep, closed_dates_for_teams, policies_for_teams
@@ -143,9 +145,9 @@ def _business_seconds(clock: FirstContactClock, at: datetime.datetime) -> int:
     if not clock.business_time:
         return max(0, int((at - clock.started_at).total_seconds()))
     profile = RepProfile.objects.select_related("user").filter(user_id=clock.rep_id).first()
-    policy = clock.policy or FirstContactPolicy(calendar=FirstContactPolicy.Calendar.BUSINESS)
+    policy = clock.policy or FirstContactPolicy()
     closed = closed_dates_for_teams(team_ids=[clock.team_id]).get(clock.team_id, ()) if clock.team_id else ()
-    calendar = calendar_for_rep(policy=policy, profile=profile, closed_dates=closed)
+    calendar = calendar_for_rep(policy=policy, profile=profile, closed_dates=closed, business=True)
     return int(working_time_between(clock.started_at, at, calendar).total_seconds())
 
 
@@ -158,12 +160,17 @@ def clocks_end(*, lead_ids: Iterable[int], outcome: str, now: datetime.datetime)
     if not ids:
         return 0
     open_clocks = FirstContactClock.objects.filter(lead_id__in=ids, ended_at__isnull=True)
+    # A deadline that passed before the sweep saw it was still missed: closing the lead late
+    # does not turn a breach into "closed without contact".
+    late = open_clocks.filter(outcome="", due_at__lt=now).update(
+        outcome=ClockOutcome.BREACHED, breached_at=F("due_at"), ended_at=now, next_action="", next_action_at=None
+    )
     # Decided clocks keep their outcome (breached); undecided ones take this one.
     undecided = open_clocks.filter(outcome="").update(
         outcome=outcome, ended_at=now, next_action="", next_action_at=None
     )
     decided = open_clocks.update(ended_at=now, next_action="", next_action_at=None)
-    return undecided + decided
+    return late + undecided + decided
 
 
 def clock_breached_rep_ids(*, lead_id: int, since: datetime.datetime | None) -> set[int]:

@@ -1,6 +1,6 @@
 """CSV import of leads (and of a team's past pipeline): browser jobs, the import_leads command, the benchmark.
 
-- files: decoding and reading the CSV (UTF-8 with or without BOM, comma or semicolon)
+- (leadhandoff.csv_reader: decoding and reading the CSV, shared with the roster import)
 - mapping: lead fields a column can feed, header guesses, checking a mapping
 - parse: one row to checked values, in plain Python
 - runner: matching rows to leads, status and owner rules, chunked transactions
@@ -10,7 +10,7 @@
 - forms, views: the browser pages
 """
 
-from leads.imports.files import CsvFile, ImportFileError
+from leadhandoff.csv_reader import CsvFile, ImportFileError
 from leads.imports.mapping import mapping_from_file
 from leads.imports.runner import Importer, ImportResult
 

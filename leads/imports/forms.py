@@ -9,7 +9,7 @@ from crispy_forms.layout import Submit
 from django import forms
 from django.conf import settings
 
-from leads.imports.files import ImportFileError
+from leadhandoff.csv_reader import ImportFileError
 from leads.imports.mapping import (
     ATTRIBUTE_PREFIX,
     attribute_name,

@@ -246,7 +246,7 @@ def _lookup_columns(options: Mapping[str, Any]) -> set[str]:
 
 def mapping_from_file(path: str | Path) -> dict[str, Any]:
     """Load mapping.json; lookups naming a `file` are read (relative to the mapping) into `rows`."""
-    from leads.imports.files import CsvFile, ImportFileError
+    from leadhandoff.csv_reader import CsvFile, ImportFileError
 
     path = Path(path)
     try:

@@ -20,7 +20,7 @@ from django.core.validators import validate_email
 from django.utils import timezone
 
 from leadhandoff.api import ApplicationError
-from leads.imports.files import CsvRow
+from leadhandoff.csv_reader import CsvRow
 from leads.imports.mapping import (
     ATTRIBUTE_PREFIX,
     CHOICE_FIELDS,

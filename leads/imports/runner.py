@@ -30,12 +30,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.db import IntegrityError, connection, transaction
-from django.utils.text import slugify
 
 from accounts.models import RepProfile, Role, Team, User
+from accounts.names import name_clean, name_parts, username_base, username_unique
 from accounts.services import user_create
+from leadhandoff.csv_reader import CsvFile, CsvRow
 from leadhandoff.sql import tables_analyze
-from leads.imports.files import CsvFile, CsvRow
 from leads.imports.mapping import ATTRIBUTE_PREFIX
 from leads.imports.parse import ParsedRow, Plan
 from leads.imports.writer import ChunkOutcome, LeadWrite, WriteContext, write_chunk
@@ -125,19 +125,11 @@ class OwnerResolver:
         return self._team
 
     def create(self, raw: str) -> int:
-        name = " ".join(raw.split())
+        # The same username the roster import gives the same name (accounts.names).
+        name = name_clean(raw)
         email = name if "@" in name else ""
-        if email:
-            first, last, base = "", "", email.split("@", 1)[0]
-        else:
-            first, _, last = name.rpartition(" ")
-            first, last = (first, last) if first else (last, "")
-            base = slugify(name).replace("-", ".")
-        base = (base or "rep")[:140]
-        username, n = base, 1
-        while username.lower() in self.usernames:
-            n += 1
-            username = f"{base}{n}"
+        first, last = ("", "") if email else name_parts(name)
+        username = username_unique(username_base(name), self.usernames)
         team = self.team_for_new_reps()
         user = user_create(
             username=username,
@@ -225,7 +217,7 @@ class _Existing:
     assigned_at: datetime.datetime | None
     created_at: datetime.datetime
     first_contact_at: datetime.datetime | None
-    touch_count: int
+    touch_count: int | None  # None: unknown (imported without a touch count)
     origin: str
     rep_source_channel: str
 

@@ -11,7 +11,7 @@ from django.db.models.functions import Lower
 from django.shortcuts import get_object_or_404
 
 from leadhandoff.csv_files import csv_text
-from leads.imports.files import CsvFile, ImportFileError
+from leadhandoff.csv_reader import CsvFile, ImportFileError
 from leads.imports.mapping import guess_columns, suggest_values
 from leads.imports.parse import ParsedRow, Plan
 from leads.imports.runner import OwnerResolver, status_for

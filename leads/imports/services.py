@@ -24,8 +24,8 @@ from django.utils import timezone
 
 from accounts.models import User
 from leadhandoff.api import ApplicationError
+from leadhandoff.csv_reader import CsvFile, ImportFileError
 from leadhandoff.jobs import job_claim, job_fail, job_failure, job_finish, job_lock, job_progress, job_run_again
-from leads.imports.files import CsvFile, ImportFileError
 from leads.imports.parse import Plan
 from leads.imports.runner import Importer, ImportResult
 from leads.imports.selectors import job_csv

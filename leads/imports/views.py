@@ -11,8 +11,8 @@ from django.views.decorators.http import require_POST
 
 from accounts.access import MARKETING_SIDE, role_required
 from leadhandoff.api import ApplicationError
+from leadhandoff.csv_reader import ImportFileError
 from leadhandoff.forms import form_errors_add
-from leads.imports.files import ImportFileError
 from leads.imports.forms import MappingForm, SavedMappingForm, UploadForm
 from leads.imports.selectors import (
     column_samples,

@@ -35,6 +35,10 @@ from leads.models import Lead, Status
 # Columns the runner computes in full for every row (existing values included),
 # so the update sets them as they are rather than keeping the stored value.
 DERIVED_COLUMNS = ("status", "owner_id", "team_id", "assigned_at", "needs_rescore")
+# Where an imported lead differs from the model's default for a value the file does not give:
+# a lead made in the app starts with 0 touches, but history brought in without a touch
+# count has an unknown number of them (NULL), never 0 (the comparison reports say "unknown").
+IMPORT_DEFAULTS: dict[str, Any] = {"touch_count": None}
 # psycopg2 reads the COPY data in pieces of this size, taking the GIL back for each: one
 # piece for a whole chunk, so the runner's parsing thread cannot hold up the COPY.
 COPY_READ_SIZE = 16 * 1024 * 1024
@@ -223,6 +227,8 @@ def write_chunk(rows: Sequence[LeadWrite], ctx: WriteContext) -> ChunkOutcome:
 
 def _default_of(f: models.Field) -> Any:
     """The value a new lead gets for a column the file does not give (None: no default, NULL)."""
+    if f.attname in IMPORT_DEFAULTS:
+        return IMPORT_DEFAULTS[f.attname]
     if f.has_default():
         value = f.get_default()
         return json.dumps(value) if isinstance(f, models.JSONField) else value

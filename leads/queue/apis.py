@@ -56,7 +56,9 @@ class LeadStateSerializer(serializers.Serializer):
     assigned_at = serializers.DateTimeField(allow_null=True)
     first_contact_at = serializers.DateTimeField(allow_null=True)
     last_activity_at = serializers.DateTimeField(allow_null=True)
-    touch_count = serializers.IntegerField()
+    touch_count = serializers.IntegerField(
+        allow_null=True, help_text="Touches so far; null when unknown (imported history without a touch count)."
+    )
     deal_value = serializers.DecimalField(max_digits=14, decimal_places=2, allow_null=True)
 
 

@@ -19,6 +19,7 @@ from django.http import Http404
 from accounts.models import User
 from leadhandoff.api import ApplicationError, ConflictError
 from leads import history
+from leads.clock.selectors import free_to_cold_call
 from leads.clock.services import clock_stop, clocks_end
 from leads.models import (
     CLOSED_STATUSES,
@@ -155,7 +156,9 @@ def touch_log(
                 note=f"First contact: {touch.get_kind_display().lower()}",
             )
             update_fields.append("status")
-    # F(): two touches logged at once on one lead both count.
+    # F(): two touches logged at once on one lead both count. An unknown count (imported
+    # history without one) stays unknown: NULL + 1 is NULL, as the touches before the
+    # import were never counted; the touches logged here are still listed on the brief.
     lead.touch_count = F("touch_count") + 1
     lead.save(update_fields=update_fields)
     lead.refresh_from_db(fields=["touch_count"])
@@ -345,7 +348,8 @@ def rep_sourced_create(
     """A rep adds their own prospect: straight into their queue, assigned, with no first-contact clock.
 
     A contact already known (any lead with that email, in the pool or a queue)
-    is refused without saying where it is.
+    is refused without saying where it is. A rep who is not free to cold-call is
+    warned (on the form) but never refused: the prospect is flagged instead.
     """
     if not user.is_rep:
         raise PermissionDenied("Only reps add prospects.")
@@ -384,11 +388,15 @@ def rep_sourced_create(
                 assigned_at=now,
                 sla_due_at=None,
                 last_activity_at=now,
+                created_while_not_free=not free_to_cold_call(rep=user, now=now).free,
             )
     except IntegrityError:
         raise ApplicationError(ALREADY_KNOWN, fields={"email": [ALREADY_KNOWN]}) from None
+    note = f"Rep-sourced ({RepSourceChannel(channel).label.lower()})"
+    if lead.created_while_not_free:
+        note += ", added while not free to cold-call"
     history.created(
-        note=f"Rep-sourced ({RepSourceChannel(channel).label.lower()})", origin=Origin.REP_SOURCED, channel=channel
+        note=note, origin=Origin.REP_SOURCED, channel=channel, created_while_not_free=lead.created_while_not_free
     ).write(lead=lead, at=now, actor=user)
     history.assigned(owner=user, team_id=team.pk, sla=False).write(lead=lead, at=now, actor=user)
     return lead

@@ -13,6 +13,7 @@ from accounts.access import MARKETING_SIDE, role_required
 from accounts.models import Role
 from leadhandoff.api import ApplicationError, ConflictError
 from leadhandoff.forms import form_errors_add
+from leads.clock.selectors import clock_statuses, free_to_cold_call, lead_sla_timeline
 from leads.models import RejectReason, Status, TouchOutcome
 from leads.queue import services as queue_services
 from leads.queue.forms import (
@@ -45,8 +46,12 @@ BRIEF_ROLES = (Role.REP, Role.MANAGER, Role.ADMIN)
 def my_queue(request: HttpRequest) -> HttpResponse:
     form = QueueFilterForm(request.GET or None)
     filters = form.filters() if form.is_valid() else QueueFilters()
-    leads = my_queue_select(user=request.user, filters=filters, now=timezone.now())
+    now = timezone.now()
+    leads = my_queue_select(user=request.user, filters=filters, now=now)
     page = Paginator(leads, QUEUE_PAGE_SIZE).get_page(request.GET.get("page"))
+    clocks = clock_statuses(lead_ids=[lead.pk for lead in page.object_list], now=now, tz=request.user.tz)
+    for lead in page.object_list:
+        lead.clock = clocks.get(lead.pk)
     return render(
         request,
         "leads/my_queue.html",
@@ -58,7 +63,8 @@ def my_queue(request: HttpRequest) -> HttpResponse:
             "sources": my_queue_sources(user=request.user),
             # "/leads/" — one reverse() instead of one per row (the page is rendered on every visit).
             "brief_prefix": reverse("leads:brief", kwargs={"lead_id": 0}).removesuffix("0/brief/"),
-            "now": timezone.now(),
+            "now": now,
+            "free": free_to_cold_call(rep=request.user, now=now),
         },
     )
 
@@ -66,15 +72,18 @@ def my_queue(request: HttpRequest) -> HttpResponse:
 def _render_brief(request: HttpRequest, lead, *, status: int = 200, **forms) -> HttpResponse:
     data = brief_select(lead=lead)
     can_work = lead.owner_id == request.user.pk and lead.status in queue_services.WORKABLE_STATUSES
+    now = timezone.now()
     context = {
         "brief": data,
         "lead": lead,
+        "clock": clock_statuses(lead_ids=[lead.pk], now=now, tz=request.user.tz).get(lead.pk),
+        "sla_timeline": lead_sla_timeline(lead=lead, now=now),
         "can_work": can_work,
         "can_reject": can_work and lead.origin == "marketing",
         "touch_form": forms.get("touch_form") or TouchForm(),
         "stage_form": forms.get("stage_form") or StageForm(lead=lead),
         "reject_form": forms.get("reject_form") or RejectForm(),
-        "now": timezone.now(),
+        "now": now,
     }
     return render(request, "leads/brief.html", context, status=status)
 
@@ -190,10 +199,18 @@ def rep_sourced_create(request: HttpRequest) -> HttpResponse:
         except ApplicationError as error:
             form_errors_add(form, error)
         else:
-            messages.success(request, f"{lead} is in your queue.")
+            if lead.created_while_not_free:
+                messages.warning(
+                    request,
+                    f"{lead} is in your queue, flagged as added while you were not free to cold-call: "
+                    "the comparison reports count it.",
+                )
+            else:
+                messages.success(request, f"{lead} is in your queue.")
             return redirect("leads:brief", lead_id=lead.pk)
     status = 400 if request.method == "POST" else 200
-    return render(request, "leads/rep_sourced_form.html", {"form": form}, status=status)
+    free = free_to_cold_call(rep=request.user, now=timezone.now())
+    return render(request, "leads/rep_sourced_form.html", {"form": form, "free": free}, status=status)
 
 
 @role_required(*MARKETING_SIDE)

@@ -89,6 +89,8 @@ class RepLoad:
     paused: bool
     active: bool
     working_now: bool
+    # "Free to cold-call" (leads.clock.selectors.FreeToColdCall), filled in by the dashboard.
+    free: object = None
 
     @property
     def at_capacity(self) -> bool:

@@ -5,6 +5,7 @@ Managers see and act on their own teams only (another team's rep or rule is a
 pool never appears here.
 """
 
+import dataclasses
 from dataclasses import dataclass, field
 
 from django.contrib import messages
@@ -18,6 +19,7 @@ from accounts.access import MANAGERS, role_required
 from accounts.models import Team
 from leadhandoff.api import ApplicationError, ConflictError
 from leadhandoff.forms import form_errors_add
+from leads.clock.selectors import free_to_cold_call_many
 from leads.models import OPEN_STATUSES, Lead, Status
 from leads.routing import services as routing_services
 from leads.routing.forms import ReassignForm, RuleForm
@@ -63,8 +65,9 @@ def _dashboard(request: HttpRequest, *, form: ReassignForm | None = None, status
     team_ids = [t.id for t in teams]
     panels = {t.id: TeamPanel(team=t) for t in teams}
     loads = team_rep_loads(team_ids=team_ids, now=now)
+    free = free_to_cold_call_many(rep_teams={load.user_id: load.team_id for load in loads}, now=now)
     for load in loads:
-        panels[load.team_id].reps.append(load)
+        panels[load.team_id].reps.append(dataclasses.replace(load, free=free.get(load.user_id)))
     for lead in team_unassigned_queue(user=user, team_ids=team_ids)[:LIST_LIMIT]:
         panels[lead.team_id].unassigned.append(lead)
     for lead in team_overdue_first_contacts(user=user, team_ids=team_ids, now=now)[:LIST_LIMIT]:
@@ -104,6 +107,7 @@ def _dashboard(request: HttpRequest, *, form: ReassignForm | None = None, status
         "rep_load": rep_load,
         "rep_leads": rep_leads,
         "unrouted": unrouted,
+        "free": free,
         "now": now,
     }
     return render(request, "leads/team_dashboard.html", context, status=status)

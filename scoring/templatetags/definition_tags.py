@@ -48,3 +48,18 @@ def percent(value) -> str:
     if value is None:
         return "–"
     return f"{float(value) * 100:.0f}%"
+
+
+@register.filter
+def pool_figure(value, rounding) -> str:
+    """A count of pool leads: exact for marketing; for sales (rounding given, see
+    scoring.selectors.figure_for_sales) "20+" or "fewer than 10"."""
+    try:
+        number = None if value is None else int(value)
+    except (TypeError, ValueError):
+        return "–"  # a figure stored by an older preview in another shape
+    if not rounding:
+        return "–" if number is None else f"{number:,}"
+    if number is None:
+        return f"fewer than {rounding['min_group']}"
+    return f"{number:,}+"

@@ -1,11 +1,13 @@
 """User tokens expire and end with a password change or deactivation; integration keys are scoped and revocable."""
 
 import datetime
+import io
 import json
 
 import pytest
 import time_machine
 from django.conf import settings
+from django.core.management import call_command
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
@@ -88,6 +90,17 @@ def test_the_password_service_ends_the_token(cast):
     key = _token("marketer")
     user_password_set(user=cast.marketer, password=NEW_PASSWORD)
     assert _with_token(key).get("/api/v1/leads/").status_code == 401
+
+
+def test_manage_changepassword_ends_the_token(cast, monkeypatch):
+    key = _token("marketer")
+    # The command prompts twice; answer as an operator at the terminal would.
+    monkeypatch.setattr("getpass.getpass", lambda prompt="": NEW_PASSWORD)
+    call_command("changepassword", "marketer", stdout=io.StringIO())
+    response = _with_token(key).get("/api/v1/leads/")
+    assert response.status_code == 401
+    assert "password changed" in response.json()["detail"]
+    assert _with_token(_token("marketer", NEW_PASSWORD)).get("/api/v1/leads/").status_code == 200
 
 
 def test_deactivating_a_user_ends_the_token(cast):

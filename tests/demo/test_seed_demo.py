@@ -18,6 +18,7 @@ from django.db.models import Avg, Count, DurationField, ExpressionWrapper, F, Q
 
 from accounts.models import RepProfile, Role, Team, User
 from demo.seed import DEFAULT_LEADS, demo_seed
+from leads.clock.selectors import free_to_cold_call
 from leads.models import (
     ClockOutcome,
     EngagementEvent,
@@ -275,13 +276,28 @@ def test_some_reps_skip_qualified_leads_never_contacted_or_rejected(demo_db):
     assert by_rejecter.most_common(2)[0][0] in ("rep2", "rep7")
 
 
-def test_rep1_has_a_live_queue_with_leads_due_soon_and_one_overdue(demo_db):
+def test_rep1_has_a_live_queue_due_soon_and_is_free_to_cold_call(demo_db):
     waiting = Lead.objects.filter(owner__username="rep1", status=Status.ASSIGNED)
-    assert waiting.filter(sla_due_at__lt=NOW).count() == 1
+    assert waiting.filter(sla_due_at__lt=NOW).count() == 0
     due_soon = waiting.filter(sla_due_at__gte=NOW, sla_due_at__lte=NOW + datetime.timedelta(hours=24))
     assert due_soon.count() >= 3
-    assert waiting.filter(sla_due_at__lte=NOW + datetime.timedelta(hours=1)).count() >= 2  # one overdue, one in <1h
+    assert waiting.filter(sla_due_at__lte=NOW + datetime.timedelta(hours=1)).count() >= 1
+    assert free_to_cold_call(rep=User.objects.get(username="rep1"), now=NOW).free
     assert Lead.objects.filter(status=Status.QUEUED, owner__isnull=True).values("team").distinct().count() == 2
+
+
+def test_rep4_is_not_free_and_has_a_breach_and_a_warning_due_in_the_first_minutes(demo_db):
+    rep4 = User.objects.get(username="rep4")
+    status = free_to_cold_call(rep=rep4, now=NOW)
+    assert not status.free and status.reasons
+    clocks = FirstContactClock.objects.filter(rep=rep4, ended_at__isnull=True)
+    soon = clocks.filter(next_action_at__gt=NOW, next_action_at__lte=NOW + datetime.timedelta(minutes=5))
+    assert set(soon.values_list("next_action", flat=True)) == {"warning", "breach"}
+    # Every SLA state is on show among open clocks: on time, warned, overdue.
+    open_clocks = FirstContactClock.objects.filter(ended_at__isnull=True)
+    assert open_clocks.filter(due_at__lt=NOW).exists()
+    assert open_clocks.filter(due_at__gt=NOW, warnings_sent__gt=0).exists()
+    assert open_clocks.filter(due_at__gt=NOW, warnings_sent=0).exists()
 
 
 # --- re-running -------------------------------------------------------------------------

@@ -79,8 +79,9 @@ def test_the_brief_explains_why_the_lead_qualified_and_who_it_is(cast, client, l
     # Engagement timeline with counts, and the history.
     assert "Pricing page view × 2" in content and "Scaling engines" in content
     assert "Promoted to the sales queue: Score 81 reached the threshold 60 of definition v5" in content
-    # The live countdown and the forms to work the lead.
-    assert f'data-due="{lead.sla_due_at.isoformat()}"' in content
+    # The clock in words, its timeline, and the forms to work the lead.
+    assert 'data-testid="clock-left"' in content and 'data-testid="sla-timeline"' in content
+    assert f"Assigned to {lead.owner}: first contact within 1 day (hours)." in content
     assert 'data-testid="touch-form"' in content and 'data-testid="reject-form"' in content
 
 
@@ -100,20 +101,21 @@ def test_the_brief_shows_prior_touches(cast, client, lead):
 def test_the_brief_makes_a_fixed_number_of_queries(cast, client, lead, django_assert_num_queries):
     client.force_login(cast.rep)
     client.get(brief_url(lead))
-    # session, user, lead (+owner, team), events, counts by kind, touches (+rep), history (+actor)
-    with django_assert_num_queries(7):
+    # session, user, lead (+owner, team), events, counts by kind, touches (+rep), history (+actor),
+    # the open clock, the clocks for the SLA timeline
+    with django_assert_num_queries(9):
         client.get(brief_url(lead))
     for n in range(25):
         EngagementEventFactory(lead=lead, kind=EventKind.PAGE_VIEW)
         TouchFactory(lead=lead, rep=cast.rep if n % 2 else cast.teammate, notes=f"touch {n}")
         history.updated(field="phone", old="", new="+1 555").write(lead=lead, at=T0, actor=cast.manager)
-    with django_assert_num_queries(7):
+    with django_assert_num_queries(9):
         client.get(brief_url(lead))
     # Rows naming users in their payload: one more query for all of them, however many.
     for n in range(12):
         old, new = (cast.rep, cast.teammate) if n % 2 else (cast.teammate, cast.rep)
         history.reassigned(old_owner=old, owner=new, note="Cover").write(lead=lead, at=T0, actor=cast.manager)
-    with django_assert_num_queries(8):
+    with django_assert_num_queries(10):
         content = client.get(brief_url(lead)).content.decode()
     assert escape(f"Reassigned from {cast.teammate} to {cast.rep} by {cast.manager}") in content
 

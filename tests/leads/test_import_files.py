@@ -2,7 +2,7 @@
 
 import pytest
 
-from leads.imports.files import CsvFile, ImportFileError
+from leadhandoff.csv_reader import CsvFile, ImportFileError
 
 
 def test_it_reads_utf8_with_a_byte_order_mark_and_keeps_the_first_header_clean():

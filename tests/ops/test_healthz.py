@@ -8,7 +8,13 @@ pytestmark = pytest.mark.django_db
 def test_healthz_is_200_when_database_and_broker_answer(client):
     response = client.get("/healthz")
     assert response.status_code == 200
-    assert response.json() == {"status": "ok", "database": "ok", "broker": "ok", "sweep_age_s": None}
+    assert response.json() == {
+        "status": "ok",
+        "database": "ok",
+        "broker": "ok",
+        "scoring": {"ok": True, "version": None},  # no active version yet
+        "sweep_age_s": None,  # never swept
+    }
 
 
 def test_healthz_is_503_when_the_broker_does_not_answer(client):

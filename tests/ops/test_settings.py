@@ -52,6 +52,12 @@ def test_a_malformed_number_names_the_variable():
     assert "Environment variable FIRST_CONTACT_SLA_HOURS has a bad value" in result.stderr
 
 
+def test_a_minimum_pool_group_below_ten_is_refused():
+    result = _django_check("leadhandoff.settings.local", POOL_FIGURE_MIN_GROUP="5", DATABASE_URL="postgres://u@db/x")
+    assert result.returncode != 0
+    assert "POOL_FIGURE_MIN_GROUP must be at least 10" in result.stderr
+
+
 def test_with_no_database_url_the_app_says_what_to_set():
     result = _django_check("leadhandoff.settings.local")
     assert result.returncode != 0

@@ -89,7 +89,7 @@ def test_sql_text_normalisation_matches_the_engine():
         {"id": "f3", "type": "fit", "field": "city", "op": "contains", "value": "ISTAN", "points": 4},
         {"id": "f4", "type": "fit", "field": "title", "op": "not_equals", "value": "CEO", "points": 8},
         {"id": "f5", "type": "fit", "field": "email_domain", "op": "is_empty", "points": 16},
-        {"id": "f6", "type": "fit", "field": "email", "op": "not_one_of", "value": ["a@b.c"], "points": 32},
+        {"id": "f6", "type": "fit", "field": "title", "op": "not_one_of", "value": ["a@b.c"], "points": 32},
     )
     row, expected = both(lead, d)
     assert row["fit"] == expected.fit == 63

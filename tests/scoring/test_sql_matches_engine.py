@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 
 from leads.models import EngagementEvent, Lead
 from scoring.engine import evaluate
-from scoring.rules import LEAD_FIELDS, MAX_WINDOW_DAYS, Definition, rules_parse
+from scoring.rules import IDENTIFYING_FIELDS, LEAD_FIELDS, MAX_WINDOW_DAYS, NO_VALUE_OPS, Definition, rules_parse
 from scoring.scoring import facts_for_lead, leads_rescore, scores_fetch
 
 pytestmark = pytest.mark.django_db
@@ -42,7 +42,9 @@ NUMBER_OPS = [*TEXT_OPS, "gt", "lt", "between"]
 def conditions(draw, kind):
     field = draw(st.sampled_from(sorted(LEAD_FIELDS)))
     is_number = LEAD_FIELDS[field] == "number"
-    op = draw(st.sampled_from(NUMBER_OPS if is_number else TEXT_OPS))
+    # Identifying fields (email) may only be tested for presence (scoring.rules).
+    ops = sorted(NO_VALUE_OPS) if field in IDENTIFYING_FIELDS else NUMBER_OPS if is_number else TEXT_OPS
+    op = draw(st.sampled_from(ops))
     values = NUMBERS if is_number else [w for w in WORDS + DOMAINS if w.strip()]
     if op in ("is_empty", "is_not_empty"):
         value = None

@@ -1,5 +1,8 @@
 """Reading an uploaded CSV: encoding, delimiter, header and rows with their line numbers.
 
+The one CSV reader, shared by the lead import (leads.imports) and the roster
+import (accounts.roster), so both accept and refuse files alike.
+
 The whole file is decoded and checked before anything is written, so a broken
 byte on line 90,000 refuses the file up front instead of half-way through an
 import (nothing stored changes when a file cannot be read).

@@ -1,0 +1,272 @@
+"""Reading first-contact clocks: time left in the policy's terms, compliance, "free to cold-call".
+
+`compliance` is the one definition of the SLA figure: the dashboard, the
+free-to-cold-call check and the reports all count through it.
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from django.db.models import Count, Q, QuerySet
+
+from accounts.business_time import working_time_between
+from accounts.models import RepProfile, User
+from accounts.selectors import calendar_for_rep, closed_dates_for_teams, policies_for_teams
+from leadhandoff.durations import duration_words, moment_words
+from leads.models import ClockOutcome, FirstContactClock, Lead
+
+
+class ClockState:
+    RUNNING = "running"
+    WARNING = "warning"
+    BREACHED = "breached"
+
+
+@dataclass(frozen=True)
+class ClockStatus:
+    """An open clock as a rep reads it."""
+
+    state: str  # ClockState
+    due_at: datetime.datetime
+    business_time: bool
+    # Time left in the policy's terms (working time under business time); negative once overdue.
+    seconds_left: int
+    words: str  # "3 h 10 min of working time left", "45 min left", "6 days overdue"
+    due_words: str  # "due Monday 10:00", "was due yesterday 17:00" (in the reader's time zone)
+
+    @property
+    def css(self) -> str:
+        return {ClockState.BREACHED: "danger", ClockState.WARNING: "warning"}.get(self.state, "success")
+
+    @property
+    def label(self) -> str:
+        return {ClockState.BREACHED: "Overdue", ClockState.WARNING: "Due soon"}.get(self.state, "On time")
+
+
+def clock_status(
+    *, clock: FirstContactClock, now: datetime.datetime, tz: datetime.tzinfo, working_left: datetime.timedelta | None
+) -> ClockStatus:
+    overdue = now >= clock.due_at
+    if overdue:
+        seconds = -int((now - clock.due_at).total_seconds())
+        words = f"{duration_words(seconds)} overdue"
+        due_words = f"was due {moment_words(clock.due_at, now=now, tz=tz)}"
+        state = ClockState.BREACHED
+    else:
+        left = working_left if clock.business_time and working_left is not None else clock.due_at - now
+        seconds = int(left.total_seconds())
+        words = f"{duration_words(seconds)} {'of working time ' if clock.business_time else ''}left"
+        due_words = f"due {moment_words(clock.due_at, now=now, tz=tz)}"
+        warned = clock.warnings_sent > 0 or any(at <= now for at in clock.warn_at)
+        state = ClockState.WARNING if warned else ClockState.RUNNING
+    return ClockStatus(state, clock.due_at, clock.business_time, seconds, words, due_words)
+
+
+def clock_statuses(*, lead_ids: Iterable[int], now: datetime.datetime, tz: datetime.tzinfo) -> dict[int, ClockStatus]:
+    """The open clock of each lead that has one, by lead id: a page of leads in a few queries."""
+    clocks = list(FirstContactClock.objects.filter(lead_id__in=list(lead_ids), ended_at__isnull=True))
+    business = [c for c in clocks if c.business_time and c.due_at > now]
+    calendars = {}
+    if business:
+        policies = policies_for_teams(team_ids={c.team_id for c in business})
+        profiles = {
+            p.user_id: p
+            for p in RepProfile.objects.filter(user_id__in={c.rep_id for c in business}).select_related("user")
+        }
+        closed = closed_dates_for_teams(team_ids={c.team_id for c in business if c.team_id})
+        for c in business:
+            key = (c.rep_id, c.team_id)
+            if key not in calendars:
+                policy = c.policy if c.policy_id else policies[c.team_id]
+                calendars[key] = calendar_for_rep(
+                    policy=policy, profile=profiles.get(c.rep_id), closed_dates=closed.get(c.team_id, ()), business=True
+                )
+    statuses = {}
+    for c in clocks:
+        calendar = calendars.get((c.rep_id, c.team_id))
+        left = working_time_between(now, c.due_at, calendar) if calendar is not None else None
+        statuses[c.lead_id] = clock_status(clock=c, now=now, tz=tz, working_left=left)
+    return statuses
+
+
+def lead_clocks(*, lead: Lead) -> QuerySet[FirstContactClock]:
+    """Every clock of the lead, newest first (the lead's access was checked by the caller)."""
+    return FirstContactClock.objects.filter(lead=lead).select_related("rep").order_by("-started_at", "-id")
+
+
+# --- Compliance -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Compliance:
+    met: int
+    came_due: int
+
+    @property
+    def rate(self) -> float | None:
+        """Met among the clocks that came due; None when none did."""
+        return self.met / self.came_due if self.came_due else None
+
+    @property
+    def percent(self) -> int | None:
+        return None if self.rate is None else int(self.rate * 100)
+
+
+def came_due_q(now: datetime.datetime) -> Q:
+    """Clocks that came due by `now`: met or breached (a clock reassigned or closed before its
+    deadline never came due; one still open past its deadline did, before the sweep marks it)."""
+    return Q(outcome__in=[ClockOutcome.MET, ClockOutcome.BREACHED]) | Q(outcome="", due_at__lte=now)
+
+
+def _compliance_counts(now: datetime.datetime) -> dict:
+    return {"met": Count("id", filter=Q(outcome=ClockOutcome.MET)), "came_due": Count("id", filter=came_due_q(now))}
+
+
+def compliance(*, clocks: QuerySet[FirstContactClock], now: datetime.datetime) -> Compliance:
+    """THE compliance figure: clocks met among clocks that came due, over the clocks given.
+
+    Callers choose the clocks (a rep, a team, a period by deadline); this counts them
+    in one aggregate over the clock table, never the lead table.
+    """
+    figures = clocks.aggregate(**_compliance_counts(now))
+    return Compliance(met=figures["met"], came_due=figures["came_due"])
+
+
+def compliance_by(*, clocks: QuerySet[FirstContactClock], now: datetime.datetime, key: str) -> dict:
+    """`compliance` per value of `key` (e.g. "rep_id", "team_id"), in one grouped aggregate."""
+    rows = clocks.values(key).annotate(**_compliance_counts(now))
+    return {row[key]: Compliance(met=row["met"], came_due=row["came_due"]) for row in rows}
+
+
+def clocks_due_between(
+    start: datetime.datetime, end: datetime.datetime, *, clocks: QuerySet[FirstContactClock] | None = None
+) -> QuerySet[FirstContactClock]:
+    """Clocks whose deadline fell in [start, end): a period's clocks, as every SLA figure counts them."""
+    return (clocks if clocks is not None else FirstContactClock.objects.all()).filter(due_at__gte=start, due_at__lt=end)
+
+
+# --- Free to cold-call ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class FreeToColdCall:
+    free: bool
+    compliance: Compliance
+    days: int
+    min_percent: int
+    open_breaches: list[Lead] = field(default_factory=list)
+
+    @property
+    def reasons(self) -> list[str]:
+        """Why not, in words ([] when free)."""
+        reasons = []
+        if self.open_breaches:
+            names = ", ".join(str(lead) for lead in self.open_breaches[:3])
+            more = len(self.open_breaches) - 3
+            reasons.append(
+                f"{len(self.open_breaches)} lead{'s' if len(self.open_breaches) != 1 else ''} past the "
+                f"first-contact deadline still not contacted: {names}{f' and {more} more' if more > 0 else ''}."
+            )
+        if self.compliance.rate is not None and self.compliance.percent < self.min_percent:
+            reasons.append(
+                f"First contact on time for {self.compliance.met} of {self.compliance.came_due} leads "
+                f"({self.compliance.percent}%) in the last {self.days} days; the policy asks for {self.min_percent}%."
+            )
+        return reasons
+
+
+def open_breaches(*, rep_ids: Iterable[int], now: datetime.datetime) -> QuerySet[FirstContactClock]:
+    """Open clocks past their deadline (breached, or about to be marked so by the sweep)."""
+    return FirstContactClock.objects.filter(rep_id__in=list(rep_ids), ended_at__isnull=True, due_at__lte=now)
+
+
+def free_to_cold_call(*, rep: User, now: datetime.datetime) -> FreeToColdCall:
+    """A rep with no breached lead still open and compliance over the policy's last N days at
+    least its X% is free to cold-call. A rep with no clock due in the period has nothing to fail."""
+    team_id = RepProfile.objects.filter(user=rep).values_list("team_id", flat=True).first()
+    return free_to_cold_call_many(rep_teams={rep.id: team_id}, now=now)[rep.id]
+
+
+def free_to_cold_call_many(*, rep_teams: dict[int, int | None], now: datetime.datetime) -> dict[int, FreeToColdCall]:
+    """The status of several reps ({rep id: team id}, e.g. a manager's dashboard): the policies,
+    one grouped aggregate per distinct period (almost always one), and the overdue leads'
+    names only for reps who have some."""
+    policies = policies_for_teams(team_ids=set(rep_teams.values()))
+    by_days: dict[int, list[int]] = {}
+    for rep_id, team_id in rep_teams.items():
+        by_days.setdefault(policies[team_id].free_days, []).append(rep_id)
+    figures: dict[int, tuple[Compliance, int]] = {}
+    overdue = Q(ended_at__isnull=True, due_at__lte=now)
+    for days, rep_ids in by_days.items():
+        period = Q(due_at__gte=now - datetime.timedelta(days=days), due_at__lt=now)
+        counts = {name: Count("id", filter=period & count.filter) for name, count in _compliance_counts(now).items()}
+        rows = (
+            FirstContactClock.objects.filter(Q(rep_id__in=rep_ids) & (period | overdue))
+            .values("rep_id")
+            .annotate(**counts, overdue=Count("id", filter=overdue))
+        )
+        for row in rows:
+            figures[row["rep_id"]] = (Compliance(row["met"], row["came_due"]), row["overdue"])
+    breaches: dict[int, list[Lead]] = {}
+    late_reps = [rep_id for rep_id, (_, n) in figures.items() if n]
+    if late_reps:
+        for clock in open_breaches(rep_ids=late_reps, now=now).select_related("lead").order_by("due_at"):
+            breaches.setdefault(clock.rep_id, []).append(clock.lead)
+    result = {}
+    for rep_id, team_id in rep_teams.items():
+        policy = policies[team_id]
+        figure = figures.get(rep_id, (Compliance(0, 0), 0))[0]
+        own = breaches.get(rep_id, [])
+        ok = not own and (figure.rate is None or figure.rate * 100 >= policy.free_min_compliance)
+        result[rep_id] = FreeToColdCall(ok, figure, policy.free_days, policy.free_min_compliance, own)
+    return result
+
+
+# --- A lead's SLA timeline --------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class TimelineEntry:
+    at: datetime.datetime
+    sentence: str
+    tone: str = "secondary"  # a Bootstrap colour: success, warning, danger, secondary
+
+
+def lead_sla_timeline(*, lead: Lead, now: datetime.datetime) -> list[TimelineEntry]:
+    """The lead's clocks as what happened, oldest first: assigned, warnings, breach,
+    escalation, reassignment, first contact. Read from the clocks alone (one query)."""
+    entries: list[TimelineEntry] = []
+    for clock in reversed(list(lead_clocks(lead=lead))):
+        terms = "working time" if clock.business_time else "hours"
+        window = duration_words(clock.window_minutes * 60)
+        entries.append(
+            TimelineEntry(clock.started_at, f"Assigned to {clock.rep}: first contact within {window} ({terms}).")
+        )
+        for n, at in enumerate(clock.warn_at[: clock.warnings_sent], start=1):
+            left = duration_words(clock.due_at - at)
+            entries.append(TimelineEntry(at, f"Warning {n}: {left} to the deadline.", "warning"))
+        if clock.breached_at:
+            entries.append(TimelineEntry(clock.breached_at, f"Deadline missed by {clock.rep}.", "danger"))
+        if clock.escalated_at:
+            entries.append(TimelineEntry(clock.escalated_at, "Escalated: still no contact.", "danger"))
+        if clock.contacted_at:
+            late = clock.contacted_at > clock.due_at
+            how = f"{duration_words(clock.contacted_at - clock.due_at)} late" if late else "on time"
+            taken = duration_words(clock.seconds_to_contact or 0)
+            entries.append(
+                TimelineEntry(
+                    clock.contacted_at,
+                    f"First contact by {clock.rep} after {taken}, {how}.",
+                    "danger" if late else "success",
+                )
+            )
+        elif clock.ended_at and clock.outcome == ClockOutcome.REASSIGNED:
+            entries.append(TimelineEntry(clock.ended_at, f"Reassigned from {clock.rep} before the deadline."))
+        elif clock.ended_at and clock.outcome == ClockOutcome.BREACHED:
+            entries.append(TimelineEntry(clock.ended_at, f"Taken from {clock.rep} (or closed) without contact."))
+        elif clock.ended_at and clock.outcome == ClockOutcome.CLOSED:
+            entries.append(TimelineEntry(clock.ended_at, "Closed before first contact."))
+    return sorted(entries, key=lambda e: e.at)
