@@ -42,9 +42,12 @@ class User(AbstractUser):
         return self.get_full_name() or self.username
 
     def set_password(self, raw_password) -> None:
+        # A change, not a first password: only then can tokens issued under the old one exist.
+        changing = bool(self.password) and self.has_usable_password()
         super().set_password(raw_password)
         # Every way of changing a password passes here (pages, admin, `manage.py changepassword`).
-        self.password_changed_at = django_timezone.now()
+        if changing:
+            self.password_changed_at = django_timezone.now()
 
     @property
     def is_marketing(self) -> bool:

@@ -45,6 +45,29 @@ def validated(serializer: serializers.Serializer, message: str = INVALID_INPUT) 
     return serializer.validated_data
 
 
+def _flat_fields(fields: dict) -> dict[str, list[str]]:
+    """Nested serializer errors ({"hours": [{}, {"start": [...]}]}) as the one flat shape the
+    schema documents: {"hours.1.start": [...]}, every value a list of strings."""
+    flat: dict[str, list[str]] = {}
+
+    def walk(prefix: str, value) -> None:
+        if isinstance(value, dict):
+            for key, inner in value.items():
+                walk(f"{prefix}.{key}" if prefix else str(key), inner)
+        elif isinstance(value, (list, tuple)):
+            if all(not isinstance(item, (dict, list, tuple)) for item in value):
+                if value:
+                    flat.setdefault(prefix, []).extend(str(item) for item in value)
+                return
+            for index, item in enumerate(value):
+                walk(f"{prefix}.{index}", item)
+        elif value not in (None, ""):
+            flat.setdefault(prefix, []).append(str(value))
+
+    walk("", fields)
+    return flat
+
+
 def exception_handler(exc, context):
     # Every refusal answers in one shape, {"detail": message, "fields": {name: [messages]}},
     # whoever raised it: a service (ApplicationError), a model's full_clean, a serializer
@@ -62,7 +85,7 @@ def exception_handler(exc, context):
     elif isinstance(exc, ApplicationError):
         body = {"detail": exc.message}
         if exc.fields:
-            body["fields"] = exc.fields
+            body["fields"] = _flat_fields(exc.fields)
         return Response(body, status=exc.status_code)
     return drf_exception_handler(exc, context)
 

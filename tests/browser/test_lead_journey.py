@@ -73,12 +73,13 @@ def test_a_rep_takes_a_promoted_lead_from_queue_to_won(page: Page, login_as, cas
     lead = promoted_lead
     login_as(page, "rep1")
 
-    # The queue: the lead with its live first-contact countdown.
+    # The queue: the lead with the time left on its first-contact clock, in words.
     page.goto("/leads/queue/")
     expect(page.get_by_test_id("page-title")).to_have_text("My queue")
     row = page.get_by_test_id("queue-row").filter(has_text="Grace Hopper")
     expect(row).to_have_count(1)
-    expect(row.locator(".countdown")).to_have_text(re.compile(r"^(23|24)h \d\dm$"))
+    expect(row.get_by_test_id("clock-left")).to_have_text(re.compile(r"^(23 h( \d+ min)?|1 day) left$"))
+    expect(row.get_by_test_id("clock-state")).to_have_text("On time")
     expect(row).to_contain_text("webinar")
 
     # The brief: why the lead qualified, who it is.

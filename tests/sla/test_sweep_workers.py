@@ -164,7 +164,8 @@ def _answers(port: int) -> bool:
 
 def send_sweep(broker_url: str) -> None:
     """Send the beat's message through a fresh connection (the old one died with the server)."""
-    sender = Celery(broker=broker_url)
+    # Not the current app: tasks this process sends later must keep the suite's broker.
+    sender = Celery(broker=broker_url, set_as_current=False)
     try:
         sender.send_task(TASK, kwargs={"batch": 50})
     finally:
@@ -176,13 +177,17 @@ def send_sweep(broker_url: str) -> None:
 def test_a_redis_restart_between_sweeps_loses_nothing_and_doubles_nothing(cast, settings, tmp_path):
     port = free_port()
     broker = f"redis://127.0.0.1:{port}/0"
-    settings.CELERY_BROKER_URL = broker  # the worker's broker (running_worker passes it on)
     log = tmp_path / "worker.log"
 
     def finished_runs(n: int):
         return lambda: SweepRun.objects.filter(finished_at__isnull=False).count() >= n
 
-    with redis_server(port) as first_server, running_worker(settings, log=log) as worker:
+    # Only the worker talks to the test's own Redis (this process keeps the suite's broker,
+    # so no connection to a server the test kills outlives the test).
+    with (
+        redis_server(port) as first_server,
+        running_worker(settings, log=log, TEST_CELERY_BROKER_URL=broker) as worker,
+    ):
         before = late_leads(cast, 200)
         send_sweep(broker)
         assert worker.wait_for(finished_runs(1), timeout=120), log.read_text()

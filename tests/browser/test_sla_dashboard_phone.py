@@ -7,22 +7,13 @@ import pytest
 from django.utils import timezone
 from playwright.sync_api import expect
 
-from tests.browser.conftest import (  # noqa: F401 - the browser fixtures, for this folder
-    PHONE,
-    browser,
-    csp_violations,
-    login_as,
-    new_page,
-    page,
-    page_at,
-    static_failures,
-)
+from tests.browser.conftest import PHONE
 from tests.sla.test_dashboard import H, make
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
-def test_a_manager_reads_the_dashboard_on_a_phone_and_opens_an_overdue_lead(new_page, login_as, cast):  # noqa: F811
+def test_a_manager_reads_the_dashboard_on_a_phone_and_opens_an_overdue_lead(new_page, login_as, cast):
     now = timezone.now()
     make(cast.rep, cast.team, due=now - datetime.timedelta(days=2), contact_after=3 * H)
     make(cast.rep, cast.team, due=now - datetime.timedelta(days=9), contact_after=30 * H)
