@@ -68,10 +68,12 @@ def assert_each_once(lead_ids: list[int]) -> None:
 
 
 def other_sessions() -> int:
-    """Database sessions other than this test's (a killed worker's lingers until PostgreSQL notices)."""
+    """Other sessions busy or holding a transaction (a killed worker's lingers until PostgreSQL
+    notices); idle connections other tests left behind hold nothing and do not count."""
     with connection.cursor() as cursor:
         cursor.execute(
-            "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid() "
+            "AND backend_type = 'client backend' AND state IS DISTINCT FROM 'idle'"
         )
         return cursor.fetchone()[0]
 
