@@ -162,3 +162,17 @@ def benchmark_database(name: str, *, migrate: bool = True, keep: bool = False) -
         else:
             drop_database(dbname, url=url)
             log(f"dropped database {dbname}")
+
+
+def lead_defaults(connection, generated: tuple[str, ...]) -> tuple[list[str], list]:
+    """Columns of Lead a generator's SELECT does not set (`generated`), with their model
+    defaults, so a benchmark's set-based insert stays valid as fields are added."""
+    from leads.models import Lead
+
+    columns, params = [], []
+    for f in Lead._meta.concrete_fields:
+        if f.column in generated or f.primary_key:
+            continue
+        columns.append(f.column)
+        params.append(f.get_db_prep_save(f.get_default(), connection) if f.has_default() or not f.null else None)
+    return columns, params

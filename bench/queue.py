@@ -41,7 +41,7 @@ import time
 from contextlib import contextmanager
 from pathlib import Path
 
-from bench._db import benchmark_database, log
+from bench._db import benchmark_database, lead_defaults, log
 
 ROOT = Path(__file__).resolve().parent.parent
 COUNTRIES = ["US", "UK", "DE", "FR", "CA", "AU", "NL", "SE", "ES", "IT"]
@@ -148,19 +148,6 @@ def indexes_dropped(conn, tables: list[str]):
     log(f"rebuilt {len(saved)} indexes in {time.perf_counter() - started:.1f}s")
 
 
-def lead_defaults_sql(connection) -> tuple[list[str], list]:
-    """Columns of Lead the generator does not set, with their model defaults (robust to new fields)."""
-    from leads.models import Lead
-
-    columns, params = [], []
-    for f in Lead._meta.concrete_fields:
-        if f.column in GENERATED_COLUMNS or f.primary_key:
-            continue
-        columns.append(f.column)
-        params.append(f.get_db_prep_save(f.get_default(), connection) if f.has_default() or not f.null else None)
-    return columns, params
-
-
 # Columns set by generate_leads' SELECT, in its order.
 GENERATED_COLUMNS = (
     "email",
@@ -202,7 +189,7 @@ def generate_leads(db, *, leads: int, reps: list, queued: int) -> dict:
     n_open = min(OPEN_PER_REP * n_reps, leads // 10)
     n_closed = min(CLOSED_PER_REP * n_reps, leads // 4)
     n_queued = min(queued, max(0, leads - n_open - n_closed))
-    extra_columns, extra_params = lead_defaults_sql(connection)
+    extra_columns, extra_params = lead_defaults(connection, GENERATED_COLUMNS)
     explanation = json.dumps(EXPLANATION)
     params = {
         "n": leads,

@@ -33,7 +33,7 @@ import json
 import statistics
 import time
 
-from bench._db import benchmark_database, log
+from bench._db import benchmark_database, lead_defaults, log
 
 REGIONS = ["Central", "East", "West", "North"]
 CHANNELS = ["cold_call", "social", "referral", "event"]
@@ -62,19 +62,6 @@ GENERATED_COLUMNS = (
 )
 
 
-def lead_defaults_sql(connection) -> tuple[list[str], list]:
-    """Columns of Lead the generator does not set, with their model defaults (robust to new fields)."""
-    from leads.models import Lead
-
-    columns, params = [], []
-    for f in Lead._meta.concrete_fields:
-        if f.column in GENERATED_COLUMNS or f.primary_key:
-            continue
-        columns.append(f.column)
-        params.append(f.get_db_prep_save(f.get_default(), connection) if f.has_default() or not f.null else None)
-    return columns, params
-
-
 def make_cast(*, teams: int, reps: int) -> tuple[list[int], list[int]]:
     from accounts.models import RepProfile, Role, Team, User
 
@@ -97,7 +84,7 @@ def generate(db, *, leads: int, touches: int, rep_ids: list[int], team_ids: list
 
     from bench.queue import indexes_dropped
 
-    extra_columns, extra_params = lead_defaults_sql(connection)
+    extra_columns, extra_params = lead_defaults(connection, GENERATED_COLUMNS)
     params = {
         "n": leads,
         "reps": rep_ids,

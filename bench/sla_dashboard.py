@@ -40,7 +40,7 @@ import resource
 import threading
 import time
 
-from bench._db import benchmark_database, log
+from bench._db import benchmark_database, lead_defaults, log
 from bench.queue import (
     gunicorn,
     indexes_dropped,
@@ -84,19 +84,6 @@ def create_people(*, managers: int, team_size: int):
         [RepProfile(user=rep, team=teams[i // team_size], capacity=1_000_000) for i, rep in enumerate(reps)]
     )
     return bosses, teams, reps
-
-
-def lead_defaults(connection, generated: tuple[str, ...]) -> tuple[list[str], list]:
-    """Columns of Lead the generator does not set, with their model defaults (robust to new fields)."""
-    from leads.models import Lead
-
-    columns, params = [], []
-    for f in Lead._meta.concrete_fields:
-        if f.column in generated or f.primary_key:
-            continue
-        columns.append(f.column)
-        params.append(f.get_db_prep_save(f.get_default(), connection) if f.has_default() or not f.null else None)
-    return columns, params
 
 
 LEAD_COLUMNS = (

@@ -361,24 +361,9 @@ def _route(*, lead_ids: list[int], now: datetime.datetime, actor: User | None) -
     if not plans:
         return 0
 
-    # 2. Lock the teams' reps (one query, id order), then read their loads (one aggregate).
+    # 2. Lock the teams' reps and read their loads.
     team_ids = sorted({team_id for _, team_id, _, _ in plans})
-    profiles = list(
-        RepProfile.objects.filter(team_id__in=team_ids)
-        .select_related("user")
-        .order_by("id")
-        .select_for_update(of=("self",))
-    )
-    loads = rep_uncontacted_loads(user_ids=[p.user_id for p in profiles])
-    reps_by_team: dict[int, list[_Rep]] = {tid: [] for tid in team_ids}
-    for p in profiles:
-        reps_by_team[p.team_id].append(_Rep(profile=p, load=loads.get(p.user_id, 0)))
-
-    # Round-robin positions must keep their order across calls even when the
-    # clock reads the same instant (one bulk call, or a frozen test clock): each
-    # assignment stamps a strictly later instant, at most a few µs past `now`.
-    latest = max((p.last_assigned_at for p in profiles if p.last_assigned_at), default=None)
-    stamp = now if latest is None or latest < now else latest + _TICK
+    profiles, reps_by_team, stamp = _reps_locked(team_ids, now=now)
 
     # 3. Decide in memory.
     decisions: list[_Decision] = []
@@ -439,6 +424,30 @@ def _route(*, lead_ids: list[int], now: datetime.datetime, actor: User | None) -
     if changed:
         RepProfile.objects.bulk_update(changed, ["last_assigned_at", "routing_credit"])
     return sum(1 for d in to_write if d.owner_id is not None and d.lead_id in written)
+
+
+def _reps_locked(
+    team_ids: list[int], *, now: datetime.datetime
+) -> tuple[list[RepProfile], dict[int, list[_Rep]], datetime.datetime]:
+    """The teams' reps locked (one query, id order, the order every router locks in), each with
+    their load of uncontacted leads (one aggregate), and the first round-robin stamp to use.
+
+    Round-robin positions must keep their order across calls even when the clock reads the
+    same instant (one bulk call, or a frozen test clock): each assignment stamps a strictly
+    later instant, at most a few µs past `now`.
+    """
+    profiles = list(
+        RepProfile.objects.filter(team_id__in=team_ids)
+        .select_related("user")
+        .order_by("id")
+        .select_for_update(of=("self",))
+    )
+    loads = rep_uncontacted_loads(user_ids=[p.user_id for p in profiles])
+    reps_by_team: dict[int, list[_Rep]] = {tid: [] for tid in team_ids}
+    for p in profiles:
+        reps_by_team[p.team_id].append(_Rep(profile=p, load=loads.get(p.user_id, 0)))
+    latest = max((p.last_assigned_at for p in profiles if p.last_assigned_at), default=None)
+    return profiles, reps_by_team, now if latest is None or latest < now else latest + _TICK
 
 
 def _team_for(
@@ -565,18 +574,7 @@ def leads_reassign_on_breach(*, clocks: Sequence[FirstContactClock], now: dateti
     if not movable:
         return []
     team_ids = sorted({leads[c.lead_id]["team_id"] for c in movable})
-    profiles = list(
-        RepProfile.objects.filter(team_id__in=team_ids)
-        .select_related("user")
-        .order_by("id")
-        .select_for_update(of=("self",))
-    )
-    loads = rep_uncontacted_loads(user_ids=[p.user_id for p in profiles])
-    reps_by_team: dict[int, list[_Rep]] = {tid: [] for tid in team_ids}
-    for p in profiles:
-        reps_by_team[p.team_id].append(_Rep(profile=p, load=loads.get(p.user_id, 0)))
-    latest = max((p.last_assigned_at for p in profiles if p.last_assigned_at), default=None)
-    stamp = now if latest is None or latest < now else latest + _TICK
+    profiles, reps_by_team, stamp = _reps_locked(team_ids, now=now)
 
     decided: list[tuple[FirstContactClock, int, _Rep | None, str]] = []
     for c in sorted(movable, key=lambda c: c.lead_id):
