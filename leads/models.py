@@ -474,6 +474,9 @@ class FirstContactClock(models.Model):
     policy = models.ForeignKey(FirstContactPolicy, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     # The policy's terms when the clock started.
     business_time = models.BooleanField(default=False)
+    # The holiday calendar too: a policy edited or removed later must not change how long this clock took.
+    holiday_country = models.CharField(max_length=2, blank=True, db_default="")
+    holiday_subdivision = models.CharField(max_length=8, blank=True, db_default="")
     stop_on = models.CharField(max_length=16, choices=FirstContactPolicy.StopOn.choices)
     window_minutes = models.PositiveIntegerField()
     reassign_on_breach = models.BooleanField(default=False)

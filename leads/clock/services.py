@@ -31,6 +31,8 @@ def clock_terms(*, policy: FirstContactPolicy, calendar, start: datetime.datetim
     terms = {
         "policy": policy if policy.pk else None,
         "business_time": policy.is_business_time,
+        "holiday_country": policy.country,
+        "holiday_subdivision": policy.subdivision,
         "stop_on": policy.stop_on,
         "window_minutes": policy.window_minutes,
         "reassign_on_breach": policy.reassign_on_breach,
@@ -145,7 +147,8 @@ def _business_seconds(clock: FirstContactClock, at: datetime.datetime) -> int:
     if not clock.business_time:
         return max(0, int((at - clock.started_at).total_seconds()))
     profile = RepProfile.objects.select_related("user").filter(user_id=clock.rep_id).first()
-    policy = clock.policy or FirstContactPolicy()
+    # The terms the clock started with, not whatever its policy says now (or nothing, if it is gone).
+    policy = FirstContactPolicy(country=clock.holiday_country, subdivision=clock.holiday_subdivision)
     closed = closed_dates_for_teams(team_ids=[clock.team_id]).get(clock.team_id, ()) if clock.team_id else ()
     calendar = calendar_for_rep(policy=policy, profile=profile, closed_dates=closed, business=True)
     return int(working_time_between(clock.started_at, at, calendar).total_seconds())

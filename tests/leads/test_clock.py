@@ -56,6 +56,23 @@ def test_a_business_time_policy_counts_the_reps_working_hours_in_their_time_zone
     assert lead.sla_due_at == datetime.datetime(2026, 11, 30, 20, 0, tzinfo=UTC)  # Monday 15:00 EST
 
 
+def test_a_clock_keeps_its_holiday_calendar_when_its_policy_is_removed(cast):
+    policy = FirstContactPolicy.objects.create(
+        team=cast.team, window_minutes=24 * 60, calendar=FirstContactPolicy.Calendar.BUSINESS, country="US"
+    )
+    cast.rep.timezone = "America/New_York"
+    cast.rep.save()
+    # Wednesday 25 November 2026, 09:00 in New York; Thursday is Thanksgiving.
+    wednesday = FRIDAY - 2 * 24 * HOUR
+    lead = _route_one(cast, now=wednesday)
+    policy.delete()
+    touch_log(user=cast.rep, lead_id=lead.pk, kind=TouchKind.CALL, outcome=TouchOutcome.CONNECTED, now=FRIDAY)
+    clock = FirstContactClock.objects.get(lead=lead)
+    # Wednesday's eight working hours; the holiday still does not count.
+    assert clock.business_seconds_to_contact == 8 * 3600
+    assert clock.seconds_to_contact == 48 * 3600
+
+
 def test_a_policy_change_applies_to_clocks_started_after_it(cast):
     first = _route_one(cast, now=FRIDAY)
     FirstContactPolicy.objects.create(team=cast.team, window_minutes=60)
