@@ -18,6 +18,9 @@ from leads.imports.runner import OwnerResolver, status_for
 from leads.models import ImportJob, ImportMapping, Lead
 
 PREVIEW_ROWS = 20
+# Value suggestions read the whole file up to this many rows, and as many rows spread
+# evenly across a longer one: a value that only appears late in the file is still seen.
+SAMPLE_ROWS = 20_000
 
 
 def job_csv(job: ImportJob) -> CsvFile:
@@ -26,22 +29,30 @@ def job_csv(job: ImportJob) -> CsvFile:
     return CsvFile.from_bytes(data, name=f"“{job.original_name}”")
 
 
-def mapping_initial(*, job: ImportJob, csv_file: CsvFile, saved: ImportMapping | None = None) -> dict[str, Any]:
+def mapping_initial(
+    *,
+    job: ImportJob,
+    csv_file: CsvFile,
+    saved: ImportMapping | None = None,
+    samples: dict[str, list[str]] | None = None,
+) -> dict[str, Any]:
     """What the mapping form starts from: the job's own mapping, a saved one, or guesses from the header."""
     if saved is not None:
         return {"columns": saved.columns, "values": saved.values, "options": saved.options}
     if job.mapping_snapshot:
         return job.mapping_snapshot
-    columns = guess_columns(csv_file.header)
-    samples = column_samples(csv_file)
+    samples = samples if samples is not None else column_samples(csv_file)
+    columns = guess_columns(csv_file.header, samples)
     return {"columns": columns, "values": suggest_values(columns, samples), "options": {}}
 
 
-def column_samples(csv_file: CsvFile, limit: int = 200) -> dict[str, list[str]]:
+def column_samples(csv_file: CsvFile, limit: int = SAMPLE_ROWS) -> dict[str, list[str]]:
+    """Each column's values in the whole file, or in `limit` rows spread evenly across a longer file."""
     samples: dict[str, list[str]] = {h: [] for h in csv_file.header}
+    step = max(1, -(-csv_file.row_count // limit))
     for n, row in enumerate(csv_file.rows()):
-        if n >= limit:
-            break
+        if n % step:
+            continue
         for header, cell in zip(csv_file.header, row.cells, strict=False):
             samples[header].append(cell)
     return samples
@@ -60,7 +71,7 @@ class PreviewRow:
 def import_preview(*, job: ImportJob, limit: int = PREVIEW_ROWS) -> tuple[CsvFile, list[PreviewRow]]:
     """The first rows as the import would see them, with their errors. Reads only; writes nothing."""
     csv_file = job_csv(job)
-    plan = Plan.compile(job.mapping_snapshot, csv_file.header)
+    plan = Plan.compile(job.mapping_snapshot, csv_file.header, lookup_files=job.lookup_rows())
     rows: list[PreviewRow] = []
     parsed: list[ParsedRow] = []
     for n, row in enumerate(csv_file.rows()):
