@@ -84,7 +84,7 @@ def _tokens(text: str) -> list[_Tok]:
         if kind == "column":
             raw = raw[1:-1].strip()
         elif kind == "string":
-            raw = re.sub(r"\\(.)", r"\1", raw[1:-1])
+            raw = raw[1:-1].replace('\\"', '"')  # only \" is an escape: a pattern keeps its \d, \b...
         out.append(_Tok(kind, raw))
         position = match.end()
     return out
@@ -155,6 +155,16 @@ class _Parser:
             return token.text
         raise RuleError(f"expected a value, found “{token.text}”")
 
+    def list_value(self) -> str:
+        """A value in a list: quoted text, or words up to the next comma (Closed Won)."""
+        token = self.peek()
+        if token is not None and token.kind == "string":
+            return self.take().text
+        words = [self.value()]
+        while (token := self.peek()) is not None and token.kind in ("word", "number"):
+            words.append(self.take().text)
+        return " ".join(words)
+
     def choice(self) -> Evaluator:
         then = self.value()
         self.expect_word("if")
@@ -212,10 +222,10 @@ class _Parser:
             return lambda cell, matched: compiled.search(cell(name)) is not None
         if word == "in":
             self.expect_op("(")
-            choices = {self.value().lower()}
+            choices = {self.list_value().lower()}
             while self.peek() is not None and self.peek().text == ",":  # type: ignore[union-attr]
                 self.take()
-                choices.add(self.value().lower())
+                choices.add(self.list_value().lower())
             self.expect_op(")")
             return lambda cell, matched: cell(name).lower() in choices
         if word in ("=", "!="):
