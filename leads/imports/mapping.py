@@ -142,7 +142,7 @@ _SYNONYMS: dict[str, tuple[str, ...]] = {
     ),
     "created_at": ("createdat", "created", "createddate", "createdon", "datecreated"),
     "first_contact_at": ("firstcontactat", "firstcontact", "firstcontactdate", "engagedate", "contactedat"),
-    "closed_at": ("closedat", "closedate", "closeddate", "dateclosed"),
+    "closed_at": ("closedat", "closedate", "closeddate", "dateclosed", "wondate", "dealwondate", "lostdate"),
     "deal_value": ("dealvalue", "closevalue", "amount", "value", "dealamount", "opportunityvalue"),
     "lost_reason": ("lostreason", "reasonlost", "lossreason"),
     "touch_count": ("touches", "touchcount", "numberoftouches", "activities", "activitycount"),
@@ -239,6 +239,30 @@ def guess_columns(header: list[str], samples: Mapping[str, list[str]] | None = N
                 take(column, "external_id")
                 break
     return guessed
+
+
+def guess_lookups(
+    header: list[str], lookup_files: list[dict[str, Any]], guessed: dict[str, str]
+) -> tuple[list[dict[str, Any]], dict[str, str]]:
+    """Lookups for uploaded files joined on the first column they share with the file, and
+    guesses for their columns (`<as>.<column>`) among the fields not guessed yet.
+    """
+    taken = {f for spec in guessed.values() for f in targets_of(spec)}
+    lookups: list[dict[str, Any]] = []
+    columns: dict[str, str] = {}
+    for upload in lookup_files:
+        common = next((c for c in upload["header"] if c in header), None)
+        if common is None:
+            continue
+        prefix = lookup_as(upload["name"])
+        lookups.append({"column": common, "key": common, "as": prefix, "file": upload["name"]})
+        for column in upload["header"]:
+            field = _GUESS.get(normalise_header(column))
+            if column == common or field is None or field in taken or field in KEY_FIELDS:
+                continue
+            columns[f"{prefix}.{column}"] = field
+            taken.add(field)
+    return lookups, columns
 
 
 def targets_of(spec: Any) -> list[str]:

@@ -12,7 +12,7 @@ from django.shortcuts import get_object_or_404
 
 from leadhandoff.csv_files import csv_text
 from leadhandoff.csv_reader import CsvFile, ImportFileError
-from leads.imports.mapping import guess_columns, suggest_values
+from leads.imports.mapping import guess_columns, guess_lookups, suggest_values
 from leads.imports.parse import ParsedRow, Plan
 from leads.imports.runner import OwnerResolver, status_for
 from leads.models import ImportJob, ImportMapping, Lead
@@ -43,7 +43,19 @@ def mapping_initial(
         return job.mapping_snapshot
     samples = samples if samples is not None else column_samples(csv_file)
     columns = guess_columns(csv_file.header, samples)
-    return {"columns": columns, "values": suggest_values(columns, samples), "options": {}}
+    options: dict[str, Any] = {}
+    if job.lookup_files:
+        lookups, lookup_columns = guess_lookups(csv_file.header, job.lookup_files, columns)
+        columns |= lookup_columns
+        uploads = {upload["name"]: upload for upload in job.lookup_files}
+        samples = samples | {
+            f"{lookup['as']}.{name}": [row.get(name, "") for row in uploads[lookup["file"]]["rows"]]
+            for lookup in lookups
+            for name in uploads[lookup["file"]]["header"]
+        }
+        if lookups:
+            options["lookups"] = lookups
+    return {"columns": columns, "values": suggest_values(columns, samples), "options": options}
 
 
 def column_samples(csv_file: CsvFile, limit: int = SAMPLE_ROWS) -> dict[str, list[str]]:
