@@ -131,6 +131,8 @@ def test_a_crm_pipeline_with_its_sales_team_file_lands_reps_on_their_managers_te
     assert job.rejections[0]["line"] == 7
     assert "before the lead was created" in job.rejections[0]["reason"]
     assert "2 teams in 2 regions" in job.roster_summary
+    page = marketer_client.get(reverse("leads:import_detail", args=[job.pk])).content.decode()
+    assert "Owners' teams from the file: 4 reps created" in page
 
     manager_of = {r[0]: r[1] for r in TEAMS[1:]}
     region_of = {r[1]: r[2] for r in TEAMS[1:]}
@@ -224,6 +226,8 @@ def test_a_lead_scoring_export_is_guessed_without_origin_and_its_placeholders_re
     assert Lead.objects.filter(status=Status.LOST).count() == len(body) - converted
     # Converted 1/0 has no close date: every won and lost lead keeps it unknown, counted.
     assert job.closed_undated_count == len(body)
+    page = marketer_client.get(reverse("leads:import_detail", args=[job.pk])).content.decode()
+    assert f"{len(body)} won or lost leads had no close date: stored as unknown" in page
     assert not Lead.objects.filter(closed_at__isnull=False).exists()
     assert set(Lead.objects.values_list("origin", flat=True)) == {"marketing"}
     select_rows = sum(1 for r in body if r[8] == "Select")
