@@ -12,9 +12,9 @@ from django.shortcuts import get_object_or_404
 
 from leadhandoff.csv_files import csv_text
 from leadhandoff.csv_reader import CsvFile, ImportFileError
-from leads.imports.mapping import guess_columns, guess_lookups, suggest_values
+from leads.imports.mapping import OWNER_TEAM_FIELDS, guess_columns, guess_lookups, suggest_values
 from leads.imports.parse import ParsedRow, Plan
-from leads.imports.runner import OwnerResolver, status_for
+from leads.imports.runner import OwnerResolver, close_date_refusal, status_for
 from leads.models import ImportJob, ImportMapping, Lead
 
 PREVIEW_ROWS = 20
@@ -103,7 +103,9 @@ def import_preview(*, job: ImportJob, limit: int = PREVIEW_ROWS) -> tuple[CsvFil
         known.update({("e", (email or "").lower()), ("x", ext or "")})
     owners = None
     if "owner" in plan.mapped:
-        owners = _PreviewOwners(create_missing=bool(plan.options.get("create_missing_owners")))
+        # Owners the file puts on teams are created by the run's roster part (runner._roster_from_file).
+        from_roster = bool(plan.mapped & set(OWNER_TEAM_FIELDS))
+        owners = _PreviewOwners(create_missing=bool(plan.options.get("create_missing_owners")) or from_roster)
     seen: dict[tuple[str, str], int] = {}
     for preview, p in zip(rows, parsed, strict=True):
         if preview.errors:
@@ -128,6 +130,17 @@ def import_preview(*, job: ImportJob, limit: int = PREVIEW_ROWS) -> tuple[CsvFil
         )
         if reason:
             preview.errors.append(reason)
+        elif status:
+            values = p.values
+            known = [d for d in (values.get("first_contact_at"), values.get("closed_at")) if d is not None]
+            refusal = close_date_refusal(
+                status=status,
+                closed_at=values.get("closed_at"),
+                created_at=values.get("created_at") or (min(known) if known else None),
+                first_contact_at=values.get("first_contact_at"),
+            )
+            if refusal:
+                preview.errors.append(refusal)
         if not preview.errors:
             preview.action = "update" if exists else "create"
             preview.status = status or ""

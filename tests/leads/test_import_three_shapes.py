@@ -73,12 +73,16 @@ def guessed(form) -> dict[str, str]:
     }
 
 
-def map_and_run(client, job: ImportJob, *, saved: ImportMapping | None = None, **changes) -> ImportJob:
+def map_job(client, job: ImportJob, *, saved: ImportMapping | None = None, **changes) -> None:
     url = reverse("leads:import_mapping", args=[job.pk])
     query = {"mapping": saved.pk} if saved else {}
     form = client.get(url, query).context["form"]
     response = client.post(url + (f"?mapping={saved.pk}" if saved else ""), as_posted(form, **changes))
     assert response.status_code == 302, [str(e) for e in response.context["form"].errors.items()]
+
+
+def map_and_run(client, job: ImportJob, *, saved: ImportMapping | None = None, **changes) -> ImportJob:
+    map_job(client, job, saved=saved, **changes)
     client.post(reverse("leads:import_start", args=[job.pk]))
     assert import_job_run(job_id=job.pk) == "done"
     job.refresh_from_db()
@@ -126,7 +130,16 @@ def test_a_crm_pipeline_with_its_sales_team_file_lands_reps_on_their_managers_te
     assert form["lookup_0_column"].value() == "sales_agent"
     assert "stage: Engaging -> open" in form["values"].value()
 
-    job = map_and_run(marketer_client, job, create_missing_owners="on", engage_date="created_at")
+    map_job(marketer_client, job, engage_date="created_at")
+    # The preview already says which row will be refused, and that the owners will be made.
+    preview = marketer_client.get(reverse("leads:import_preview", args=[job.pk])).context["rows"]
+    errors = {row.line: row.errors for row, _cells in preview}
+    assert errors == {2: [], 3: [], 4: [], 5: [], 6: [], 7: [errors[7][0]]}
+    assert "the close date 2017-04-01 is before the lead was created (2017-05-01)" == errors[7][0]
+
+    marketer_client.post(reverse("leads:import_start", args=[job.pk]))
+    assert import_job_run(job_id=job.pk) == "done"
+    job.refresh_from_db()
     assert (job.created_count, job.rejected_count) == (5, 1)
     assert job.rejections[0]["line"] == 7
     assert "before the lead was created" in job.rejections[0]["reason"]
@@ -297,3 +310,23 @@ def test_a_two_file_funnel_derives_won_from_a_match_in_the_closed_deals_file(mar
     assert set(rest.values_list("status", flat=True)) == {Status.NURTURE}
     assert not Lead.objects.filter(first_contact_at__isnull=False).exists()
     assert not rest.filter(closed_at__isnull=False).exists()
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        (b"sales_agent,manager\n", "The lookup file “teams.csv” has no rows."),
+        (b"\xff\xfe\x00bad", "lookup file “teams.csv”"),
+    ],
+)
+def test_a_lookup_file_that_cannot_be_used_is_refused_on_the_upload_page(marketer_client, data, message):
+    response = marketer_client.post(
+        reverse("leads:import_upload"),
+        {
+            "file": SimpleUploadedFile("pipeline.csv", csv_bytes(PIPELINE), "text/csv"),
+            "lookups": [SimpleUploadedFile("teams.csv", data, "text/csv")],
+        },
+    )
+    assert response.status_code == 400
+    assert any(message in error for error in response.context["form"].errors["lookups"])
+    assert not ImportJob.objects.exists()
