@@ -23,7 +23,8 @@ Rules a row goes through (each refusal is reported with its line and reason):
   contacted, or a close date on an open lead, rejects the row with the reason. A
   won or lost lead without a close date keeps it unknown (NULL, never the import
   time): the cycle figures (leads.figures) leave it out and the result counts it
-  (closed_undated). A new lead without a created date is created at its earliest
+  (closed_undated). A first contact date on an open lead without an owner is
+  refused: it would mark a pool or queue lead contacted by nobody. A new lead without a created date is created at its earliest
   known date (first contact, close), else at the import time.
 - owner_team / owner_manager / owner_region columns (often a lookup of a sales-team
   file) describe each owner's team: before any lead is written, the distinct owners
@@ -59,6 +60,11 @@ from leads.signals import lead_activity
 CHUNK_SIZE = 5000
 SALES_OWNED_OPEN = (Status.ASSIGNED, Status.CONTACTED, Status.WORKING, Status.OPPORTUNITY)
 FALLBACK_TEAM_NAME = "Unassigned"
+# A pool or queue lead marked contacted would count as a contact nobody in sales made.
+UNOWNED_FIRST_CONTACT = (
+    "a first contact date on a lead without an owner: nobody in sales made that contact "
+    "(map the rep who did to Owner, or map the date to the created date)"
+)
 
 
 @dataclass
@@ -557,6 +563,9 @@ class Importer:
                 self._reject(rejections, row, reason or "invalid stage", key)
                 continue
 
+            if values.get("first_contact_at") and not owner_id and status not in (Status.WON, Status.LOST):
+                self._reject(rejections, row, UNOWNED_FIRST_CONTACT, key)
+                continue
             created_at = values.get("created_at") or (existing.created_at if existing else None)
             if created_at is None:
                 # A new lead without a created date came in no later than its first contact or close.

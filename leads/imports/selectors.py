@@ -14,8 +14,8 @@ from leadhandoff.csv_files import csv_text
 from leadhandoff.csv_reader import CsvFile, ImportFileError
 from leads.imports.mapping import OWNER_TEAM_FIELDS, guess_columns, guess_lookups, suggest_values
 from leads.imports.parse import ParsedRow, Plan
-from leads.imports.runner import OwnerResolver, close_date_refusal, status_for
-from leads.models import ImportJob, ImportMapping, Lead
+from leads.imports.runner import UNOWNED_FIRST_CONTACT, OwnerResolver, close_date_refusal, status_for
+from leads.models import ImportJob, ImportMapping, Lead, Status
 
 PREVIEW_ROWS = 20
 # Value suggestions read the whole file up to this many rows, and as many rows spread
@@ -132,6 +132,8 @@ def import_preview(*, job: ImportJob, limit: int = PREVIEW_ROWS) -> tuple[CsvFil
             preview.errors.append(reason)
         elif status:
             values = p.values
+            if values.get("first_contact_at") and not owner_id and status not in (Status.WON, Status.LOST):
+                preview.errors.append(UNOWNED_FIRST_CONTACT)
             known = [d for d in (values.get("first_contact_at"), values.get("closed_at")) if d is not None]
             refusal = close_date_refusal(
                 status=status,

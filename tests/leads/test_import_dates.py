@@ -131,3 +131,23 @@ def test_the_api_cannot_write_a_close_date_or_a_stage_so_its_leads_keep_the_same
     fields = response.json()["fields"]
     assert set(fields) >= {"closed_at", "status"}
     assert not Lead.objects.filter(email="api@x.com").exists()
+
+
+def test_a_first_contact_date_on_a_lead_without_an_owner_is_refused(cast):
+    """It would mark a pool or queue lead as contacted when nobody in sales contacted it."""
+    result = run(
+        HEADER + "P,,,2024-01-01,2024-01-02,\nQ,,open,2024-01-01,2024-01-02,\nR,rep1,open,2024-01-01,2024-01-02,\n"
+    )
+    assert [(r["line"], r["reason"]) for r in result.rejections] == [
+        (
+            2,
+            "a first contact date on a lead without an owner: nobody in sales made that contact "
+            "(map the rep who did to Owner, or map the date to the created date)",
+        ),
+        (
+            3,
+            "a first contact date on a lead without an owner: nobody in sales made that contact "
+            "(map the rep who did to Owner, or map the date to the created date)",
+        ),
+    ]
+    assert list(Lead.objects.values_list("external_id", "status")) == [("R", Status.WORKING)]
