@@ -24,8 +24,9 @@ Rules a row goes through (each refusal is reported with its line and reason):
   won or lost lead without a close date keeps it unknown (NULL, never the import
   time): the cycle figures (leads.figures) leave it out and the result counts it
   (closed_undated). A first contact date on an open lead without an owner is
-  refused: it would mark a pool or queue lead contacted by nobody. A new lead without a created date is created at its earliest
-  known date (first contact, close), else at the import time.
+  refused: it would mark a pool or queue lead contacted by nobody. A new lead
+  without a created date is created at its earliest known date (first contact,
+  close), else at the import time.
 - owner_team / owner_manager / owner_region columns (often a lookup of a sales-team
   file) describe each owner's team: before any lead is written, the distinct owners
   they name go through the roster import (accounts.roster.services) as one roster,
