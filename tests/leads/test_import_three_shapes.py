@@ -336,3 +336,20 @@ def test_a_lookup_file_that_cannot_be_used_is_refused_on_the_upload_page(markete
     assert response.status_code == 400
     assert any(message in error for error in response.context["form"].errors["lookups"])
     assert not ImportJob.objects.exists()
+
+
+def test_a_derived_rule_that_cannot_be_used_is_shown_on_the_mapping_page_and_nothing_is_kept(marketer_client):
+    job = upload(marketer_client, csv_bytes(MQLS), "mqls.csv", {"closed_deals.csv": csv_bytes(DEALS)})
+    url = reverse("leads:import_mapping", args=[job.pk])
+    form = marketer_client.get(url).context["form"]
+    for rule, message in (
+        ("stage: won if [won_date] sometimes", "Line 1: the rule after [won_date] write present, absent"),
+        ("stage: won if [won_date] present", "“stage”: the rule names a column “won_date” the file"),
+        ("stage: won if lookup deals matched", "names a lookup “deals” the mapping does not have"),
+    ):
+        response = marketer_client.post(url, as_posted(form, derived=rule))
+        assert response.status_code == 400
+        errors = response.context["form"].errors["derived"]
+        assert any(message in error for error in errors), errors
+    job.refresh_from_db()
+    assert job.mapping_snapshot == {}
