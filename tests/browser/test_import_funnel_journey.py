@@ -16,6 +16,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from leads.models import ImportJob, Lead, Status
+from tests.browser.conftest import PHONE
 from tests.conftest import running_worker
 
 pytestmark = [pytest.mark.browser, pytest.mark.worker, pytest.mark.django_db(transaction=True)]
@@ -55,7 +56,7 @@ def funnel(tmp_path) -> tuple[Path, Path, set[str]]:
 
 
 def test_a_marketer_imports_a_two_file_funnel_with_the_outcome_derived_from_the_closed_deals(
-    page: Page, login_as, cast, import_worker, funnel
+    page: Page, new_page, login_as, cast, import_worker, funnel
 ):
     leads_file, deals_file, won = funnel
     login_as(page, "marketer")
@@ -75,6 +76,13 @@ def test_a_marketer_imports_a_two_file_funnel_with_the_outcome_derived_from_the_
     expect(joins).to_contain_text("closed_deals")
     expect(page.get_by_label("Join “closed_deals.csv” on the file's column")).to_have_value("mql_id")
     expect(page.get_by_label("closed_deals.won_date", exact=True)).to_have_value("closed_at")
+
+    # The same page on a phone: the lookup's join and its columns fit the width.
+    phone = new_page(viewport=PHONE)
+    login_as(phone, "marketer")
+    phone.goto(page.url)
+    expect(phone.get_by_label("Join “closed_deals.csv” on the file's column")).to_be_visible()
+    assert phone.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
 
     page.get_by_label("closed_deals.business_segment", exact=True).select_option("industry")
     page.get_by_label("closed_deals.declared_monthly_revenue", exact=True).select_option("__attribute__")
