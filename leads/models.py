@@ -645,6 +645,14 @@ class ImportJob(Job):
     rejected_count = models.PositiveIntegerField(default=0)
     # [{"line": 12, "reason": "..."}, ...]
     rejections = models.JSONField(default=list, blank=True)
+    # Won or lost leads written without a close date: stored unknown, left out of cycle figures.
+    closed_undated_count = models.PositiveIntegerField(default=0)
+    # What the file's owner_team / owner_manager / owner_region columns did to the roster.
+    roster_summary = models.TextField(blank=True)
+    # Lookup files uploaded with the import (a sales-team file, a closed-deals file):
+    # [{"name": "sales_teams.csv", "header": [...], "rows": [{"column": "value", ...}, ...]}]
+    # A mapping's lookup names one by its file name (leads.imports.parse.lookups_resolve).
+    lookup_files = models.JSONField(default=list, blank=True)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -653,6 +661,10 @@ class ImportJob(Job):
 
     def __str__(self) -> str:
         return f"Import {self.pk}: {self.original_name}"
+
+    def lookup_rows(self) -> dict[str, list[dict[str, str]]]:
+        """File name -> rows, as Plan.compile takes them."""
+        return {f["name"]: f["rows"] for f in self.lookup_files or []}
 
 
 class AssignmentRule(models.Model):

@@ -196,7 +196,17 @@ def roster_import(*, csv_file: CsvFile, dry_run: bool = False) -> RosterReport:
     if header_errors:
         raise ApplicationError("The roster file cannot be used.", fields={"file": header_errors})
     rows = parse_rows(csv_file.rows(), columns, len(csv_file.header))
-    report = RosterReport(ignored_columns=columns.ignored, dry_run=dry_run)
+    return roster_rows_import(rows=rows, ignored_columns=columns.ignored, dry_run=dry_run)
+
+
+def roster_rows_import(
+    *, rows: list[RosterRow], ignored_columns: list[str] | None = None, dry_run: bool = False
+) -> RosterReport:
+    """Import parsed roster rows (a roster file's, or the owners a lead import's columns describe).
+
+    Same rules and errors as roster_import; raises RosterRefusedError when a row has errors.
+    """
+    report = RosterReport(ignored_columns=list(ignored_columns or []), dry_run=dry_run)
     try:
         with transaction.atomic():
             # One roster import at a time: two at once would both create the same new

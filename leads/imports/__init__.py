@@ -2,6 +2,7 @@
 
 - (leadhandoff.csv_reader: decoding and reading the CSV, shared with the roster import)
 - mapping: lead fields a column can feed, header guesses, checking a mapping
+- derived: rules that set a field from a condition or a calculation (parsed, RE2 patterns)
 - parse: one row to checked values, in plain Python
 - runner: matching rows to leads, status and owner rules, chunked transactions
 - writer: the chunk writes (COPY + INSERT ... ON CONFLICT)

@@ -10,9 +10,11 @@ from django import forms
 from django.conf import settings
 
 from leadhandoff.csv_reader import ImportFileError
+from leads.imports.derived import rules_from_text, rules_to_text
 from leads.imports.mapping import (
     ATTRIBUTE_PREFIX,
     attribute_name,
+    lookup_as,
     target_choices,
     targets_of,
     values_from_text,
@@ -29,11 +31,35 @@ KEY_CHOICES = [
 KEEP_AS_ATTRIBUTE = "__attribute__"
 
 
+class _MultipleFileInput(forms.ClearableFileInput):
+    allow_multiple_selected = True
+
+
+class _MultipleFileField(forms.FileField):
+    """Several files from one input (Django's documented pattern)."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("widget", _MultipleFileInput(attrs={"accept": ".csv,text/csv"}))
+        super().__init__(*args, **kwargs)
+
+    def clean(self, data, initial=None):
+        single = super().clean
+        if isinstance(data, list | tuple):
+            return [single(d, initial) for d in data]
+        return [single(data, initial)] if data else []
+
+
 class UploadForm(forms.Form):
     file = forms.FileField(
         label="CSV file",
         help_text="UTF-8 (with or without BOM), separated by commas or semicolons, with a header line.",
         widget=forms.ClearableFileInput(attrs={"accept": ".csv,text/csv"}),
+    )
+    lookups = _MultipleFileField(
+        label="Lookup files (optional)",
+        required=False,
+        help_text="Files joined to each row by a column, e.g. a sales-team file (agent, manager, office) "
+        "or a closed-deals file matched by id. You choose the joining column on the next page.",
     )
 
     def __init__(self, *args, **kwargs):
@@ -50,6 +76,15 @@ class UploadForm(forms.Form):
         except ImportFileError as exc:
             raise forms.ValidationError(exc.message) from exc
         return upload
+
+    def clean_lookups(self):
+        uploads = self.cleaned_data.get("lookups") or []
+        for upload in uploads:
+            try:
+                upload_check(name=upload.name, size=upload.size)
+            except ImportFileError as exc:
+                raise forms.ValidationError(exc.message) from exc
+        return uploads
 
 
 class MappingForm(forms.Form):
@@ -79,6 +114,15 @@ class MappingForm(forms.Form):
     )
     decimal_comma = forms.BooleanField(label="Numbers use a decimal comma (1.234,50)", required=False)
     default_source = forms.CharField(label="Source for rows without one", required=False, max_length=100)
+    derived = forms.CharField(
+        label="Derived values",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 4, "class": "font-monospace"}),
+        help_text="One per line: “field: rule”. Examples: “stage: won if lookup closed_deals matched else open”, "
+        '“stage: won if [won_date] present else open”, “attributes.tier: big if [Employees] matches "^[0-9]{4,}$"”, '
+        "“stage: won if [Status] in (Closed Won, Signed) else open”, "
+        "“attributes.engagement: [TotalVisits] + [Page Views Per Visit] * 2”.",
+    )
     save_as = forms.CharField(
         label="Save this mapping as",
         required=False,
@@ -86,14 +130,55 @@ class MappingForm(forms.Form):
         help_text="Optional. A saved mapping can be picked for the next file; the same name overwrites it.",
     )
 
-    def __init__(self, *args, header: list[str], samples: dict[str, list[str]], initial_mapping: dict[str, Any], **kw):
+    def __init__(
+        self,
+        *args,
+        header: list[str],
+        samples: dict[str, list[str]],
+        initial_mapping: dict[str, Any],
+        lookup_files: list[dict[str, Any]] | None = None,
+        **kw,
+    ):
         super().__init__(*args, **kw)
         self.header = header
         self.base_options = dict(initial_mapping.get("options") or {})
         columns = initial_mapping.get("columns") or {}
         choices = target_choices() + [(KEEP_AS_ATTRIBUTE, "Keep in the lead’s attributes")]
         self.column_fields = []
-        for index, column in enumerate(header):
+        # Uploaded lookup files: how each joins (file column = lookup column), then its columns to map.
+        self.uploaded = [
+            {"name": f["name"], "header": f["header"], "as": lookup_as(f["name"]), "rows": f["rows"]}
+            for f in lookup_files or []
+        ]
+        by_file = {
+            lk.get("file"): lk
+            for lk in self.base_options.get("lookups") or []
+            if isinstance(lk, dict) and lk.get("file")
+        }
+        self.lookup_fields = []
+        all_columns = list(header)
+        for n, upload in enumerate(self.uploaded):
+            chosen = by_file.get(upload["name"]) or {}
+            common = next((c for c in upload["header"] if c in header), "")
+            join = forms.ChoiceField(
+                label=f"Join “{upload['name']}” on the file's column",
+                choices=[("", "— not joined —")] + [(c, c) for c in header],
+                required=False,
+                initial=chosen.get("column", common),
+            )
+            key = forms.ChoiceField(
+                label="… equal to its column",
+                choices=[(c, c) for c in upload["header"]],
+                initial=chosen.get("key", common or upload["header"][0]),
+            )
+            self.fields[f"lookup_{n}_column"] = join
+            self.fields[f"lookup_{n}_key"] = key
+            self.lookup_fields.append((upload, self[f"lookup_{n}_column"], self[f"lookup_{n}_key"]))
+            for column in upload["header"]:
+                all_columns.append(f"{upload['as']}.{column}")
+                samples = {**samples, f"{upload['as']}.{column}": [r.get(column, "") for r in upload["rows"][:200]]}
+        self.all_columns = all_columns
+        for index, column in enumerate(all_columns):
             name = f"col_{index}"
             targets = targets_of(columns.get(column))
             initial = targets[0] if len(targets) == 1 else ""
@@ -105,9 +190,10 @@ class MappingForm(forms.Form):
                 self.fields[name].disabled = True
                 self.fields[name].help_text = "maps to " + ", ".join(targets)
             sample = ", ".join(dict.fromkeys(v for v in samples.get(column, []) if v.strip()))
-            self.column_fields.append((column, self[name], sample[:120]))
-        self.multi_targets = {c: columns[c] for c in header if len(targets_of(columns.get(c))) > 1}
-        self.lookup_columns = {c: t for c, t in columns.items() if c not in header}
+            self.column_fields.append((column, self[name], sample[:120], index >= len(header)))
+        self.multi_targets = {c: columns[c] for c in all_columns if len(targets_of(columns.get(c))) > 1}
+        self.lookup_columns = {c: t for c, t in columns.items() if c not in all_columns}
+        self.fields["derived"].initial = rules_to_text(self.base_options.get("derived") or {})
         options = self.base_options
         self.fields["values"].initial = values_to_text(initial_mapping.get("values") or {})
         self.fields["key"].initial = options.get("key", "")
@@ -126,22 +212,47 @@ class MappingForm(forms.Form):
         for error in errors:
             self.add_error("values", error)
         cleaned["values_map"] = values
+        rules, errors = rules_from_text(cleaned.get("derived") or "")
+        for error in errors:
+            self.add_error("derived", error)
+        cleaned["derived_rules"] = rules
         return cleaned
 
     def to_mapping(self) -> dict[str, Any]:
         data = self.cleaned_data
         columns: dict[str, Any] = {}
-        for index, column in enumerate(self.header):
+        for index, column in enumerate(self.all_columns):
             if column in self.multi_targets:
                 columns[column] = self.multi_targets[column]
                 continue
             target = data.get(f"col_{index}") or ""
             if target == KEEP_AS_ATTRIBUTE:
-                target = ATTRIBUTE_PREFIX + (attribute_name(column) or f"column_{index + 1}")
+                target = ATTRIBUTE_PREFIX + (attribute_name(column.rpartition(".")[2]) or f"column_{index + 1}")
             if target:
                 columns[column] = target
         columns.update(self.lookup_columns)
         options = dict(self.base_options)  # keeps options the form does not show (lookups, other defaults)
+        uploaded_names = {u["name"] for u in self.uploaded}
+        lookups = [
+            lk for lk in options.get("lookups") or [] if not (isinstance(lk, dict) and lk.get("file") in uploaded_names)
+        ]
+        for n, upload in enumerate(self.uploaded):
+            join = data.get(f"lookup_{n}_column")
+            if join:
+                lookups.append(
+                    {"column": join, "key": data[f"lookup_{n}_key"], "as": upload["as"], "file": upload["name"]}
+                )
+            else:  # not joined: its columns cannot be mapped
+                for column in upload["header"]:
+                    columns.pop(f"{upload['as']}.{column}", None)
+        if lookups:
+            options["lookups"] = lookups
+        else:
+            options.pop("lookups", None)
+        if data.get("derived_rules"):
+            options["derived"] = data["derived_rules"]
+        else:
+            options.pop("derived", None)
         for name in ("key", "team", "date_format"):
             if data.get(name):
                 options[name] = data[name].strip()

@@ -8,12 +8,17 @@ A mapping (leads.ImportMapping, or a mapping.json file for the command) is:
       "options": {"key": "email" | "external_id", "create_missing_owners": true,
                   "team": "Team name", "date_format": "%d/%m/%Y", "decimal_comma": false,
                   "defaults": {"source": "crm-history"},
-                  "lookups": [{"column": "account", "key": "account", "rows": [{...}, ...]}]}
+                  "lookups": [{"column": "account", "key": "account", "as": "account",
+                               "rows": [{...}, ...] | "file": "accounts.csv"}],
+                  "derived": {"stage": "won if lookup deal matched else open"}}
     }
 
 A target `attributes.<name>` keeps a column in the lead's attributes. Value maps
 apply before conversion (a map to "" means empty, e.g. "Select"); a field's own
-map wins over the "*" map.
+map wins over the "*" map. A lookup adds its file's columns as `<as>.<column>`
+(`as` defaults to the joining column); `derived` sets fields from rules on the
+row (leads.imports.derived). The targets owner_team, owner_manager and
+owner_region put each owner on a team (leads.imports.runner: the file's roster).
 """
 
 from __future__ import annotations
@@ -25,6 +30,7 @@ from pathlib import Path
 from typing import Any
 
 from leadhandoff.api import ApplicationError
+from leads.imports.derived import RuleError, rule_compile
 from leads.models import Origin, RepSourceChannel, Status
 
 # field -> (label, help). Order is the order of the mapping form.
@@ -56,7 +62,12 @@ TARGETS: dict[str, tuple[str, str]] = {
     "deal_value": ("Deal value", "a number"),
     "lost_reason": ("Lost reason", ""),
     "touch_count": ("Number of touches", "a whole number"),
+    "owner_team": ("Owner's team", "the rep's team, created when missing"),
+    "owner_manager": ("Owner's manager", "the team's manager: their reps form a team"),
+    "owner_region": ("Owner's region", "the region (office) of the owner's team"),
 }
+# Targets that describe the owner, not the lead: they build the file's roster (runner).
+OWNER_TEAM_FIELDS = {"owner_team": "team", "owner_manager": "manager", "owner_region": "region"}
 KEY_FIELDS = ("email", "external_id")
 ATTRIBUTE_PREFIX = "attributes."
 IGNORE = ""
@@ -110,20 +121,47 @@ _SYNONYMS: dict[str, tuple[str, ...]] = {
     "website": ("website", "url", "web", "domain", "companywebsite"),
     "source": ("source", "leadsource", "channel", "utmsource"),
     "campaign": ("campaign", "campaignname", "utmcampaign"),
-    "origin": ("origin", "leadorigin"),
+    # Only when the values say marketing / rep-sourced (guess_columns): a column called
+    # "origin" is more often a traffic channel (Google, Direct Traffic...), a source.
+    "origin": ("origin", "leadorigin", "leadorigintype"),
     "rep_source_channel": ("repsourcechannel",),
     "owner": ("owner", "leadowner", "salesagent", "salesrep", "rep", "agent", "assignedto", "accountowner"),
-    "stage": ("stage", "dealstage", "status", "leadstatus", "leadstage", "outcome"),
+    "stage": (
+        "stage",
+        "dealstage",
+        "status",
+        "leadstatus",
+        "leadstage",
+        "outcome",
+        "converted",
+        "isconverted",
+        "won",
+        "iswon",
+        "closedwon",
+        "dealwon",
+    ),
     "created_at": ("createdat", "created", "createddate", "createdon", "datecreated"),
     "first_contact_at": ("firstcontactat", "firstcontact", "firstcontactdate", "engagedate", "contactedat"),
-    "closed_at": ("closedat", "closedate", "closeddate", "dateclosed"),
+    "closed_at": ("closedat", "closedate", "closeddate", "dateclosed", "wondate", "dealwondate", "lostdate"),
     "deal_value": ("dealvalue", "closevalue", "amount", "value", "dealamount", "opportunityvalue"),
     "lost_reason": ("lostreason", "reasonlost", "lossreason"),
     "touch_count": ("touches", "touchcount", "numberoftouches", "activities", "activitycount"),
+    "owner_manager": ("manager", "salesmanager", "ownermanager", "teammanager"),
+    "owner_team": ("team", "salesteam", "ownerteam", "teamname"),
+    "owner_region": ("regionaloffice", "office", "salesregion", "territory"),
 }
 _GUESS = {spelling: field for field, spellings in _SYNONYMS.items() for spelling in spellings}
 
-OPTION_NAMES = {"key", "create_missing_owners", "team", "date_format", "decimal_comma", "defaults", "lookups"}
+OPTION_NAMES = {
+    "key",
+    "create_missing_owners",
+    "team",
+    "date_format",
+    "decimal_comma",
+    "defaults",
+    "lookups",
+    "derived",
+}
 
 
 def normalise_header(header: str) -> str:
@@ -139,16 +177,92 @@ def target_choices() -> list[tuple[str, str]]:
     return [(IGNORE, "— ignore —")] + [(name, label) for name, (label, _help) in TARGETS.items()]
 
 
-def guess_columns(header: list[str]) -> dict[str, str]:
-    """Header -> field for the columns whose name we recognise; each field is guessed at most once."""
+_ORIGIN_WORDS = (
+    {v.lower() for v in Origin.values}
+    | {label.lower() for label in Origin.labels}
+    | {
+        "rep sourced",
+        "rep",
+        "sales",
+    }
+)
+_FIRST_CONTACT_FIELDS = ("first_contact_at",)
+
+
+def guess_columns(header: list[str], samples: Mapping[str, list[str]] | None = None) -> dict[str, str]:
+    """Header -> field for the columns whose name we recognise; each field is guessed at most once.
+
+    With sample values (read across the file), three guesses look at them: a column
+    named like the origin is the origin only when its values are marketing / rep-sourced
+    (else it is a traffic channel: the source, or the campaign); a first-contact date is a
+    lead's first contact only when an owner column says who made it (else it is when the
+    lead came in: the created date, or an attribute); and with no email or external id
+    recognised, the first `*_id` column whose values are all different is the key.
+    """
+    samples = samples or {}
     guessed: dict[str, str] = {}
     taken: set[str] = set()
+
+    def take(column: str, field: str) -> None:
+        guessed[column] = field
+        taken.add(field)
+
+    channels = []
     for column in header:
         field = _GUESS.get(normalise_header(column))
+        if field == "origin":
+            values = {v.strip().lower() for v in samples.get(column, []) if v.strip()}
+            if not values or not values <= _ORIGIN_WORDS:
+                channels.append(column)  # a traffic channel: after the columns named as sources
+                continue
         if field and field not in taken:
-            guessed[column] = field
-            taken.add(field)
+            take(column, field)
+    for column in channels:
+        field = next((f for f in ("source", "campaign") if f not in taken), None)
+        if field:
+            take(column, field)
+    if not taken & {"owner"}:
+        for column, field in list(guessed.items()):
+            if field in _FIRST_CONTACT_FIELDS:
+                del guessed[column]
+                taken.discard(field)
+                if "created_at" not in taken:
+                    take(column, "created_at")
+                else:
+                    guessed[column] = ATTRIBUTE_PREFIX + attribute_name(column)
+    if not taken & set(KEY_FIELDS):
+        for column in header:
+            if column in guessed or not re.search(r"(?:^|[^a-z])id$|[a-z]Id$|_id$", column.strip(), re.IGNORECASE):
+                continue
+            values = [v for v in samples.get(column, []) if v.strip()]
+            if values and len(set(values)) == len(values):
+                take(column, "external_id")
+                break
     return guessed
+
+
+def guess_lookups(
+    header: list[str], lookup_files: list[dict[str, Any]], guessed: dict[str, str]
+) -> tuple[list[dict[str, Any]], dict[str, str]]:
+    """Lookups for uploaded files joined on the first column they share with the file, and
+    guesses for their columns (`<as>.<column>`) among the fields not guessed yet.
+    """
+    taken = {f for spec in guessed.values() for f in targets_of(spec)}
+    lookups: list[dict[str, Any]] = []
+    columns: dict[str, str] = {}
+    for upload in lookup_files:
+        common = next((c for c in upload["header"] if c in header), None)
+        if common is None:
+            continue
+        prefix = lookup_as(upload["name"])
+        lookups.append({"column": common, "key": common, "as": prefix, "file": upload["name"]})
+        for column in upload["header"]:
+            field = _GUESS.get(normalise_header(column))
+            if column == common or field is None or field in taken or field in KEY_FIELDS:
+                continue
+            columns[f"{prefix}.{column}"] = field
+            taken.add(field)
+    return lookups, columns
 
 
 def targets_of(spec: Any) -> list[str]:
@@ -187,7 +301,7 @@ def mapping_check(mapping: Mapping[str, Any], *, header: list[str] | None = None
     options = mapping.get("options") or {}
     if not isinstance(columns, dict) or not isinstance(values, dict) or not isinstance(options, dict):
         return {"mapping": ["columns, values and options must each be a JSON object."]}
-    lookup_columns = _lookup_columns(options)
+    lookup_columns = lookup_columns_of(options)
     seen: dict[str, str] = {}
     for column, spec in columns.items():
         if not isinstance(spec, str | list) or (isinstance(spec, list) and not all(isinstance(s, str) for s in spec)):
@@ -229,18 +343,52 @@ def mapping_check(mapping: Mapping[str, Any], *, header: list[str] | None = None
     if not isinstance(defaults, dict) or not all(is_known_target(k) for k in defaults):
         errors.setdefault("options", []).append("defaults must map lead fields to values.")
     for lookup in options.get("lookups") or []:
-        if not isinstance(lookup, dict) or not {"column", "key", "rows"} <= set(lookup):
-            errors.setdefault("options", []).append("Each lookup needs column, key and rows.")
+        if not isinstance(lookup, dict) or not {"column", "key"} <= set(lookup) or not ({"rows", "file"} & set(lookup)):
+            errors.setdefault("options", []).append("Each lookup needs column, key and rows (or a file).")
+    derived = options.get("derived") or {}
+    if not isinstance(derived, dict):
+        errors.setdefault("options", []).append("derived must map lead fields to rules.")
+        derived = {}
+    for target, rule in derived.items():
+        if not is_known_target(target):
+            errors.setdefault("derived", []).append(f"“{target}”: unknown lead field.")
+        elif target in seen:
+            errors.setdefault("derived", []).append(
+                f"“{target}” is mapped from the column “{seen[target]}” and derived too: keep one."
+            )
+        try:
+            rule_compile(rule, lookups=lookup_names(options))
+        except RuleError as exc:
+            errors.setdefault("derived", []).append(f"“{target}”: the rule {exc}.")
+    if "full_name" in derived and mapped & {"first_name", "last_name"}:
+        errors.setdefault("derived", []).append("Map either a full name or first and last name, not both.")
     return errors
 
 
-def _lookup_columns(options: Mapping[str, Any]) -> set[str]:
-    """Virtual columns a lookup adds: '<column>.<lookup column>'."""
+def lookup_name(lookup: Mapping[str, Any]) -> str:
+    """What a lookup's columns are prefixed with (and what `lookup NAME matched` names)."""
+    return str(lookup.get("as") or lookup.get("column") or "")
+
+
+def lookup_as(file_name: str) -> str:
+    """The prefix an uploaded lookup file's columns get: "Closed Deals.csv" -> "closed_deals"."""
+    stem = file_name.rsplit(".", 1)[0] if "." in file_name else file_name
+    return attribute_name(stem) or "lookup"
+
+
+def lookup_names(options: Mapping[str, Any]) -> list[str]:
+    return [lookup_name(lookup) for lookup in options.get("lookups") or [] if isinstance(lookup, dict)]
+
+
+def lookup_columns_of(options: Mapping[str, Any]) -> set[str]:
+    """Virtual columns a lookup adds: '<as>.<lookup column>' (only known once its rows are)."""
     names: set[str] = set()
     for lookup in options.get("lookups") or []:
         if isinstance(lookup, dict) and lookup.get("rows"):
             for name in lookup["rows"][0]:
-                names.add(f"{lookup.get('column')}.{name}")
+                names.add(f"{lookup_name(lookup)}.{name}")
+        elif isinstance(lookup, dict) and lookup.get("header"):
+            names.update(f"{lookup_name(lookup)}.{name}" for name in lookup["header"])
     return names
 
 
@@ -323,7 +471,14 @@ def suggest_values(columns: Mapping[str, Any], samples: Mapping[str, list[str]])
                     low = raw.strip().lower()
                     if low in STAGE_VALUES:
                         continue
-                    if re.search(r"won|closed.?won|success|converted|customer", low):
+                    # An outcome column such as Converted 1/0 or is_won true/false.
+                    if low in ("1", "true", "yes", "y"):
+                        table[raw] = "won"
+                    elif low in ("0", "false", "no", "n"):
+                        table[raw] = "lost"
+                    elif re.search(r"\b(?:not|non|un)\b|^not|^un|^non", low):
+                        table[raw] = "lost" if re.search(r"converted|won|customer", low) else "open"
+                    elif re.search(r"won|closed.?won|success|converted|customer", low):
                         table[raw] = "won"
                     elif re.search(r"lost|closed.?lost|dead|disqualified|rejected", low):
                         table[raw] = "lost"

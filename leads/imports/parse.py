@@ -21,12 +21,16 @@ from django.utils import timezone
 
 from leadhandoff.api import ApplicationError
 from leadhandoff.csv_reader import CsvRow
+from leads.imports.derived import CellValueError, Evaluator, RuleError, rule_compile
 from leads.imports.mapping import (
     ATTRIBUTE_PREFIX,
     CHOICE_FIELDS,
+    OWNER_TEAM_FIELDS,
     STAGES,
     TEXT_LIMITS,
     key_field,
+    lookup_name,
+    lookup_names,
     mapping_check,
     targets_of,
 )
@@ -44,6 +48,9 @@ INT_FIELDS = {"company_size", "touch_count"}
 DECIMAL_FIELDS = {"annual_revenue": (16, 2), "deal_value": (14, 2)}
 DATE_FIELDS = {"created_at", "first_contact_at", "closed_at"}
 _MAX_INT = 2_147_483_647
+# Team.name, User names, Team.region (accounts.roster.parse checks them again).
+OWNER_TEAM_LIMITS = {"owner_team": 100, "owner_manager": 150, "owner_region": 100}
+DERIVED_PREFIX = "derived:"
 _KIND_TEXT, _KIND_VALUE, _KIND_OTHER = 0, 1, 2
 _NO_MAP: tuple[dict[str, Any], dict[str, Any]] = ({}, {})
 
@@ -60,6 +67,8 @@ class ParsedRow:
     owner: str | None = None
     stage: str | None = None  # "open", "won", "lost" or a lead status
     errors: list[str] = field(default_factory=list)
+    # The owner's team, manager and region when the file gives them ("team", "manager", "region").
+    roster: dict[str, str] = field(default_factory=dict)
     key_failed: bool = False  # the key cell had a value that did not convert (already reported)
 
     @property
@@ -187,8 +196,12 @@ class Plan:
     value_maps: dict[str, tuple[dict[str, Any], dict[str, Any]]]  # field -> (exact, lower-cased)
     star_map: tuple[dict[str, Any], dict[str, Any]]
     defaults: dict[str, Any]
-    lookups: list[tuple[int, dict[str, dict[str, str]], list[str]]]  # (cell index, key->row, virtual columns)
+    lookups: list[tuple[int, dict[str, dict[str, str]], list[str], str]]  # (cell index, key->row, columns, name)
     options: dict[str, Any]
+    # (field, rule) in mapping order; each fills the virtual column "derived:<field>".
+    derived: list[tuple[str, Evaluator]] = field(default_factory=list)
+    extended: list[str] = field(default_factory=list)  # header + lookup columns + derived columns
+    column_index: dict[str, int] = field(default_factory=dict)  # what a rule reads: header and lookup columns
     # The hot loop's instructions, one per (cell, field): (cell index, field, column, kind, limit or
     # converter, has a value map). Built once so a row costs a few look-ups per cell.
     ops: list[tuple[int, str, str, int, Any, bool]] = field(default_factory=list)
@@ -200,13 +213,26 @@ class Plan:
                 has_map = name in self.value_maps or bool(self.star_map[0])
                 if name in TEXT_LIMITS and name != "email":
                     self.ops.append((index, name, column, _KIND_TEXT, TEXT_LIMITS[name], has_map))
-                elif name in ("owner", "stage", "full_name") or name.startswith(ATTRIBUTE_PREFIX):
+                elif (
+                    name in ("owner", "stage", "full_name")
+                    or name in OWNER_TEAM_FIELDS
+                    or name.startswith(ATTRIBUTE_PREFIX)
+                ):
                     self.ops.append((index, name, column, _KIND_OTHER, None, has_map))
                 else:
                     self.ops.append((index, name, column, _KIND_VALUE, self.converters[name], has_map))
 
     @classmethod
-    def compile(cls, mapping: Mapping[str, Any], header: list[str]) -> Plan:
+    def compile(
+        cls,
+        mapping: Mapping[str, Any],
+        header: list[str],
+        *,
+        lookup_files: Mapping[str, list[dict[str, str]]] | None = None,
+    ) -> Plan:
+        """`lookup_files` (file name -> rows) gives the rows of lookups that name a `file`
+        (the browser's lookup uploads, kept on the job)."""
+        mapping = lookups_resolve(mapping, lookup_files or {})
         errors = mapping_check(mapping, header=header)
         if errors:
             raise ApplicationError("The column mapping cannot be used with this file.", fields=errors)
@@ -226,10 +252,24 @@ class Plan:
                     fields={"options": [f"The lookup names a column “{lookup['column']}” the file does not have."]},
                 )
             rows = lookup["rows"]
-            names = [n for n in (rows[0] if rows else {}) if n != lookup["key"]]
+            names = list(rows[0] if rows else {})
             table = {str(r.get(lookup["key"], "")).strip().lower(): r for r in rows}
-            lookups.append((base, table, names))
-            extended.extend(f"{lookup['column']}.{n}" for n in names)
+            prefix = lookup_name(lookup)
+            lookups.append((base, table, names, prefix))
+            extended.extend(f"{prefix}.{n}" for n in names)
+
+        derived: list[tuple[str, Evaluator]] = []
+        for target, rule in (options.get("derived") or {}).items():
+            try:
+                derived.append((target, rule_compile(rule, columns=extended, lookups=lookup_names(options))))
+            except RuleError as exc:
+                raise ApplicationError(
+                    "The column mapping cannot be used with this file.",
+                    fields={"derived": [f"“{target}”: the rule {exc}."]},
+                ) from exc
+        source_width = len(extended)
+        extended.extend(f"{DERIVED_PREFIX}{target}" for target, _rule in derived)
+        columns = dict(columns) | {f"{DERIVED_PREFIX}{target}": target for target, _rule in derived}
 
         cells = []
         mapped: set[str] = set()
@@ -257,6 +297,8 @@ class Plan:
                 converters[name] = _choice(name)
             elif name == "stage":
                 converters[name] = _stage
+            elif name in OWNER_TEAM_LIMITS:
+                converters[name] = _text(OWNER_TEAM_LIMITS[name])
             else:  # owner, full_name, attributes.*
                 converters[name] = _plain
 
@@ -277,6 +319,9 @@ class Plan:
             defaults=defaults,
             lookups=lookups,
             options=options,
+            derived=derived,
+            extended=extended,
+            column_index={name: i for i, name in enumerate(extended[:source_width])},
         )
 
     def _map_value(self, name: str, raw: str) -> Any:
@@ -295,11 +340,19 @@ class Plan:
         if len(cells) != width:
             parsed.errors.append(f"has {len(cells)} fields, the header has {width}")
             return parsed
-        if self.lookups:
+        matched: dict[str, bool] = {}
+        if self.lookups or self.derived:
             cells = list(cells)
-            for base, table, names in self.lookups:
-                found = table.get(cells[base].strip().lower()) or {}
-                cells.extend(str(found.get(n, "")) for n in names)
+            for base, table, names, prefix in self.lookups:
+                found = table.get(cells[base].strip().lower())
+                matched[prefix] = found is not None
+                cells.extend(str((found or {}).get(n, "")) for n in names)
+        if self.derived:
+            try:
+                cells.extend(self._derive(cells, matched))
+            except CellValueError as exc:
+                parsed.errors.append(str(exc))
+                return parsed
         values = parsed.values
         errors = parsed.errors
         for index, name, column, kind, arg, has_map in self.ops:
@@ -333,6 +386,22 @@ class Plan:
             parsed.errors.append(f"has no {label} (the key column)")
         return parsed
 
+    def _derive(self, cells: list[str], matched: dict[str, bool]) -> list[str]:
+        """The derived columns' raw values; a rule reads cells after the "*" value map (Select -> "")."""
+        index = self.column_index
+
+        def cell(name: str) -> str:
+            raw = cells[index[name]].strip()
+            if self.star_map[0]:
+                mapped = self._map_value("*", raw)
+                raw = "" if mapped is None else str(mapped).strip()
+            return raw
+
+        def is_matched(name: str) -> bool:
+            return matched.get(name, False)
+
+        return [rule(cell, is_matched) for _target, rule in self.derived]
+
     @staticmethod
     def _is_set(parsed: ParsedRow, name: str) -> bool:
         if name == "owner":
@@ -341,6 +410,8 @@ class Plan:
             return parsed.stage is not None
         if name == "full_name":
             return "first_name" in parsed.values
+        if name in OWNER_TEAM_FIELDS:
+            return OWNER_TEAM_FIELDS[name] in parsed.roster
         if name.startswith(ATTRIBUTE_PREFIX):
             return name[len(ATTRIBUTE_PREFIX) :] in parsed.attributes
         return name in parsed.values
@@ -368,6 +439,8 @@ class Plan:
             parsed.owner = value
         elif name == "stage":
             parsed.stage = value
+        elif name in OWNER_TEAM_FIELDS:
+            parsed.roster[OWNER_TEAM_FIELDS[name]] = value
         elif name == "full_name":
             first, _, last = value.rpartition(" ")
             first, last = (first, last) if first else (last, "")
@@ -378,3 +451,23 @@ class Plan:
                     parsed.values[part] = part_value
         else:
             parsed.values[name] = value
+
+
+def lookups_resolve(mapping: Mapping[str, Any], lookup_files: Mapping[str, list[dict[str, str]]]) -> dict[str, Any]:
+    """The mapping with each lookup that names an uploaded `file` given that file's rows."""
+    options = dict(mapping.get("options") or {})
+    lookups = options.get("lookups") or []
+    if not lookups or not isinstance(lookups, list):
+        return dict(mapping)
+    resolved = []
+    for lookup in lookups:
+        if isinstance(lookup, dict) and "rows" not in lookup and lookup.get("file"):
+            rows = lookup_files.get(lookup["file"])
+            if rows is None:
+                raise ApplicationError(
+                    "The column mapping cannot be used with this file.",
+                    fields={"options": [f"The lookup file “{lookup['file']}” was not uploaded with this import."]},
+                )
+            lookup = {k: v for k, v in lookup.items() if k != "file"} | {"rows": rows}
+        resolved.append(lookup)
+    return dict(mapping) | {"options": options | {"lookups": resolved}}

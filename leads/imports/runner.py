@@ -19,6 +19,18 @@ Rules a row goes through (each refusal is reported with its line and reason):
   lead back into the pool.
 - imported open leads get no SLA clock (sla_due_at stays empty): their first
   contact happened, or not, in the system they came from.
+- dates must make sense: a close date before the lead was created or first
+  contacted, or a close date on an open lead, rejects the row with the reason. A
+  won or lost lead without a close date keeps it unknown (NULL, never the import
+  time): the cycle figures (leads.figures) leave it out and the result counts it
+  (closed_undated). A first contact date on an open lead without an owner is
+  refused: it would mark a pool or queue lead contacted by nobody. A new lead
+  without a created date is created at its earliest known date (first contact,
+  close), else at the import time.
+- owner_team / owner_manager / owner_region columns (often a lookup of a sales-team
+  file) describe each owner's team: before any lead is written, the distinct owners
+  they name go through the roster import (accounts.roster.services) as one roster,
+  so reps land on their managers' teams, tagged with their regions.
 """
 
 from __future__ import annotations
@@ -33,10 +45,13 @@ from django.db import IntegrityError, connection, transaction
 
 from accounts.models import RepProfile, Role, Team, User
 from accounts.names import name_clean, name_parts, username_base, username_unique
+from accounts.roster.parse import RosterColumns, parse_rows
+from accounts.roster.services import RosterRefusedError, RosterReport, roster_rows_import
 from accounts.services import user_create
+from leadhandoff.api import ApplicationError
 from leadhandoff.csv_reader import CsvFile, CsvRow
 from leadhandoff.sql import tables_analyze
-from leads.imports.mapping import ATTRIBUTE_PREFIX
+from leads.imports.mapping import ATTRIBUTE_PREFIX, OWNER_TEAM_FIELDS
 from leads.imports.parse import ParsedRow, Plan
 from leads.imports.writer import ChunkOutcome, LeadWrite, WriteContext, write_chunk
 from leads.intake.services import ORIGIN_FIELDS, origin_change_refusal
@@ -46,6 +61,11 @@ from leads.signals import lead_activity
 CHUNK_SIZE = 5000
 SALES_OWNED_OPEN = (Status.ASSIGNED, Status.CONTACTED, Status.WORKING, Status.OPPORTUNITY)
 FALLBACK_TEAM_NAME = "Unassigned"
+# A pool or queue lead marked contacted would count as a contact nobody in sales made.
+UNOWNED_FIRST_CONTACT = (
+    "a first contact date on a lead without an owner: nobody in sales made that contact "
+    "(map the rep who did to Owner, or map the date to the created date)"
+)
 
 
 @dataclass
@@ -56,6 +76,9 @@ class ImportResult:
     updated: int = 0
     rejections: list[dict[str, Any]] = field(default_factory=list)
     owners_created: list[str] = field(default_factory=list)
+    # Won or lost leads written without a close date (stored unknown, left out of cycle figures).
+    closed_undated: int = 0
+    roster: RosterReport | None = None  # the owners' teams the file described, when it did
     dry_run: bool = False
 
     @property
@@ -220,6 +243,7 @@ class _Existing:
     touch_count: int | None  # None: unknown (imported without a touch count)
     origin: str
     rep_source_channel: str
+    closed_at: datetime.datetime | None
 
 
 class Importer:
@@ -237,9 +261,11 @@ class Importer:
         chunk_size: int = CHUNK_SIZE,
         on_chunk: Callable[[ImportResult], None] | None = None,
         writer: Callable[[list[LeadWrite], WriteContext], ChunkOutcome] | None = None,
+        lookup_files: dict[str, list[dict[str, str]]] | None = None,
     ):
         self.csv_file = csv_file
-        self.plan = Plan.compile(mapping, csv_file.header)  # ApplicationError when unusable
+        # ApplicationError when unusable
+        self.plan = Plan.compile(mapping, csv_file.header, lookup_files=lookup_files)
         self.actor = actor
         self.now = now
         self.job_id = job_id
@@ -259,14 +285,18 @@ class Importer:
         mapped = self.plan.mapped
         cols = []
         for name in mapped:
-            if name in ("owner", "stage", "full_name") or name.startswith(ATTRIBUTE_PREFIX):
+            if (
+                name in ("owner", "stage", "full_name")
+                or name in OWNER_TEAM_FIELDS
+                or name.startswith(ATTRIBUTE_PREFIX)
+            ):
                 continue
             cols.append(name)
         if "full_name" in mapped:
             cols += ["first_name", "last_name"]
         if any(name.startswith(ATTRIBUTE_PREFIX) for name in mapped):
             cols.append("attributes")
-        cols += ["created_at", "status", "owner_id", "team_id", "assigned_at", "needs_rescore"]
+        cols += ["created_at", "closed_at", "status", "owner_id", "team_id", "assigned_at", "needs_rescore"]
         return sorted(set(cols), key=cols.index)
 
     # -- driving --
@@ -288,6 +318,7 @@ class Importer:
         return self.result
 
     def _run_chunks(self) -> None:
+        self._roster_from_file()
         if {"owner"} & self.plan.mapped or self.plan.options.get("create_missing_owners"):
             self.owners = OwnerResolver(
                 create_missing=bool(self.plan.options.get("create_missing_owners")),
@@ -317,9 +348,61 @@ class Importer:
             self.result.rejections.extend(rejections)
             self.result.created += outcome.created
             self.result.updated += outcome.updated
+            self.result.closed_undated += outcome.closed_undated
             self.result.processed += len(chunk)
             if self.on_chunk:
                 self.on_chunk(self.result)
+
+    def _roster_from_file(self) -> None:
+        """Put the owners the file names on the teams its owner_team / owner_manager / owner_region say.
+
+        One roster row per distinct owner (its first row in the file); an owner the file
+        gives two different teams, managers or regions refuses the import (nothing written),
+        as does anything the roster import refuses.
+        """
+        if not self.plan.mapped & set(OWNER_TEAM_FIELDS):
+            return
+        if "owner" not in self.plan.mapped:
+            raise ApplicationError(
+                "The owners' team, manager or region is mapped but no owner column is.",
+                fields={"columns": ["Map the column naming each lead's rep to Owner."]},
+            )
+        first: dict[str, tuple[int, str, dict[str, str]]] = {}
+        conflicts: list[str] = []
+        for row in self.csv_file.rows():
+            parsed = self.plan.parse(row)
+            if parsed.errors or not parsed.owner:
+                continue  # reported when the row itself is imported
+            key = " ".join(parsed.owner.split()).lower()
+            seen = first.setdefault(key, (row.line, parsed.owner, parsed.roster))
+            if seen[2] != parsed.roster and len(conflicts) < 20:
+                said = ", ".join(f"{k} {v}" for k, v in sorted(seen[2].items())) or "no team"
+                now = ", ".join(f"{k} {v}" for k, v in sorted(parsed.roster.items())) or "no team"
+                conflicts.append(f"line {row.line}: {parsed.owner} has {now}, but {said} on line {seen[0]}")
+        if conflicts:
+            raise ApplicationError(
+                "The file gives an owner two different teams; nothing was imported.", fields={"owner_team": conflicts}
+            )
+        header = ["sales_agent", "manager", "team", "region"]
+        columns, _errors = RosterColumns.from_header(header)
+        rows = [
+            CsvRow(
+                line=line, cells=[owner, roster.get("manager", ""), roster.get("team", ""), roster.get("region", "")]
+            )
+            for line, owner, roster in sorted(first.values())
+            if roster
+        ]
+        if rows:
+            # Written for good even when the lead chunks after it reject rows: a roster is
+            # all or nothing on its own (the dry run rolls it back with everything else).
+            try:
+                self.result.roster = roster_rows_import(rows=parse_rows(rows, columns, len(header)))
+            except RosterRefusedError as exc:
+                problems = [f"line {line}: {error}" for line, error in exc.report.errors[:20]]
+                raise ApplicationError(
+                    "The owners' teams in the file cannot be imported; nothing was imported. " + "; ".join(problems),
+                    fields={"owner_team": problems},
+                ) from exc
 
     def _parsed_chunks(self) -> Iterator[tuple[list[CsvRow], list[ParsedRow | dict[str, Any]]]]:
         """(chunk, parsed rows), parsed one chunk ahead in a thread of its own.
@@ -384,6 +467,7 @@ class Importer:
             "touch_count",
             "origin",
             "rep_source_channel",
+            "closed_at",
         ]
         # Arrays instead of thousands of IN parameters; the IS NOT NULL terms let the planner
         # use the partial unique indexes lead_email_ci_unique and lead_external_id_unique.
@@ -417,6 +501,7 @@ class Importer:
         self, parsed_rows: list[ParsedRow | dict[str, Any]]
     ) -> tuple[ChunkOutcome, list[dict[str, Any]], dict[int, int]]:
         rejections: list[dict[str, Any]] = []
+        undated = 0
         rows = [r for r in parsed_rows if isinstance(r, ParsedRow)]
         by_email, by_ext = self._lookup(rows) if rows else ({}, {})
         matched: dict[int, int] = {}
@@ -479,7 +564,29 @@ class Importer:
                 self._reject(rejections, row, reason or "invalid stage", key)
                 continue
 
+            if values.get("first_contact_at") and not owner_id and status not in (Status.WON, Status.LOST):
+                self._reject(rejections, row, UNOWNED_FIRST_CONTACT, key)
+                continue
+            created_at = values.get("created_at") or (existing.created_at if existing else None)
+            if created_at is None:
+                # A new lead without a created date came in no later than its first contact or close.
+                known = [d for d in (values.get("first_contact_at"), values.get("closed_at")) if d is not None]
+                created_at = min([self.now, *known])
+            reason = close_date_refusal(
+                status=status,
+                closed_at=values.get("closed_at"),
+                created_at=created_at,
+                first_contact_at=values.get("first_contact_at") or (existing.first_contact_at if existing else None),
+            )
+            if reason:
+                self._reject(rejections, row, reason, key)
+                continue
+            closed_at = values.get("closed_at") or (existing.closed_at if existing else None)
+            if status in (Status.WON, Status.LOST) and closed_at is None:
+                undated += 1
+
             write = dict(values)
+            write["closed_at"] = closed_at
             if row.attributes:
                 write["attributes"] = row.attributes
             write["status"] = status
@@ -501,7 +608,7 @@ class Importer:
                 write["assigned_at"] = existing.assigned_at if existing else None
             write["needs_rescore"] = status == Status.NURTURE
             if existing is None:
-                write.setdefault("created_at", self.now)
+                write.setdefault("created_at", created_at)
             else:
                 matched[existing.id] = row.line
             writes.append(
@@ -520,8 +627,41 @@ class Importer:
             job_id=self.job_id,
         )
         outcome = self.writer(writes, context)
+        outcome.closed_undated = undated
         rejections.sort(key=lambda r: r["line"])
         return outcome, rejections, matched
+
+
+def _when(moment: datetime.datetime) -> str:
+    if moment.hour == moment.minute == moment.second == 0:
+        return moment.date().isoformat()
+    return moment.strftime("%Y-%m-%d %H:%M")
+
+
+def close_date_refusal(
+    *,
+    status: str,
+    closed_at: datetime.datetime | None,
+    created_at: datetime.datetime | None,
+    first_contact_at: datetime.datetime | None,
+) -> str | None:
+    """Why a lead's close date cannot be, or None. `closed_at` is the one being written.
+
+    A close date belongs to a won or lost lead, and no deal closes before the lead
+    existed or before its first contact (a negative cycle).
+    """
+    if closed_at is None:
+        return None
+    if status not in (Status.WON, Status.LOST):
+        return (
+            f"the close date {_when(closed_at)} is on an open lead ({status}): "
+            "map its stage to won or lost, or leave the close date empty"
+        )
+    if created_at is not None and closed_at < created_at:
+        return f"the close date {_when(closed_at)} is before the lead was created ({_when(created_at)})"
+    if first_contact_at is not None and closed_at < first_contact_at:
+        return f"the close date {_when(closed_at)} is before the first contact ({_when(first_contact_at)})"
+    return None
 
 
 def _chunks(rows: Iterable[CsvRow], size: int) -> Iterator[list[CsvRow]]:

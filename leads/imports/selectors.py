@@ -12,12 +12,15 @@ from django.shortcuts import get_object_or_404
 
 from leadhandoff.csv_files import csv_text
 from leadhandoff.csv_reader import CsvFile, ImportFileError
-from leads.imports.mapping import guess_columns, suggest_values
+from leads.imports.mapping import OWNER_TEAM_FIELDS, guess_columns, guess_lookups, suggest_values
 from leads.imports.parse import ParsedRow, Plan
-from leads.imports.runner import OwnerResolver, status_for
-from leads.models import ImportJob, ImportMapping, Lead
+from leads.imports.runner import UNOWNED_FIRST_CONTACT, OwnerResolver, close_date_refusal, status_for
+from leads.models import ImportJob, ImportMapping, Lead, Status
 
 PREVIEW_ROWS = 20
+# Value suggestions read the whole file up to this many rows, and as many rows spread
+# evenly across a longer one: a value that only appears late in the file is still seen.
+SAMPLE_ROWS = 20_000
 
 
 def job_csv(job: ImportJob) -> CsvFile:
@@ -26,22 +29,42 @@ def job_csv(job: ImportJob) -> CsvFile:
     return CsvFile.from_bytes(data, name=f"“{job.original_name}”")
 
 
-def mapping_initial(*, job: ImportJob, csv_file: CsvFile, saved: ImportMapping | None = None) -> dict[str, Any]:
+def mapping_initial(
+    *,
+    job: ImportJob,
+    csv_file: CsvFile,
+    saved: ImportMapping | None = None,
+    samples: dict[str, list[str]] | None = None,
+) -> dict[str, Any]:
     """What the mapping form starts from: the job's own mapping, a saved one, or guesses from the header."""
     if saved is not None:
         return {"columns": saved.columns, "values": saved.values, "options": saved.options}
     if job.mapping_snapshot:
         return job.mapping_snapshot
-    columns = guess_columns(csv_file.header)
-    samples = column_samples(csv_file)
-    return {"columns": columns, "values": suggest_values(columns, samples), "options": {}}
+    samples = samples if samples is not None else column_samples(csv_file)
+    columns = guess_columns(csv_file.header, samples)
+    options: dict[str, Any] = {}
+    if job.lookup_files:
+        lookups, lookup_columns = guess_lookups(csv_file.header, job.lookup_files, columns)
+        columns |= lookup_columns
+        uploads = {upload["name"]: upload for upload in job.lookup_files}
+        samples = samples | {
+            f"{lookup['as']}.{name}": [row.get(name, "") for row in uploads[lookup["file"]]["rows"]]
+            for lookup in lookups
+            for name in uploads[lookup["file"]]["header"]
+        }
+        if lookups:
+            options["lookups"] = lookups
+    return {"columns": columns, "values": suggest_values(columns, samples), "options": options}
 
 
-def column_samples(csv_file: CsvFile, limit: int = 200) -> dict[str, list[str]]:
+def column_samples(csv_file: CsvFile, limit: int = SAMPLE_ROWS) -> dict[str, list[str]]:
+    """Each column's values in the whole file, or in `limit` rows spread evenly across a longer file."""
     samples: dict[str, list[str]] = {h: [] for h in csv_file.header}
+    step = max(1, -(-csv_file.row_count // limit))
     for n, row in enumerate(csv_file.rows()):
-        if n >= limit:
-            break
+        if n % step:
+            continue
         for header, cell in zip(csv_file.header, row.cells, strict=False):
             samples[header].append(cell)
     return samples
@@ -60,7 +83,7 @@ class PreviewRow:
 def import_preview(*, job: ImportJob, limit: int = PREVIEW_ROWS) -> tuple[CsvFile, list[PreviewRow]]:
     """The first rows as the import would see them, with their errors. Reads only; writes nothing."""
     csv_file = job_csv(job)
-    plan = Plan.compile(job.mapping_snapshot, csv_file.header)
+    plan = Plan.compile(job.mapping_snapshot, csv_file.header, lookup_files=job.lookup_rows())
     rows: list[PreviewRow] = []
     parsed: list[ParsedRow] = []
     for n, row in enumerate(csv_file.rows()):
@@ -80,7 +103,9 @@ def import_preview(*, job: ImportJob, limit: int = PREVIEW_ROWS) -> tuple[CsvFil
         known.update({("e", (email or "").lower()), ("x", ext or "")})
     owners = None
     if "owner" in plan.mapped:
-        owners = _PreviewOwners(create_missing=bool(plan.options.get("create_missing_owners")))
+        # Owners the file puts on teams are created by the run's roster part (runner._roster_from_file).
+        from_roster = bool(plan.mapped & set(OWNER_TEAM_FIELDS))
+        owners = _PreviewOwners(create_missing=bool(plan.options.get("create_missing_owners")) or from_roster)
     seen: dict[tuple[str, str], int] = {}
     for preview, p in zip(rows, parsed, strict=True):
         if preview.errors:
@@ -105,6 +130,19 @@ def import_preview(*, job: ImportJob, limit: int = PREVIEW_ROWS) -> tuple[CsvFil
         )
         if reason:
             preview.errors.append(reason)
+        elif status:
+            values = p.values
+            if values.get("first_contact_at") and not owner_id and status not in (Status.WON, Status.LOST):
+                preview.errors.append(UNOWNED_FIRST_CONTACT)
+            known = [d for d in (values.get("first_contact_at"), values.get("closed_at")) if d is not None]
+            refusal = close_date_refusal(
+                status=status,
+                closed_at=values.get("closed_at"),
+                created_at=values.get("created_at") or (min(known) if known else None),
+                first_contact_at=values.get("first_contact_at"),
+            )
+            if refusal:
+                preview.errors.append(refusal)
         if not preview.errors:
             preview.action = "update" if exists else "create"
             preview.status = status or ""

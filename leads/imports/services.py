@@ -55,16 +55,44 @@ def _megabytes(size: int) -> str:
     return f"{size / (1024 * 1024):.1f} MB"
 
 
+LOOKUP_FILES_MAX = 5
+
+
 @transaction.atomic
-def import_job_create(*, name: str, data: bytes, actor: User) -> ImportJob:
-    """Check the whole file, then keep it as an uploaded job. Raises ImportFileError with the reason."""
+def import_job_create(
+    *, name: str, data: bytes, actor: User, lookups: list[tuple[str, bytes]] | None = None
+) -> ImportJob:
+    """Check the whole file (and any lookup files), then keep it as an uploaded job.
+
+    Raises ImportFileError with the reason. Lookup files (a sales-team file, a
+    closed-deals file) are kept on the job as rows; the mapping joins them by a column.
+    """
     name = PurePath(name).name or "import.csv"
     upload_check(name=name, size=len(data))
     csv_file = CsvFile.from_bytes(data, name=f"“{name}”")
     total = csv_file.row_count
     if total == 0:
         raise ImportFileError(f"“{name}” has a header line but no rows to import.")
-    job = ImportJob(original_name=name[:255], total_rows=total, created_by=actor, state=ImportJob.State.UPLOADED)
+    lookup_files = []
+    if len(lookups or []) > LOOKUP_FILES_MAX:
+        raise ImportFileError(f"Give at most {LOOKUP_FILES_MAX} lookup files.")
+    for lookup_name, lookup_data in lookups or []:
+        lookup_name = PurePath(lookup_name).name or "lookup.csv"
+        upload_check(name=lookup_name, size=len(lookup_data))
+        table = CsvFile.from_bytes(lookup_data, name=f"lookup file “{lookup_name}”")
+        if lookup_name in {f["name"] for f in lookup_files} or lookup_name == name:
+            raise ImportFileError(f"Two files are called “{lookup_name}”: rename one.")
+        rows = [dict(zip(table.header, row.cells, strict=False)) for row in table.rows()]
+        if not rows:
+            raise ImportFileError(f"The lookup file “{lookup_name}” has no rows.")
+        lookup_files.append({"name": lookup_name[:255], "header": table.header, "rows": rows})
+    job = ImportJob(
+        original_name=name[:255],
+        total_rows=total,
+        created_by=actor,
+        state=ImportJob.State.UPLOADED,
+        lookup_files=lookup_files,
+    )
     job.file.save(name, ContentFile(data), save=False)
     job.save()
     return job
@@ -76,7 +104,8 @@ def import_job_set_mapping(
 ) -> ImportJob:
     """Check the mapping against the file and keep it on the job (and as a named mapping when asked)."""
     csv_file = csv_file or job_csv(job)
-    Plan.compile(mapping, csv_file.header)  # raises ApplicationError naming what is wrong
+    # Raises ApplicationError naming what is wrong.
+    Plan.compile(mapping, csv_file.header, lookup_files=job.lookup_rows())
     saved = None
     if save_as.strip():
         saved, _ = ImportMapping.objects.update_or_create(
@@ -106,6 +135,8 @@ _FRESH_RUN = {
     "updated_count": 0,
     "rejected_count": 0,
     "rejections": [],
+    "closed_undated_count": 0,
+    "roster_summary": "",
 }
 
 
@@ -152,6 +183,7 @@ def import_job_run(*, job_id: int) -> str:
                 now=now,
                 job_id=job.pk,
                 on_chunk=progress,
+                lookup_files=job.lookup_rows(),
             )
             result = importer.run()
         except Exception as exc:
@@ -188,6 +220,8 @@ def import_job_run(*, job_id: int) -> str:
             updated_count=result.updated,
             rejected_count=result.rejected,
             rejections=result.rejections,
+            closed_undated_count=result.closed_undated,
+            roster_summary=result.roster.sentence() if result.roster else "",
         )
         return "done"
 

@@ -42,9 +42,10 @@ def import_upload(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         upload = form.cleaned_data["file"]
         try:
-            job = import_job_create(name=upload.name, data=upload.read(), actor=request.user)
+            lookups = [(f.name, f.read()) for f in form.cleaned_data.get("lookups") or []]
+            job = import_job_create(name=upload.name, data=upload.read(), actor=request.user, lookups=lookups)
         except ImportFileError as exc:
-            form.add_error("file", exc.message)
+            form.add_error("lookups" if "lookup" in exc.message else "file", exc.message)
         else:
             return redirect("leads:import_mapping", job_id=job.pk)
     return render(request, "leads/imports/upload.html", {"form": form}, status=400 if form.errors else 200)
@@ -67,11 +68,13 @@ def import_mapping(request: HttpRequest, job_id: int) -> HttpResponse:
         return _file_gone(request, job, exc)
     saved_form = SavedMappingForm(request.GET or None)
     saved = saved_form.cleaned_data["mapping"] if saved_form.is_valid() else None
+    samples = column_samples(csv_file)
     form = MappingForm(
         request.POST if request.method == "POST" else None,
         header=csv_file.header,
-        samples=column_samples(csv_file, limit=50),
-        initial_mapping=mapping_initial(job=job, csv_file=csv_file, saved=saved),
+        samples=samples,
+        initial_mapping=mapping_initial(job=job, csv_file=csv_file, saved=saved, samples=samples),
+        lookup_files=job.lookup_files,
     )
     if request.method == "POST" and form.is_valid():
         try:

@@ -66,6 +66,7 @@ class ChunkOutcome:
     created: int = 0
     updated: int = 0
     nurture_ids: list[int] = field(default_factory=list)
+    closed_undated: int = 0  # set by the runner: won or lost rows written without a close date
 
 
 def _fields_by_attname() -> dict[str, models.Field]:

@@ -82,3 +82,47 @@ def test_emails_outside_the_fast_check_go_through_djangos_validator(email):
 def test_invalid_emails_are_refused(email):
     with pytest.raises(CellError):
         _email(email)
+
+
+def test_an_origin_column_is_the_origin_only_when_its_values_say_marketing_or_rep_sourced():
+    header = ["Email", "Lead Origin"]
+    assert guess_columns(header, {"Lead Origin": ["Marketing", "rep_sourced", "Rep-sourced"]}) == {
+        "Email": "email",
+        "Lead Origin": "origin",
+    }
+    # A traffic channel: the source, or the campaign when a column is already the source.
+    assert guess_columns(header, {"Lead Origin": ["API", "Landing Page Submission"]})["Lead Origin"] == "source"
+    assert guess_columns(["Email", "origin", "utm_source"], {"origin": ["social"]}) == {
+        "Email": "email",
+        "utm_source": "source",
+        "origin": "campaign",
+    }
+
+
+def test_a_first_contact_date_is_a_first_contact_only_beside_an_owner():
+    assert guess_columns(["email", "first_contact_date"])["first_contact_date"] == "created_at"
+    assert guess_columns(["email", "created", "first_contact_date"])["first_contact_date"] == (
+        "attributes.first_contact_date"
+    )
+    assert guess_columns(["email", "owner", "first_contact_date"])["first_contact_date"] == "first_contact_at"
+
+
+@pytest.mark.parametrize("header", ["Converted", "won", "is_won", "IsWon", "status", "Closed Won"])
+def test_outcome_columns_are_the_stage_with_one_and_zero_suggested_as_won_and_lost(header):
+    columns = guess_columns(["Email", header])
+    assert columns[header] == "stage"
+    samples = {header: ["1", "0", "true", "No", "Not converted"]}
+    assert suggest_values(columns, samples)["stage"] == {
+        "1": "won",
+        "0": "lost",
+        "true": "won",
+        "No": "lost",
+        "Not converted": "lost",
+    }
+
+
+def test_a_key_column_is_the_first_id_column_whose_values_are_all_different():
+    samples = {"landing_page_id": ["p1", "p1", "p2"], "mql_id": ["a", "b", "c"], "seller_id": ["x", "y", "z"]}
+    assert guess_columns(["landing_page_id", "mql_id", "seller_id"], samples) == {"mql_id": "external_id"}
+    # An email or a recognised id column is the key already: no *_id guess then.
+    assert guess_columns(["email", "mql_id"], samples) == {"email": "email"}

@@ -365,7 +365,9 @@ def test_the_shipped_crm_mapping_works_in_the_browser_as_a_saved_mapping(markete
     assert (job.created_count, job.rejected_count) == (40, 0)
     lead = Lead.objects.get(external_id="1C1I7A6R")
     assert (lead.status, lead.owner.get_full_name(), lead.industry) == (Status.WON, "Moses Frase", "retail")
-    assert lead.owner.is_active is False
+    # sales_teams.csv, a lookup of the shipped mapping, put the agent on their manager's team.
+    assert (lead.team.name, lead.team.region) == ("Dustin Brinkmann's team", "Central")
+    assert lead.owner.rep_profile.team == lead.team
 
 
 def test_a_column_can_be_kept_in_the_leads_attributes(marketer_client):

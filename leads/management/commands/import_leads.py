@@ -91,6 +91,13 @@ class Command(BaseCommand):
             f"{verb} {n}" for verb, n in zip(verbs, (result.created, result.updated, result.rejected), strict=True)
         )
         self.stdout.write(f"{prefix}{summary} of {result.total} rows.")
+        if result.roster:
+            self.stdout.write(f"Owners' teams: {result.roster.sentence()}")
+        if result.closed_undated:
+            self.stdout.write(
+                f"{result.closed_undated} won or lost leads have no close date: stored as unknown, "
+                "left out of cycle figures."
+            )
         if result.owners_created:
             self.stdout.write(
                 f"Inactive reps {'to create' if result.dry_run else 'created'}: {len(result.owners_created)}."
