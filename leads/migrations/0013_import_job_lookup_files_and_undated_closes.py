@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('leads', '0011_clock_open_due_indexes_for_sla_dashboard'),
+        ('leads', '0012_clock_keeps_holiday_calendar'),
     ]
 
     operations = [
