@@ -147,7 +147,7 @@ def brief_lead_get(*, user: User, lead_id: int, with_score: bool = False) -> Lea
     return lead
 
 
-def brief(*, lead: Lead) -> Brief:
+def brief(*, lead: Lead, tz: datetime.tzinfo = datetime.UTC) -> Brief:
     """Touches, history and the latest engagement of one lead: four queries whatever their length.
 
     The lead comes from brief_lead_get(with_score=True), so its score is joined already.
@@ -163,7 +163,8 @@ def brief(*, lead: Lead) -> Brief:
     history = sentences(
         LeadHistory.objects.filter(lead=lead)
         .select_related("actor")
-        .order_by("-created_at", "-id")[:BRIEF_HISTORY_LIMIT]
+        .order_by("-created_at", "-id")[:BRIEF_HISTORY_LIMIT],
+        tz=tz,
     )
     if lead.promotion_explanation:
         explanation, version = lead.promotion_explanation, lead.promoted_version

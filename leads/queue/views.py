@@ -70,7 +70,7 @@ def my_queue(request: HttpRequest) -> HttpResponse:
 
 
 def _render_brief(request: HttpRequest, lead, *, status: int = 200, **forms) -> HttpResponse:
-    data = brief_select(lead=lead)
+    data = brief_select(lead=lead, tz=request.user.tz)
     can_work = lead.owner_id == request.user.pk and lead.status in queue_services.WORKABLE_STATUSES
     now = timezone.now()
     context = {
