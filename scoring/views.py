@@ -151,8 +151,9 @@ def version_edit(request: HttpRequest, version_id: int) -> HttpResponse:
         valid = False
     if not valid:
         return _editor(request, version=version, form=form, formset=formset, status=400)
+    stored_revision = version.revision
     try:
-        services.definition_update(
+        saved = services.definition_update(
             version=version,
             rules=formset.rules,
             threshold=form.cleaned_data["threshold"],
@@ -181,6 +182,9 @@ def version_edit(request: HttpRequest, version_id: int) -> HttpResponse:
     except ApplicationError as exc:
         form_errors_add(form, exc)
         return _editor(request, version=version, form=form, formset=formset, status=400)
+    if saved.revision == stored_revision:
+        messages.info(request, f"Nothing changed: v{version.number} stays at revision {stored_revision}.")
+        return redirect("scoring:version_detail", version_id=version.pk)
     messages.success(request, f"v{version.number} saved.")
     return redirect("scoring:version_detail", version_id=version.pk)
 
