@@ -200,9 +200,13 @@ def reject(request: HttpRequest, lead_id: int) -> HttpResponse:
 @role_required(Role.REP)
 def rep_sourced_create(request: HttpRequest) -> HttpResponse:
     form = RepSourcedForm(request.POST or None)
+    own_lead_id = None
     if request.method == "POST" and form.is_valid():
         try:
             lead = queue_services.rep_sourced_create(user=request.user, now=timezone.now(), **form.cleaned_data)
+        except queue_services.AlreadyKnownError as error:
+            form_errors_add(form, error)
+            own_lead_id = error.own_lead_id
         except ApplicationError as error:
             form_errors_add(form, error)
         else:
@@ -217,7 +221,8 @@ def rep_sourced_create(request: HttpRequest) -> HttpResponse:
             return redirect("leads:brief", lead_id=lead.pk)
     status = 400 if request.method == "POST" else 200
     free = free_to_cold_call(rep=request.user, now=timezone.now())
-    return render(request, "leads/rep_sourced_form.html", {"form": form, "free": free}, status=status)
+    context = {"form": form, "free": free, "own_lead_id": own_lead_id}
+    return render(request, "leads/rep_sourced_form.html", context, status=status)
 
 
 @role_required(*MARKETING_SIDE)
