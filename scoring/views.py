@@ -49,7 +49,16 @@ def definition(request: HttpRequest) -> HttpResponse:
 
 def _rescore_context(request: HttpRequest) -> dict:
     rescore = selectors.pool_rescore_latest()
-    return {"rescore": rescore, "rescore_counts": selectors.pool_rescore_counts(rescore=rescore, user=request.user)}
+    last_done = rescore if rescore is not None and rescore.state == rescore.State.DONE else None
+    if rescore is not None and last_done is None:
+        last_done = selectors.pool_rescore_last_done()
+    return {
+        "rescore": rescore,
+        "rescore_counts": selectors.pool_rescore_counts(rescore=rescore, user=request.user),
+        # The status reflects the last completed rescore, and says so when leads were scored without one.
+        "last_done": last_done,
+        "scored_without_rescore": last_done is None and selectors.pool_has_scores(),
+    }
 
 
 @role_required(*READERS)
