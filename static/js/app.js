@@ -70,6 +70,12 @@
       items.push({ text: (control ? labelOf(control) + ": " : "") + message.textContent.trim(), target: control || message });
     });
     if (!items.length) return;
+    if (items.every(function (item) { return !item.target.matches(CONTROLS) && !item.target.hasAttribute("data-field-error"); })
+        && !main.querySelector("form [data-field-error]")) {
+      // Only messages about the whole form, shown together already: focus the first, no copy of them.
+      focusOn(items[0].target);
+      return;
+    }
     items.sort(function (a, b) {
       return a.target.compareDocumentPosition(b.target) & Node.DOCUMENT_POSITION_FOLLOWING ? -1 : 1;
     });

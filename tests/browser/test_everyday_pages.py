@@ -225,15 +225,22 @@ def test_the_import_mapping_points_at_its_error_and_the_button_counts_what_impor
     page.locator("input[type=file]").set_input_files(str(csv))
     page.get_by_role("button", name=re.compile("Upload")).click()
     page.wait_for_url("**/mapping/")
-    email_column = page.get_by_label("E-mail", exact=True)
-    email_column.select_option("")  # no key column left
+    # A value-map line that does not parse: listed at the top, its field focused and on screen.
+    values = page.locator("#id_values")
+    guessed = values.input_value()
+    values.fill("stage Won won")
     page.get_by_role("button", name="Save mapping and preview").click()
     summary = page.get_by_test_id("error-summary")
-    expect(summary).to_contain_text("key")
-    focused = page.evaluate(
-        "document.activeElement.closest('form') !== null && document.activeElement !== document.body"
-    )
-    assert focused
+    expect(summary).to_contain_text("Line 1: write it as")
+    assert summary.evaluate("(el) => el === document.querySelector('main').firstElementChild")
+    expect(page.locator("#id_values")).to_be_focused()
+    expect(page.locator("#id_values")).to_be_in_viewport()
+    # No key column: a message about the whole form, focused where it stands (no copy of it).
+    page.locator("#id_values").fill(guessed)
+    page.get_by_label("E-mail", exact=True).select_option("")
+    page.get_by_role("button", name="Save mapping and preview").click()
+    expect(page.get_by_test_id("mapping-errors")).to_contain_text("key")
+    expect(page.get_by_test_id("mapping-errors")).to_be_focused()
     page.get_by_label("E-mail", exact=True).select_option("email")
     page.get_by_role("button", name="Save mapping and preview").click()
     page.wait_for_url("**/preview/")
