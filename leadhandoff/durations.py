@@ -51,3 +51,16 @@ def moment_words(moment: datetime.datetime, *, now: datetime.datetime, tz: datet
     if local.year == today.year:
         return f"{local.day} {local:%b} {clock}"
     return f"{local.day} {local:%b %Y} {clock}"
+
+
+def date_words(moment: datetime.datetime, *, tz: datetime.tzinfo, seconds: bool = False) -> str:
+    """A moment in the reader's time zone, as people write it: "28 Nov 2026, 14:05"."""
+    local = moment.astimezone(tz)
+    return f"{local.day} {local:%b %Y, %H:%M:%S}" if seconds else f"{local.day} {local:%b %Y, %H:%M}"
+
+
+def timestamp_full(moment: datetime.datetime, *, tz: datetime.tzinfo) -> str:
+    """The full moment for a tooltip: "Saturday 28 November 2026, 14:05:31 Europe/Paris (UTC+01:00)"."""
+    local = moment.astimezone(tz)
+    offset = local.strftime("%z")
+    return f"{local:%A} {local.day} {local:%B %Y, %H:%M:%S} {tz} (UTC{offset[:3]}:{offset[3:]})"

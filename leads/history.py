@@ -18,6 +18,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from accounts.models import User
+from leadhandoff.durations import date_words
+from leadhandoff.money import money
 from leadhandoff.sql import insert_set
 from leads.models import HistoryAction, Lead, LeadHistory, Status
 
@@ -283,8 +285,32 @@ def _status_label(value: str) -> str:
     return Status(value).label.lower() if value in Status.values else value
 
 
-def sentence(row: LeadHistory, users: dict[int, User]) -> str:
-    """The row in words. `users` holds the users its payload names (see `sentences`)."""
+# Lead fields whose history values are amounts of settings.CURRENCY.
+MONEY_FIELDS = frozenset({"deal_value", "annual_revenue"})
+
+
+def _field_label(name: str) -> str:
+    """The field's label as the forms show it ("deal value"), not its column name."""
+    try:
+        return str(Lead._meta.get_field(name).verbose_name)
+    except Exception:  # noqa: BLE001 - a payload may name a field since removed
+        return name.replace("_", " ")
+
+
+def _field_value(name: str, value: str) -> str:
+    return money(value) if name in MONEY_FIELDS and value else value
+
+
+def _moment(value: str, tz: datetime.tzinfo) -> str:
+    """A stored ISO timestamp as the reader writes it ("11 Mar 2025, 13:00"), never the raw string."""
+    try:
+        return date_words(datetime.datetime.fromisoformat(value), tz=tz)
+    except ValueError:
+        return value
+
+
+def sentence(row: LeadHistory, users: dict[int, User], tz: datetime.tzinfo = datetime.UTC) -> str:
+    """The row in words. `users` holds the users its payload names (see `sentences`); times in `tz`."""
     data = row.data or {}
     who = str(row.actor) if row.actor_id and row.actor else ""
 
@@ -300,9 +326,18 @@ def sentence(row: LeadHistory, users: dict[int, User]) -> str:
     if action == HistoryAction.UPDATED:
         if row.note and not (row.old_value or row.new_value):
             return f"{row.note} (by {who})" if who else row.note
-        what = row.field.replace("_", " ") if row.field else "details"
-        change = f": {row.old_value or '—'} → {row.new_value or '—'}" if row.field else ""
-        return f"{who} updated {what}{change}" if who else f"Updated {what}{change}"
+        if not row.field:
+            return f"{who} updated the details" if who else "Details updated"
+        label = _field_label(row.field)
+        old, new = _field_value(row.field, row.old_value), _field_value(row.field, row.new_value)
+        if old and new:
+            change = f"{label} changed from {old} to {new}"
+        elif new:
+            change = f"{label} set to {new}"
+        else:
+            change = f"{label} cleared (was {old})" if old else f"{label} cleared"
+        change = change[:1].upper() + change[1:]
+        return f"{change} by {who}" if who else change
     if action == HistoryAction.IMPORTED:
         return row.note.removesuffix(".") if row.note else "Imported"
     if action == HistoryAction.PROMOTED:
@@ -334,21 +369,21 @@ def sentence(row: LeadHistory, users: dict[int, User]) -> str:
         article = "an" if kind[:1].lower() in "aeiou" else "a"
         return f"{who or 'A rep'} logged {article} {kind.lower()}: {outcome.lower()}"
     if action in (HistoryAction.SLA_WARNING, HistoryAction.SLA_BREACHED, HistoryAction.SLA_ESCALATED):
-        due = row.new_value[:16].replace("T", " ")
+        due = _moment(row.new_value, tz) if row.new_value else ""
         what = {
             HistoryAction.SLA_WARNING: "First contact is due soon",
             HistoryAction.SLA_BREACHED: "First contact is overdue",
             HistoryAction.SLA_ESCALATED: "Still no first contact: escalated to the manager and admins",
         }[action]
-        return f"{what} (due {due} UTC)" if due else what
+        return f"{what} (due {due})" if due else what
     if action == HistoryAction.REJECTED:
         return f"{who or 'Sales'} sent the lead back to marketing: {row.note}" if row.note else "Sent back to marketing"
     label = row.get_action_display()
     return f"{label}: {row.note}" if row.note else label
 
 
-def sentences(rows: Iterable[LeadHistory]) -> list[LeadHistory]:
-    """Give each row a `.sentence`, the users its payload names fetched in one query.
+def sentences(rows: Iterable[LeadHistory], *, tz: datetime.tzinfo = datetime.UTC) -> list[LeadHistory]:
+    """Give each row a `.sentence` (times in the reader's `tz`), the users its payload names fetched in one query.
 
     Load the rows with select_related("actor"): then a page of history costs two queries.
     """
@@ -357,5 +392,5 @@ def sentences(rows: Iterable[LeadHistory]) -> list[LeadHistory]:
     ids.discard(None)
     users = User.objects.in_bulk(ids) if ids else {}
     for row in rows:
-        row.sentence = sentence(row, users)
+        row.sentence = sentence(row, users, tz)
     return rows

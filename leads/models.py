@@ -430,6 +430,7 @@ class Touch(models.Model):
     class Meta:
         ordering = ["-occurred_at"]
         indexes = [models.Index(fields=["lead", "occurred_at"], name="touch_lead_time_idx")]
+        verbose_name_plural = "touches"
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} ({self.get_outcome_display()})"
@@ -503,6 +504,7 @@ class FirstContactClock(models.Model):
     ended_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
+        verbose_name = "first-contact clock"
         ordering = ["-started_at", "-id"]
         constraints = [
             models.UniqueConstraint(

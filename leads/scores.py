@@ -59,3 +59,30 @@ EXPLANATION_SQL = (
     " ORDER BY x.n) FILTER (WHERE jsonb_typeof(s.rule_points -> (x.n - 1)::int) = 'number'), '[]'::jsonb)"
     " FROM jsonb_array_elements(g.rules) WITH ORDINALITY AS x(value, n)))"
 )
+
+
+def score_change_reasons(*, at_promotion: dict, current: dict) -> list[str]:
+    """Why a lead's current score differs from its score at promotion, in words, for the brief.
+
+    Both arguments are explanations in the shape above. Empty when the totals agree
+    or either is missing. Names the definition change, then each rule whose points moved.
+    """
+    if not at_promotion or not current or at_promotion.get("total") == current.get("total"):
+        return []
+    reasons = []
+    old_version, new_version = at_promotion.get("version"), current.get("version")
+    redefined = bool(old_version and new_version and old_version != new_version)
+    if redefined:
+        reasons.append(f"The definition changed since the promotion: v{old_version} then, v{new_version} now.")
+    old_points = {rule.get("id"): rule for rule in at_promotion.get("rules") or []}
+    new_points = {rule.get("id"): rule for rule in current.get("rules") or []}
+    for rule_id in [*new_points, *(key for key in old_points if key not in new_points)]:
+        before = (old_points.get(rule_id) or {}).get("points") or 0
+        now = (new_points.get(rule_id) or {}).get("points") or 0
+        if before != now:
+            rule = new_points.get(rule_id) or old_points[rule_id]
+            label = rule.get("label") or rule_id
+            reasons.append(f"{label}: {before:+d} then, {now:+d} now.")
+    if len(reasons) == int(redefined):
+        reasons.append("Its engagement or profile changed since the promotion.")
+    return reasons

@@ -50,7 +50,7 @@ class TimelineEntry:
     item: EngagementEvent | Touch | LeadHistory
 
 
-def lead_timeline(*, lead: Lead, limit: int = 100) -> list[TimelineEntry]:
+def lead_timeline(*, lead: Lead, limit: int = 100, tz: datetime.tzinfo = datetime.UTC) -> list[TimelineEntry]:
     """A lead's events, touches and history, newest first: three queries, at most `limit` of each.
 
     The caller fetched `lead` through lead_get_for_user, so access is settled.
@@ -63,7 +63,7 @@ def lead_timeline(*, lead: Lead, limit: int = 100) -> list[TimelineEntry]:
     # History in words: one more query for the users the rows name (leads.history.sentences).
     entries += [
         TimelineEntry(h.created_at, "history", h)
-        for h in sentences(lead.history.select_related("actor").order_by("-created_at", "-id")[:limit])
+        for h in sentences(lead.history.select_related("actor").order_by("-created_at", "-id")[:limit], tz=tz)
     ]
     entries.sort(key=lambda entry: entry.at, reverse=True)
     return entries

@@ -157,6 +157,18 @@ def pool_rescore_latest() -> PoolRescore | None:
     return PoolRescore.objects.order_by("-started_at", "-id").first()
 
 
+def pool_rescore_last_done() -> PoolRescore | None:
+    """The last whole-pool rescore that completed (the newest may still run, or have failed)."""
+    return PoolRescore.objects.filter(state=PoolRescore.State.DONE).order_by("-finished_at", "-id").first()
+
+
+def pool_has_scores() -> bool:
+    """Whether any lead has a stored score (scored on arrival or edit, without a whole-pool rescore)."""
+    from leads.models import LeadScore
+
+    return LeadScore.objects.exists()
+
+
 def pool_rescore_counts(*, rescore: PoolRescore | None, user: User) -> dict | None:
     """The rescore's counts of pool leads (scores changed, leads promoted) as this user may see them."""
     if rescore is None:

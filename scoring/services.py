@@ -237,6 +237,11 @@ def definition_update(
             "start a new draft from it instead.",
             fields={"state": ["Only draft and proposed versions can be edited."]},
         )
+    changes = definition_diff(before, {"title": clean_title, "threshold": clean_threshold, "rules": clean_rules})
+    if not changes:
+        # Nothing changed (an empty added rule is dropped by the form): not a revision, no post,
+        # and the approvals stand. The caller sees the revision unchanged.
+        return before
     updated = DefinitionVersion.objects.filter(pk=version.pk, revision=revision, state__in=EDITABLE_STATES).update(
         rules=clean_rules,
         threshold=clean_threshold,
@@ -247,9 +252,8 @@ def definition_update(
     if updated != 1:
         raise _conflict(current=before, base_revision=revision)
 
-    changes = definition_diff(before, {"title": clean_title, "threshold": clean_threshold, "rules": clean_rules})
     withdrawn = Approval.objects.filter(version_id=version.pk, withdrawn_at__isnull=True).update(withdrawn_at=now)
-    summary = "; ".join(c["text"] for c in changes[:5]) or "no visible change"
+    summary = "; ".join(c["text"] for c in changes[:5])
     if len(changes) > 5:
         summary += f"; and {len(changes) - 5} more"
     body = f"Edited (revision {revision} → {revision + 1}): {summary}."

@@ -49,7 +49,16 @@ def definition(request: HttpRequest) -> HttpResponse:
 
 def _rescore_context(request: HttpRequest) -> dict:
     rescore = selectors.pool_rescore_latest()
-    return {"rescore": rescore, "rescore_counts": selectors.pool_rescore_counts(rescore=rescore, user=request.user)}
+    last_done = rescore if rescore is not None and rescore.state == rescore.State.DONE else None
+    if rescore is not None and last_done is None:
+        last_done = selectors.pool_rescore_last_done()
+    return {
+        "rescore": rescore,
+        "rescore_counts": selectors.pool_rescore_counts(rescore=rescore, user=request.user),
+        # The status reflects the last completed rescore, and says so when leads were scored without one.
+        "last_done": last_done,
+        "scored_without_rescore": last_done is None and selectors.pool_has_scores(),
+    }
 
 
 @role_required(*READERS)
@@ -151,8 +160,9 @@ def version_edit(request: HttpRequest, version_id: int) -> HttpResponse:
         valid = False
     if not valid:
         return _editor(request, version=version, form=form, formset=formset, status=400)
+    stored_revision = version.revision
     try:
-        services.definition_update(
+        saved = services.definition_update(
             version=version,
             rules=formset.rules,
             threshold=form.cleaned_data["threshold"],
@@ -181,6 +191,9 @@ def version_edit(request: HttpRequest, version_id: int) -> HttpResponse:
     except ApplicationError as exc:
         form_errors_add(form, exc)
         return _editor(request, version=version, form=form, formset=formset, status=400)
+    if saved.revision == stored_revision:
+        messages.info(request, f"Nothing changed: v{version.number} stays at revision {stored_revision}.")
+        return redirect("scoring:version_detail", version_id=version.pk)
     messages.success(request, f"v{version.number} saved.")
     return redirect("scoring:version_detail", version_id=version.pk)
 

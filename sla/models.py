@@ -34,6 +34,7 @@ class ClockEvent(models.Model):
     created_at = models.DateTimeField()
 
     class Meta:
+        verbose_name = "SLA event"
         ordering = ["-created_at", "-id"]
         constraints = [models.UniqueConstraint(fields=["clock", "kind", "seq"], name="one_event_per_clock_kind_seq")]
         indexes = [

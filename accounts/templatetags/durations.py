@@ -1,10 +1,15 @@
 """{% load durations %}: leadhandoff.durations in templates."""
 
-from django import template
+import datetime
+import zoneinfo
 
-from leadhandoff.durations import duration_words
+from django import template
+from django.utils.html import format_html
+
+from leadhandoff.durations import date_words, duration_words, timestamp_full
 
 register = template.Library()
+UTC = zoneinfo.ZoneInfo("UTC")
 
 
 @register.filter(name="duration")
@@ -20,3 +25,28 @@ def due_in(due, now) -> str:
         return ""
     seconds = (due - now).total_seconds()
     return f"{duration_words(seconds)} {'left' if seconds > 0 else 'overdue'}"
+
+
+def _tz(reader) -> datetime.tzinfo:
+    tz = getattr(reader, "tz", None) if reader is not None else None
+    if isinstance(tz, datetime.tzinfo):
+        return tz
+    try:
+        return zoneinfo.ZoneInfo(str(getattr(reader, "timezone", "") or "UTC"))
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        return UTC
+
+
+@register.filter(name="when")
+def when(moment, reader=None) -> str:
+    """{{ lead.created_at|when:user }} → <time title="the full moment">28 Nov 2026, 14:05</time>,
+    in the reader's time zone (User.timezone; UTC without one)."""
+    if not isinstance(moment, datetime.datetime):
+        return "" if moment is None else str(moment)
+    tz = _tz(reader)
+    return format_html(
+        '<time datetime="{}" title="{}">{}</time>',
+        moment.isoformat(),
+        timestamp_full(moment, tz=tz),
+        date_words(moment, tz=tz),
+    )

@@ -141,6 +141,11 @@ LANGUAGE_CODE = "en-us"
 TIME_ZONE = env("TIME_ZONE", default="UTC")
 USE_I18N = True
 USE_TZ = True
+# The currency of every deal value and revenue figure the pages show (ISO 4217 code;
+# leadhandoff.money formats it). A code it has no symbol for is written after the figure.
+CURRENCY = env("CURRENCY", default="USD").strip().upper()
+if len(CURRENCY) != 3 or not CURRENCY.isalpha():
+    raise ImproperlyConfigured(f"CURRENCY must be a three-letter ISO 4217 code such as USD, not {CURRENCY!r}.")
 
 STATIC_URL = "/static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"

@@ -115,6 +115,9 @@ def import_preview_view(request: HttpRequest, job_id: int) -> HttpResponse:
         "error_count": sum(1 for row in rows if row.errors),
         "active": job.state in ACTIVE_STATES,
     }
+    # The start button counts the rows that will import: exact when the preview read the whole file.
+    context["whole_file"] = len(rows) >= (job.total_rows or 0)
+    context["will_import"] = (job.total_rows or 0) - context["error_count"]
     return render(request, "leads/imports/preview.html", context)
 
 

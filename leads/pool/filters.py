@@ -117,6 +117,8 @@ class PoolFilter(django_filters.FilterSet):
     sort = django_filters.ChoiceFilter(
         choices=POOL_SORT_CHOICES, method="sort_by", label="Sort", empty_label=None, widget=_select()
     )
+    # The leads a browser import wrote (its finished page links here); kept hidden in the filter card.
+    import_job = django_filters.NumberFilter(method="filter_import_job", widget=forms.HiddenInput)
 
     class Meta:
         model = Lead
@@ -144,6 +146,21 @@ class PoolFilter(django_filters.FilterSet):
         if value == "older":
             return queryset.filter(last_activity_at__lt=self.now - datetime.timedelta(days=90))
         return queryset.filter(last_activity_at__gte=self.now - datetime.timedelta(days=int(value)))
+
+    def filter_import_job(self, queryset: QuerySet[Lead], name: str, value) -> QuerySet[Lead]:
+        from leads.models import HistoryAction, ImportJob, LeadHistory
+
+        job = ImportJob.objects.filter(pk=value).values("created_at", "finished_at").first()
+        if job is None:
+            return queryset.none()
+        # The import's history rows (leads.history.imported), found through the (action, created_at)
+        # index within the job's lifetime rather than by scanning every history row's payload.
+        rows = LeadHistory.objects.filter(
+            action=HistoryAction.IMPORTED, created_at__gte=job["created_at"], data__import_job=int(value)
+        )
+        if job["finished_at"]:
+            rows = rows.filter(created_at__lte=job["finished_at"])
+        return queryset.filter(pk__in=rows.values("lead_id"))
 
     def sort_by(self, queryset: QuerySet[Lead], name: str, value: str) -> QuerySet[Lead]:
         return queryset.order_by(*POOL_SORTS[value])

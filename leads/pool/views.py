@@ -105,7 +105,7 @@ def lead_detail(request: HttpRequest, lead_id: int) -> HttpResponse:
         {
             "lead": lead,
             "explanation": lead.score_explanation,
-            "timeline": lead_timeline(lead=lead, limit=TIMELINE_LIMIT),
+            "timeline": lead_timeline(lead=lead, limit=TIMELINE_LIMIT, tz=request.user.tz),
             "timeline_limit": TIMELINE_LIMIT,
         },
     )

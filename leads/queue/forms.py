@@ -6,6 +6,9 @@ from django import forms
 
 from leads.models import Origin, RejectReason, RepSourceChannel, Status, TouchKind, TouchOutcome
 from leads.queue.selectors import (
+    DUE_OVERDUE,
+    DUE_TODAY,
+    DUE_WITHIN_HOUR,
     QUEUE_STATUS_ALL,
     QUEUE_STATUS_CLOSED,
     QUEUE_STATUS_OPEN,
@@ -33,6 +36,16 @@ class QueueFilterForm(forms.Form):
     origin = forms.ChoiceField(choices=[("", "Any origin"), *Origin.choices], required=False)
     overdue = forms.BooleanField(required=False, label="Overdue only")
     q = forms.CharField(max_length=100, required=False, label="Search")
+    # Set by the summary strip's links (not a field of the filter card).
+    due = forms.ChoiceField(
+        choices=[
+            ("", "Any deadline"),
+            (DUE_OVERDUE, "Overdue"),
+            (DUE_WITHIN_HOUR, "Due within an hour"),
+            (DUE_TODAY, "Due today"),
+        ],
+        required=False,
+    )
 
     def filters(self) -> QueueFilters:
         data = self.cleaned_data
@@ -42,6 +55,7 @@ class QueueFilterForm(forms.Form):
             origin=data.get("origin", ""),
             overdue=bool(data.get("overdue")),
             q=data.get("q", "").strip(),
+            due=data.get("due", ""),
         )
 
 

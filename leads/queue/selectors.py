@@ -39,6 +39,13 @@ BRIEF_EVENTS_LIMIT = 50
 BRIEF_HISTORY_LIMIT = 100
 
 
+# The summary strip's windows on the first-contact deadline (QueueFilters.due).
+DUE_OVERDUE = "overdue"
+DUE_WITHIN_HOUR = "hour"
+DUE_TODAY = "today"
+DUE_WINDOWS = (DUE_OVERDUE, DUE_WITHIN_HOUR, DUE_TODAY)
+
+
 @dataclass(frozen=True)
 class QueueFilters:
     status: str = QUEUE_STATUS_OPEN
@@ -46,9 +53,60 @@ class QueueFilters:
     origin: str = ""
     overdue: bool = False
     q: str = ""
+    due: str = ""  # one of DUE_WINDOWS
 
 
-def my_queue(*, user: User, filters: QueueFilters | None = None, now: datetime.datetime) -> QuerySet[Lead]:
+def _end_of_day(now: datetime.datetime, tz: datetime.tzinfo) -> datetime.datetime:
+    """Midnight after `now` in the rep's time zone: "due today" is the rep's today."""
+    local = now.astimezone(tz)
+    tomorrow = datetime.datetime.combine(local.date() + datetime.timedelta(days=1), datetime.time(), tzinfo=tz)
+    return tomorrow.astimezone(datetime.UTC)
+
+
+def _due_window(due: str, *, now: datetime.datetime, tz: datetime.tzinfo) -> Q:
+    """The deadline window of a summary figure (an open clock: sla_due_at is cleared at first contact)."""
+    if due == DUE_OVERDUE:
+        return Q(sla_due_at__lt=now)
+    if due == DUE_WITHIN_HOUR:
+        return Q(sla_due_at__gte=now, sla_due_at__lt=now + datetime.timedelta(hours=1))
+    return Q(sla_due_at__gte=now, sla_due_at__lt=_end_of_day(now, tz))
+
+
+@dataclass(frozen=True)
+class QueueSummary:
+    overdue: int
+    due_within_hour: int
+    due_today: int
+    rep_sourced_open: int
+
+
+def my_queue_summary(*, user: User, now: datetime.datetime, tz: datetime.tzinfo) -> QueueSummary:
+    """The strip above the queue: the caller's open leads by deadline window, in one query.
+
+    "Due today" counts what is still to come before the rep's midnight (the hour's included).
+    """
+    row = (
+        leads_visible_to(user=user)
+        .filter(owner=user, status__in=OPEN_STATUSES)
+        .aggregate(
+            overdue=Count("id", filter=_due_window(DUE_OVERDUE, now=now, tz=tz)),
+            hour=Count("id", filter=_due_window(DUE_WITHIN_HOUR, now=now, tz=tz)),
+            today=Count("id", filter=_due_window(DUE_TODAY, now=now, tz=tz)),
+            rep_sourced=Count("id", filter=Q(origin=Origin.REP_SOURCED)),
+        )
+    )
+    return QueueSummary(
+        overdue=row["overdue"], due_within_hour=row["hour"], due_today=row["today"], rep_sourced_open=row["rep_sourced"]
+    )
+
+
+def my_queue(
+    *,
+    user: User,
+    filters: QueueFilters | None = None,
+    now: datetime.datetime,
+    tz: datetime.tzinfo = datetime.UTC,
+) -> QuerySet[Lead]:
     """The caller's own leads, most urgent first-contact deadline first.
 
     Leads whose clock runs come first (earliest deadline on top), then the rest
@@ -69,6 +127,8 @@ def my_queue(*, user: User, filters: QueueFilters | None = None, now: datetime.d
         qs = qs.filter(origin=filters.origin)
     if filters.overdue:
         qs = qs.filter(sla_due_at__lt=now)
+    if filters.due in DUE_WINDOWS:
+        qs = qs.filter(_due_window(filters.due, now=now, tz=tz))
     if filters.q:
         for term in filters.q.split()[:5]:
             qs = qs.filter(
@@ -147,7 +207,7 @@ def brief_lead_get(*, user: User, lead_id: int, with_score: bool = False) -> Lea
     return lead
 
 
-def brief(*, lead: Lead) -> Brief:
+def brief(*, lead: Lead, tz: datetime.tzinfo = datetime.UTC) -> Brief:
     """Touches, history and the latest engagement of one lead: four queries whatever their length.
 
     The lead comes from brief_lead_get(with_score=True), so its score is joined already.
@@ -163,7 +223,8 @@ def brief(*, lead: Lead) -> Brief:
     history = sentences(
         LeadHistory.objects.filter(lead=lead)
         .select_related("actor")
-        .order_by("-created_at", "-id")[:BRIEF_HISTORY_LIMIT]
+        .order_by("-created_at", "-id")[:BRIEF_HISTORY_LIMIT],
+        tz=tz,
     )
     if lead.promotion_explanation:
         explanation, version = lead.promotion_explanation, lead.promoted_version

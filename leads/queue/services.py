@@ -48,7 +48,30 @@ CLOCK_SKEW = datetime.timedelta(minutes=2)
 MAX_DEAL_VALUE = Decimal("999999999999.99")
 
 NOT_IN_QUEUE = "This lead is not in your queue: it may have been reassigned or sent back to marketing."
-ALREADY_KNOWN = "This contact is already known to LeadHandoff; ask marketing."
+ALREADY_KNOWN = "This contact is already known to LeadHandoff; ask your manager."
+IN_NURTURE_POOL = "This contact is in the nurture pool; ask marketing."
+ALREADY_YOURS = "This contact is already in your queue."
+
+
+class AlreadyKnownError(ApplicationError):
+    """A prospect whose email a lead has: `own_lead_id` when that lead is the caller's own."""
+
+    def __init__(self, message: str, *, own_lead_id: int | None = None):
+        super().__init__(message, fields={"email": [message]})
+        self.own_lead_id = own_lead_id
+
+
+def _already_known(*, user: User, email: str) -> AlreadyKnownError | None:
+    """Why a prospect's email cannot be added, in the rep's words: their own lead (linked),
+    the nurture pool (marketing's), or someone else's lead (nothing of it said)."""
+    known = Lead.objects.filter(email__iexact=email).values("pk", "owner_id", "status").first()
+    if known is None:
+        return None
+    if known["owner_id"] == user.pk and known["status"] != Status.NURTURE:
+        return AlreadyKnownError(ALREADY_YOURS, own_lead_id=known["pk"])
+    if known["status"] == Status.NURTURE:
+        return AlreadyKnownError(IN_NURTURE_POOL)
+    return AlreadyKnownError(ALREADY_KNOWN)
 
 
 class NotInQueueError(ApplicationError):
@@ -347,8 +370,9 @@ def rep_sourced_create(
 ) -> Lead:
     """A rep adds their own prospect: straight into their queue, assigned, with no first-contact clock.
 
-    A contact already known (any lead with that email, in the pool or a queue)
-    is refused without saying where it is. A rep who is not free to cold-call is
+    A contact already known (any lead with that email) is refused: the rep's own
+    lead is named (the form links to it), the nurture pool is named (marketing's to
+    hand over), anyone else's lead is not described. A rep who is not free to cold-call is
     warned (on the form) but never refused: the prospect is flagged instead.
     """
     if not user.is_rep:
@@ -367,8 +391,8 @@ def rep_sourced_create(
     if errors:
         raise ApplicationError("The prospect was not added.", fields=errors)
     team = _rep_team(user)
-    if Lead.objects.filter(email__iexact=email).exists():
-        raise ApplicationError(ALREADY_KNOWN, fields={"email": [ALREADY_KNOWN]})
+    if known := _already_known(user=user, email=email):
+        raise known
     try:
         # A savepoint: the unique index (lead_email_ci_unique) catches a race with intake.
         with transaction.atomic():
@@ -391,7 +415,7 @@ def rep_sourced_create(
                 created_while_not_free=not free_to_cold_call(rep=user, now=now).free,
             )
     except IntegrityError:
-        raise ApplicationError(ALREADY_KNOWN, fields={"email": [ALREADY_KNOWN]}) from None
+        raise (_already_known(user=user, email=email) or AlreadyKnownError(ALREADY_KNOWN)) from None
     note = f"Rep-sourced ({RepSourceChannel(channel).label.lower()})"
     if lead.created_while_not_free:
         note += ", added while not free to cold-call"

@@ -1,6 +1,7 @@
 """The sales queue pages: a rep's queue, the lead brief and its actions, rep-sourced
 prospects, and marketing's list of rejections."""
 
+from django.conf import settings
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
@@ -29,12 +30,14 @@ from leads.queue.selectors import (
     RejectionFilters,
     brief_lead_get,
     my_queue_sources,
+    my_queue_summary,
     rejection_counts,
     rejection_versions,
     rejections,
 )
 from leads.queue.selectors import brief as brief_select
 from leads.queue.selectors import my_queue as my_queue_select
+from leads.scores import score_change_reasons
 
 QUEUE_PAGE_SIZE = 25
 REJECTIONS_PAGE_SIZE = 25
@@ -46,10 +49,10 @@ BRIEF_ROLES = (Role.REP, Role.MANAGER, Role.ADMIN)
 def my_queue(request: HttpRequest) -> HttpResponse:
     form = QueueFilterForm(request.GET or None)
     filters = form.filters() if form.is_valid() else QueueFilters()
-    now = timezone.now()
-    leads = my_queue_select(user=request.user, filters=filters, now=now)
+    now, tz = timezone.now(), request.user.tz
+    leads = my_queue_select(user=request.user, filters=filters, now=now, tz=tz)
     page = Paginator(leads, QUEUE_PAGE_SIZE).get_page(request.GET.get("page"))
-    clocks = clock_statuses(lead_ids=[lead.pk for lead in page.object_list], now=now, tz=request.user.tz)
+    clocks = clock_statuses(lead_ids=[lead.pk for lead in page.object_list], now=now, tz=tz)
     for lead in page.object_list:
         lead.clock = clocks.get(lead.pk)
     return render(
@@ -61,6 +64,7 @@ def my_queue(request: HttpRequest) -> HttpResponse:
             "page": page,
             "leads": page.object_list,
             "sources": my_queue_sources(user=request.user),
+            "summary": my_queue_summary(user=request.user, now=now, tz=tz),
             # "/leads/" — one reverse() instead of one per row (the page is rendered on every visit).
             "brief_prefix": reverse("leads:brief", kwargs={"lead_id": 0}).removesuffix("0/brief/"),
             "now": now,
@@ -70,7 +74,7 @@ def my_queue(request: HttpRequest) -> HttpResponse:
 
 
 def _render_brief(request: HttpRequest, lead, *, status: int = 200, **forms) -> HttpResponse:
-    data = brief_select(lead=lead)
+    data = brief_select(lead=lead, tz=request.user.tz)
     can_work = lead.owner_id == request.user.pk and lead.status in queue_services.WORKABLE_STATUSES
     now = timezone.now()
     context = {
@@ -84,6 +88,9 @@ def _render_brief(request: HttpRequest, lead, *, status: int = 200, **forms) -> 
         "stage_form": forms.get("stage_form") or StageForm(lead=lead),
         "reject_form": forms.get("reject_form") or RejectForm(),
         "now": now,
+        # One score, labelled: the one at promotion beside today's, and why they differ.
+        "score_reasons": score_change_reasons(at_promotion=lead.promotion_explanation, current=lead.score_explanation),
+        "currency": settings.CURRENCY,
     }
     return render(request, "leads/brief.html", context, status=status)
 
@@ -193,9 +200,13 @@ def reject(request: HttpRequest, lead_id: int) -> HttpResponse:
 @role_required(Role.REP)
 def rep_sourced_create(request: HttpRequest) -> HttpResponse:
     form = RepSourcedForm(request.POST or None)
+    own_lead_id = None
     if request.method == "POST" and form.is_valid():
         try:
             lead = queue_services.rep_sourced_create(user=request.user, now=timezone.now(), **form.cleaned_data)
+        except queue_services.AlreadyKnownError as error:
+            form_errors_add(form, error)
+            own_lead_id = error.own_lead_id
         except ApplicationError as error:
             form_errors_add(form, error)
         else:
@@ -210,7 +221,8 @@ def rep_sourced_create(request: HttpRequest) -> HttpResponse:
             return redirect("leads:brief", lead_id=lead.pk)
     status = 400 if request.method == "POST" else 200
     free = free_to_cold_call(rep=request.user, now=timezone.now())
-    return render(request, "leads/rep_sourced_form.html", {"form": form, "free": free}, status=status)
+    context = {"form": form, "free": free, "own_lead_id": own_lead_id}
+    return render(request, "leads/rep_sourced_form.html", context, status=status)
 
 
 @role_required(*MARKETING_SIDE)

@@ -68,3 +68,26 @@ def test_the_lead_list_costs_the_same_queries_at_any_size(cast, leads, django_as
     with django_assert_num_queries(len(small.captured_queries)):
         response = client.get(url)
     assert response.context["cl"].show_full_result_count is False
+
+
+def test_the_admin_spells_every_model_in_words(cast):
+    """No machine plurals ("Touchs") or abbreviations in the wrong case ("Sla events")."""
+    import re
+
+    from django.contrib import admin
+
+    ours = {"accounts", "leads", "scoring", "sla", "reports", "outbox"}
+    labels = {
+        model.__name__: str(model._meta.verbose_name_plural)
+        for model in admin.site._registry
+        if model._meta.app_label in ours
+    }
+    assert labels["Touch"] == "touches"
+    assert labels["ClockEvent"] == "SLA events"
+    assert labels["FirstContactClock"] == "first-contact clocks"
+    for name, plural in labels.items():
+        assert not re.search(r"(ch|sh|s|x|[^aeiou]y)s$", plural), f"{name}: {plural!r}"
+        assert "sla" not in plural.split(), f"{name}: {plural!r}"
+    client = client_for(cast.admin)
+    index = client.get(reverse("admin:index")).content.decode()
+    assert ">Touches<" in index and ">SLA events<" in index and "Touchs" not in index

@@ -72,7 +72,8 @@ def test_the_brief_explains_why_the_lead_qualified_and_who_it_is(cast, client, l
     assert "v4" in content
     assert "Director or above" in content and "Visited pricing twice" in content
     assert "Not a competitor" in content
-    assert "Later rule" not in content
+    explained = content.split('data-testid="score-explanation"')[1].split('data-testid="current-score"')[0]
+    assert "Later rule" not in explained
     # Profile, company, source and campaign.
     for text in ("Ada Byron", "VP Engineering", "Analytical Engines", "Manufacturing", "420", "Spring launch"):
         assert text in content
@@ -173,4 +174,31 @@ def test_an_uncontacted_lead_offers_only_lost_until_first_contact(cast, client, 
         "opportunity",
         "won",
         "lost",
+    ]
+
+
+def test_the_brief_shows_one_score_of_each_kind_labelled_and_why_they_differ(cast, client, lead):
+    client.force_login(cast.rep)
+    content = client.get(brief_url(lead)).content.decode()
+    # The big figure is the score at promotion, labelled; today's score is labelled beside it.
+    assert 'data-testid="score-total-label">Score at promotion<' in content
+    assert 'data-testid="current-score-total">10<' in content
+    why = content.split('data-testid="score-difference"')[1].split("</div>")[0]
+    assert "v4 then, v5 now" in why
+    assert "Later rule: +0 then, +10 now." in why
+    assert "Director or above: +30 then, +0 now." in why
+
+
+def test_the_reasons_a_score_moved_name_the_definition_and_each_rule():
+    from leads.scores import score_change_reasons
+
+    rules = [{"id": "a", "label": "Pricing visits", "points": 20}, {"id": "b", "label": "Director", "points": 30}]
+    then = {"version": 3, "total": 50, "rules": rules}
+    assert score_change_reasons(at_promotion=then, current={**then}) == []
+    assert score_change_reasons(at_promotion=then, current={}) == []
+    decayed = {"version": 3, "total": 42, "rules": [{**rules[0], "points": 12}, rules[1]]}
+    assert score_change_reasons(at_promotion=then, current=decayed) == ["Pricing visits: +20 then, +12 now."]
+    profile = {"version": 3, "total": 45, "rules": rules}  # totals differ, rules the same: not named
+    assert score_change_reasons(at_promotion=then, current=profile) == [
+        "Its engagement or profile changed since the promotion."
     ]

@@ -1,6 +1,7 @@
 """One builder per history transition: the set-based writers store what the Python builder builds."""
 
 import datetime
+import zoneinfo
 
 import pytest
 from django.db import connection
@@ -142,17 +143,35 @@ def test_each_transition_reads_as_a_sentence(people):
     assert (
         _said(history.created(note="Rep-sourced (cold call)"), sam) == "Created by Sam Rivera: Rep-sourced (cold call)"
     )
+    # The field's label and the amount in settings.CURRENCY (USD by default), never the raw column value.
     assert _said(history.updated(field="deal_value", old="100.00", new="250.00"), sam) == (
-        "Sam Rivera updated deal value: 100.00 → 250.00"
+        "Deal value changed from $100 to $250 by Sam Rivera"
     )
+    assert _said(history.updated(field="deal_value", old="", new="12000.00")) == "Deal value set to $12,000"
     assert _said(history.updated(note="Updated through intake: phone", changed=["phone"])) == (
         "Updated through intake: phone"
     )
     imported = history.imported(created=True, old_status=None, new_status=Status.NURTURE, job_id=7, line=3)
     assert _said(imported) == "Created by import 7, line 3"
     due = datetime.datetime(2025, 3, 11, 12, 0, tzinfo=datetime.UTC)
-    assert _said(history.sla_warning(due=due)) == "First contact is due soon (due 2025-03-11 12:00 UTC)"
-    assert _said(history.sla_breached(due=due)) == "First contact is overdue (due 2025-03-11 12:00 UTC)"
+    assert _said(history.sla_warning(due=due)) == "First contact is due soon (due 11 Mar 2025, 12:00)"
+    assert _said(history.sla_breached(due=due)) == "First contact is overdue (due 11 Mar 2025, 12:00)"
+
+
+def test_history_times_are_in_the_readers_time_zone_and_values_in_the_configured_currency(settings, people):
+    lead = LeadFactory()
+    due = datetime.datetime(2025, 3, 11, 12, 0, tzinfo=datetime.UTC)
+    history.sla_breached(due=due).write(lead=lead, at=NOW)
+    history.updated(field="deal_value", old="", new="1250.50").write(lead=lead, at=NOW, actor=people["sam"])
+    settings.CURRENCY = "EUR"
+    rows = history.sentences(
+        LeadHistory.objects.filter(lead=lead).select_related("actor").order_by("id"),
+        tz=zoneinfo.ZoneInfo("Asia/Kolkata"),
+    )
+    assert [row.sentence for row in rows] == [
+        "First contact is overdue (due 11 Mar 2025, 17:30)",
+        "Deal value set to €1,250.50 by Sam Rivera",
+    ]
 
 
 def test_the_lead_page_shows_history_in_words_in_a_fixed_number_of_queries(cast, client, people):

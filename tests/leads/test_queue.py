@@ -72,7 +72,7 @@ def test_the_page_shows_countdown_score_source_and_activity(cast, client):
     assert 'data-state="warning"' in content and "12 h left" in content and "due tomorrow 09:00" in content
     assert ">87<" in content
     assert "webinar" in content
-    assert "2026-03-02 09:00" in content  # last activity
+    assert "2 Mar 2026, 09:00" in content  # last activity, in the rep's time zone (UTC here)
     assert reverse("leads:brief", kwargs={"lead_id": lead.pk}) in content
 
 
@@ -110,12 +110,13 @@ def test_the_page_makes_the_same_number_of_queries_for_1_or_30_leads(cast, clien
     client.get(reverse("leads:my_queue"))  # warm the session
     # session, user, count, page of leads, sources for the filter, the page's clocks,
     # and free to cold-call: the rep's team, the policies, one aggregate, and the names of
-    # the overdue leads (leads assigned in March are long overdue).
-    with django_assert_num_queries(10):
+    # the overdue leads (leads assigned in March are long overdue), and the summary strip's
+    # one aggregate.
+    with django_assert_num_queries(11):
         one = client.get(reverse("leads:my_queue"))
     for n in range(29):
         make_queue_lead(rep=cast.rep, at=hours(-n), source=f"source {n % 4}", touch_count=n)
-    with django_assert_num_queries(10):
+    with django_assert_num_queries(11):
         thirty = client.get(reverse("leads:my_queue"), {"q": "", "source": "", "status": "open"})
     assert one.context["page"].paginator.count == 1
     assert thirty.context["page"].paginator.count == 30
@@ -162,3 +163,49 @@ def test_nurture_leads_never_appear_even_if_an_owner_was_left_behind(cast):
     # The DB forbids an owned nurture lead; a queued one with no owner never shows either.
     LeadFactory(status=Status.QUEUED, team=cast.team)
     assert list(my_queue(user=cast.rep, filters=QueueFilters(status="all"), now=NOW)) == []
+
+
+def test_the_summary_strip_counts_the_reps_open_leads_by_deadline_and_filters_the_list(cast, client):
+    import zoneinfo
+
+    from accounts.models import User
+
+    # 12:00 UTC is 13:00 in Paris: "today" runs to Paris midnight (23:00 UTC).
+    now = datetime.datetime(2026, 3, 10, 12, 0, tzinfo=datetime.UTC)
+    User.objects.filter(pk=cast.rep.pk).update(timezone="Europe/Paris")
+    due = {
+        "late": now - datetime.timedelta(hours=3),
+        "later": now - datetime.timedelta(days=6),
+        "soon": now + datetime.timedelta(minutes=40),
+        "tonight": now + datetime.timedelta(hours=10, minutes=30),  # 22:30 UTC = 23:30 Paris
+        "tomorrow": now + datetime.timedelta(hours=11, minutes=30),  # 00:30 Paris tomorrow
+    }
+    made = {name: make_queue_lead(rep=cast.rep, at=T0, sla_due_at=at, company=name) for name, at in due.items()}
+    own = make_queue_lead(
+        rep=cast.rep, at=T0, origin=Origin.REP_SOURCED, rep_source_channel="referral", sla_due_at=None
+    )
+    make_queue_lead(rep=cast.rep, at=T0, origin=Origin.REP_SOURCED, status="won", sla_due_at=None)  # closed
+    make_queue_lead(rep=cast.teammate, at=T0, sla_due_at=due["late"])  # someone else's
+    client.force_login(cast.rep)
+
+    def listed(**params) -> set[int]:
+        with time_machine.travel(now, tick=False):
+            response = client.get(reverse("leads:my_queue"), params)
+        return response, {lead.pk for lead in response.context["leads"]}
+
+    response, _ = listed()
+    summary = response.context["summary"]
+    # Counted independently from the deadlines above.
+    tonight_paris = datetime.datetime(2026, 3, 11, tzinfo=zoneinfo.ZoneInfo("Europe/Paris"))
+    assert summary.overdue == sum(at < now for at in due.values()) == 2
+    assert summary.due_within_hour == sum(now <= at < now + datetime.timedelta(hours=1) for at in due.values()) == 1
+    assert summary.due_today == sum(now <= at < tonight_paris for at in due.values()) == 2
+    assert summary.rep_sourced_open == 1
+    html = response.content.decode()
+    assert 'href="?due=overdue"' in html and 'href="?origin=rep_sourced"' in html
+    assert listed(due="overdue")[1] == {made["late"].pk, made["later"].pk}
+    assert listed(due="hour")[1] == {made["soon"].pk}
+    assert listed(due="today")[1] == {made["soon"].pk, made["tonight"].pk}
+    assert listed(origin="rep_sourced")[1] == {own.pk}
+    filtered = listed(due="overdue")[0].content.decode()
+    assert "Showing overdue leads" in filtered and 'aria-current="true"' in filtered

@@ -8,7 +8,7 @@ from django.urls import reverse
 from leadhandoff.api import ApplicationError
 from leads.models import HistoryAction, Lead, LeadHistory, Origin, RepSourceChannel, Status, TouchKind
 from leads.queue.selectors import QueueFilters, my_queue
-from leads.queue.services import ALREADY_KNOWN, rep_sourced_create, touch_log
+from leads.queue.services import ALREADY_KNOWN, ALREADY_YOURS, IN_NURTURE_POOL, rep_sourced_create, touch_log
 from tests.factories import LeadFactory
 
 pytestmark = pytest.mark.django_db
@@ -44,15 +44,25 @@ def test_a_prospect_is_worked_with_the_same_touches_and_stages(cast):
     assert lead.status == Status.CONTACTED and lead.first_contact_at is not None and lead.touch_count == 1
 
 
-@pytest.mark.parametrize("status", [Status.NURTURE, Status.ASSIGNED])
-def test_a_known_contact_is_refused_without_revealing_where_it_is(cast, status):
+@pytest.mark.parametrize(
+    ("status", "owner", "said"),
+    [
+        (Status.NURTURE, None, "This contact is in the nurture pool; ask marketing."),
+        (Status.ASSIGNED, "other_rep", "This contact is already known to LeadHandoff; ask your manager."),
+        (Status.ASSIGNED, "rep", "This contact is already in your queue."),
+    ],
+)
+def test_a_known_contact_is_refused_saying_only_what_the_rep_may_know(cast, status, owner, said):
     known = LeadFactory(email="known@acme.com", status=status, company="Secret Corp")
-    if status == Status.ASSIGNED:
-        known.owner = cast.other_rep
+    if owner:
+        known.owner = getattr(cast, owner)
         known.save()
     with pytest.raises(ApplicationError) as error:
         rep_sourced_create(user=cast.rep, email="KNOWN@acme.com", channel=RepSourceChannel.EVENT, now=T0)
-    assert error.value.message == ALREADY_KNOWN == "This contact is already known to LeadHandoff; ask marketing."
+    assert error.value.message == said
+    assert error.value.own_lead_id == (known.pk if owner == "rep" else None)
+    assert said in (ALREADY_KNOWN, ALREADY_YOURS, IN_NURTURE_POOL)
+    assert "Secret Corp" not in said
     assert Lead.objects.filter(email__iexact="known@acme.com").count() == 1
 
 
@@ -75,8 +85,19 @@ def test_the_form_says_a_contact_is_known_and_shows_nothing_of_it(cast, client):
     response = client.post(reverse("leads:rep_sourced_create"), {"email": "pool@nurture.com", "channel": "event"})
     content = response.content.decode()
     assert response.status_code == 400
-    assert "This contact is already known to LeadHandoff; ask marketing." in content
+    assert "This contact is in the nurture pool; ask marketing." in content
     assert "Hidden Industries" not in content
+    assert 'data-testid="own-lead"' not in content
+
+
+def test_the_form_links_to_the_reps_own_lead_when_the_email_is_theirs(cast, client):
+    mine = LeadFactory(email="mine@acme.com", status=Status.WORKING, owner=cast.rep)
+    client.force_login(cast.rep)
+    response = client.post(reverse("leads:rep_sourced_create"), {"email": "MINE@acme.com", "channel": "event"})
+    content = response.content.decode()
+    assert response.status_code == 400
+    assert "This contact is already in your queue." in content
+    assert f'href="{reverse("leads:brief", kwargs={"lead_id": mine.pk})}"' in content
 
 
 def test_the_form_needs_an_email_and_a_channel(cast, client):
@@ -98,7 +119,7 @@ def test_the_api_adds_a_prospect(cast, api):
 
     again = client.post(reverse("api-prospects"), {"email": "ANA@event.io", "channel": "referral"}, format="json")
     assert again.status_code == 400
-    assert again.json() == {"detail": ALREADY_KNOWN, "fields": {"email": [ALREADY_KNOWN]}}
+    assert again.json() == {"detail": ALREADY_YOURS, "fields": {"email": [ALREADY_YOURS]}}
 
     bad = client.post(reverse("api-prospects"), {"email": "ana2@event.io", "channel": "carrier pigeon"}, format="json")
     assert bad.status_code == 400 and "channel" in bad.json()["fields"]

@@ -124,3 +124,20 @@ def test_an_edit_that_does_not_say_which_revision_it_started_from_is_refused(cli
     assert response.status_code == 400
     assert "reload the page" in response.content.decode()
     assert DefinitionVersion.objects.get().threshold == 50
+
+
+def test_a_save_that_changes_nothing_is_not_a_revision_and_posts_nothing(cast):
+    """The editor's own path (an empty added rule is dropped by the formset) is in
+    tests/browser/test_everyday_pages.py; here the service."""
+    from scoring.models import Comment
+
+    version = make_proposed(cast.marketer)
+    services.definition_approve(version=version, actor=cast.marketer, now=timezone.now())
+    comments = Comment.objects.filter(version=version).count()
+    unchanged = save_edit(version, cast.rep)
+    assert unchanged.revision == 1
+    stored = DefinitionVersion.objects.get(pk=version.pk)
+    assert stored.revision == 1
+    assert Comment.objects.filter(version=version).count() == comments
+    assert Approval.objects.get().withdrawn_at is None
+    assert save_edit(stored, cast.rep, threshold=stored.threshold + 1).revision == 2

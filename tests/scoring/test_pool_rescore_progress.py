@@ -141,3 +141,24 @@ def test_a_failed_pool_rescore_offers_run_again_which_queues_it_afresh(
     with django_capture_on_commit_callbacks(execute=False):
         client.post(reverse("scoring:rescore_run_again", args=[failed.pk]))
     assert PoolRescore.objects.count() == 1
+
+
+def test_the_rescore_status_reflects_the_last_completed_rescore_not_only_the_newest_row(client, cast):
+    activate(number=2)
+    client.force_login(cast.marketer)
+    # No rescore row, no score: nothing scored yet.
+    panel = client.get(reverse("scoring:rescore_status")).content.decode()
+    assert "The pool has not been scored yet." in panel
+    # Leads scored on arrival, no whole-pool rescore ever: the page must not claim "not rescored" as if unscored.
+    LeadFactory(score=55)
+    panel = client.get(reverse("scoring:rescore_status")).content.decode()
+    assert 'data-testid="pool-scored-on-arrival"' in panel and "not been scored" not in panel
+    # A completed rescore, then a new one that failed: the failed one and when the pool was last rescored.
+    done_at = timezone.now() - datetime.timedelta(hours=3)
+    PoolRescore.objects.create(
+        started_at=done_at - datetime.timedelta(seconds=5), finished_at=done_at, state=PoolRescore.State.DONE, version=2
+    )
+    PoolRescore.objects.create(started_at=timezone.now(), state=PoolRescore.State.FAILED, attempts=3, error="disk")
+    panel = client.get(reverse("scoring:rescore_status")).content.decode()
+    assert 'data-testid="pool-rescore-failed"' in panel
+    assert "Last completed rescore: 3\xa0hours ago with v2." in panel

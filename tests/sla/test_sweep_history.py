@@ -20,7 +20,7 @@ def said(entry, users):
 
 def test_an_escalation_says_who_was_told(cast):
     assert said(history.sla_escalated(due=DUE), []) == (
-        "Still no first contact: escalated to the manager and admins (due 2026-03-03 09:00 UTC)"
+        "Still no first contact: escalated to the manager and admins (due 3 Mar 2026, 09:00)"
     )
 
 
