@@ -6,7 +6,7 @@ from django.db import migrations
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('leads', '0011_clock_open_due_indexes_for_sla_dashboard'),
+        ('leads', '0013_import_job_lookup_files_and_undated_closes'),
     ]
 
     operations = [
