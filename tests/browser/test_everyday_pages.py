@@ -222,7 +222,7 @@ def test_the_import_mapping_points_at_its_error_and_the_button_counts_what_impor
     page = new_page(viewport=LAPTOP)
     login_as(page, "marketer")
     page.goto("/leads/imports/upload/")
-    page.locator("input[type=file]").set_input_files(str(csv))
+    page.locator("#id_file").set_input_files(str(csv))
     page.get_by_role("button", name=re.compile("Upload")).click()
     page.wait_for_url("**/mapping/")
     # A value-map line that does not parse: listed at the top, its field focused and on screen.
