@@ -33,12 +33,13 @@ class ComparisonReport(Job):
 
 class Analysis(Job):
     """A built snapshot of one of the handoff analyses: the cherry-pick index per rep, credit to
-    both sides (reports.analyses). A job of the shared model, like ComparisonReport; `kind`
+    both sides, the cycle-length dashboard (reports.analyses). A job of the shared model, like ComparisonReport; `kind`
     names the analysis, `params` its period and team, `data` the figures as built."""
 
     class Kind(models.TextChoices):
         CHERRY_PICK = "cherry_pick", "Cherry-pick index"
         CREDIT = "credit", "Credit to both sides"
+        CYCLE = "cycle", "Cycle length"
 
     task_name = "reports.tasks.analysis_build"
     lock_namespace = 0x7EA

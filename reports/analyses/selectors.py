@@ -23,6 +23,7 @@ from reports.models import Analysis
 from scoring.selectors import figure_for_sales
 
 from .cherry_pick import OUTCOMES, cherry_pick_lead_ids_sql
+from .cycle import cycle_lead_ids_sql
 
 
 def analyses_visible_to(*, user: User, kind: str | None = None) -> QuerySet[Analysis]:
@@ -69,7 +70,44 @@ def analysis_for_user(*, analysis: Analysis, user: User) -> dict:
         ]
         data["total"] = _rejections_for_sales(data.get("total") or {})
         data["weeks"] = {w: _rejections_for_sales(c) for w, c in (data.get("weeks") or {}).items()}
+    if analysis.kind == Analysis.Kind.CYCLE and user.role == Role.REP:
+        trend = dict(data.get("trend") or {})
+        trend["rep"] = {k: v for k, v in (trend.get("rep") or {}).items() if k == str(user.pk)}
+        data["trend"] = trend
     return data | {"reps": reps}
+
+
+def cycle_leads(
+    *,
+    user: User,
+    analysis: Analysis,
+    bin: int | None,
+    month: str | None,
+    by: str | None,
+    key: str | None,
+    limit: int = 200,
+) -> QuerySet[Lead]:
+    """Drill-down from a bar of the cycle dashboard: its won deals, those this user may open."""
+    if analysis.kind != Analysis.Kind.CYCLE:
+        raise Http404("No such figure.")
+    if user.role == Role.REP and by == "rep" and key != str(user.pk):
+        raise Http404("Only your own line.")
+    sql, params = cycle_lead_ids_sql(
+        since=analysis.period_start,
+        until=analysis.period_end,
+        team_id=analysis.team_id,
+        bin=bin,
+        month=month,
+        by=by,
+        key=key,
+    )
+    ids = RawSQL(sql, params)  # noqa: S611 - the module's constant SQL; values are parameters
+    return (
+        leads_visible_to(user=user)
+        .filter(id__in=ids)
+        .select_related("owner", "team")
+        .order_by("closed_at", "id")[:limit]
+    )
 
 
 def analysis_leads(*, user: User, analysis: Analysis, rep_id: int, outcome: str, limit: int = 200) -> QuerySet[Lead]:

@@ -22,8 +22,13 @@ from reports.selectors import teams_for_user
 
 from .cherry_pick import cherry_pick_compute
 from .credit import credit_compute
+from .cycle import cycle_compute
 
-COMPUTE = {Analysis.Kind.CHERRY_PICK: cherry_pick_compute, Analysis.Kind.CREDIT: credit_compute}
+COMPUTE = {
+    Analysis.Kind.CHERRY_PICK: cherry_pick_compute,
+    Analysis.Kind.CREDIT: credit_compute,
+    Analysis.Kind.CYCLE: cycle_compute,
+}
 # The nightly snapshots and the default period look back this many days.
 DEFAULT_DAYS = 90
 MAX_DAYS = 731

@@ -22,6 +22,7 @@ from reports.selectors import report_age_words
 from . import selectors, services
 from .cherry_pick import OUTCOMES
 from .credit import DIMENSIONS
+from .cycle import STAGES, bin_label
 from .forms import AnalysisForm
 
 READERS = (Role.MARKETING, Role.REP, Role.MANAGER, Role.ADMIN)
@@ -29,8 +30,13 @@ SNAPSHOTS_SHOWN = 30
 TITLES = {
     Analysis.Kind.CHERRY_PICK: "Cherry-pick index",
     Analysis.Kind.CREDIT: "Credit to both sides",
+    Analysis.Kind.CYCLE: "Cycle length",
 }
-LIST_URLS = {Analysis.Kind.CHERRY_PICK: "reports:cherry_pick", Analysis.Kind.CREDIT: "reports:credit"}
+LIST_URLS = {
+    Analysis.Kind.CHERRY_PICK: "reports:cherry_pick",
+    Analysis.Kind.CREDIT: "reports:credit",
+    Analysis.Kind.CYCLE: "reports:cycle",
+}
 OUTCOME_LABELS = {
     "on_time": "Contacted within the SLA",
     "late": "Contacted late",
@@ -81,6 +87,11 @@ def cherry_pick(request: HttpRequest) -> HttpResponse:
 @role_required(*READERS)
 def credit(request: HttpRequest) -> HttpResponse:
     return _list(request, Analysis.Kind.CREDIT, _initial_form(request))
+
+
+@role_required(*READERS)
+def cycle(request: HttpRequest) -> HttpResponse:
+    return _list(request, Analysis.Kind.CYCLE, _initial_form(request))
 
 
 @role_required(*READERS)
@@ -142,6 +153,23 @@ def _charts(analysis: Analysis, data: dict) -> dict:
                 None if r["out_of_order"] is None else round(100 * r["out_of_order"], 1) for r in reps
             ],
         }
+    if analysis.kind == Analysis.Kind.CYCLE:
+        months = data.get("months") or []
+        origin = (data.get("trend") or {}).get("origin") or {}
+        return {
+            "kind": "cycle",
+            "bins": [b["label"] for b in data.get("histogram") or []],
+            "deals": [b["deals"] for b in data.get("histogram") or []],
+            "bin_urls": [
+                reverse("reports:cycle_bin_leads", kwargs={"analysis_id": analysis.pk, "bin": b["bin"]})
+                for b in data.get("histogram") or []
+            ],
+            "months": months,
+            "lines": [
+                {"label": g["label"], "data": [(g["months"].get(m) or {}).get("median_days") for m in months]}
+                for g in origin.values()
+            ],
+        }
     sources = (data.get("marketing") or {}).get("first_source") or {}
     reps = data.get("reps") or []
     return {
@@ -167,6 +195,7 @@ def analysis_detail(request: HttpRequest, analysis_id: int) -> HttpResponse:
         "age": report_age_words(analysis, now=timezone.now()),
         "columns": CHERRY_COLUMNS,
         "outcome_labels": OUTCOME_LABELS,
+        "stages": [(s, (data.get("stages") or {}).get(s) or {}) for s in STAGES],
         "dimensions": [(DIMENSION_LABELS[d], (data.get("marketing") or {}).get(d) or {}) for d in DIMENSIONS],
     }
     if analysis.state == Analysis.State.DONE:
@@ -196,6 +225,19 @@ def csv_rows(analysis: Analysis, data: dict) -> list[list]:
         for r in [*(data.get("reps") or []), {"username": "(all)", **(data.get("total") or {})}]:
             reasons = "; ".join(f"{k}: {v}" for k, v in sorted((r.get("rejected_by_reason") or {}).items()))
             lines.append([r.get("username"), *[r.get(k) for k in keys], reasons])
+        return lines
+    if analysis.kind == Analysis.Kind.CYCLE:
+        lines = [["table", "group", "month or bar", "deals", "median"]]
+        for b in data.get("histogram") or []:
+            lines.append(["histogram (days)", "", b["label"], b["deals"], ""])
+        for by, groups in (data.get("trend") or {}).items():
+            for g in groups.values():
+                for month, cell in g["months"].items():
+                    lines.append(
+                        [f"monthly median cycle (days) by {by}", g["label"], month, cell["deals"], cell["median_days"]]
+                    )
+        for stage, cell in (data.get("stages") or {}).items():
+            lines.append(["time in stage (hours)", stage, "", cell["deals"], cell["median_hours"]])
         return lines
     figures = ["leads", "open", "pipeline", "won", "won_value"]
     lines = [["side", "credited to", "by", *figures]]
@@ -229,6 +271,26 @@ def analysis_leads(request: HttpRequest, analysis_id: int, rep_id: int, outcome:
         "analysis": analysis,
         "label": OUTCOME_LABELS.get(outcome, outcome),
         "rep_name": rep["name"] if rep else rep_id,
+        "leads": leads,
+        "back": reverse("reports:analysis_detail", kwargs={"analysis_id": analysis.pk}),
+    }
+    return render(request, "reports/analyses/leads.html", context)
+
+
+@role_required(*READERS)
+def cycle_leads(
+    request: HttpRequest, analysis_id: int, bin: int | None = None, by: str = "", key: str = "", month: str = ""
+) -> HttpResponse:
+    """Drill-down from a bar of the cycle dashboard: a histogram bin, or one month of a trend line."""
+    analysis = selectors.analysis_get_for_user(user=request.user, analysis_id=analysis_id)
+    leads = selectors.cycle_leads(
+        user=request.user, analysis=analysis, bin=bin, month=month or None, by=by or None, key=key or None
+    )
+    label = bin_label(bin) if bin is not None else f"won in {month}"
+    context = {
+        "analysis": analysis,
+        "label": label,
+        "rep_name": "Won deals",
         "leads": leads,
         "back": reverse("reports:analysis_detail", kwargs={"analysis_id": analysis.pk}),
     }

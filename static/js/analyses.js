@@ -21,6 +21,14 @@
       },
       options: {responsive: true, scales: {y: {beginAtZero: true, max: 100}}},
     },
+    histogram: {type: "bar", data: {labels: data.bins, datasets: [{label: "Won deals", data: data.deals}]},
+      options: {responsive: true, scales: {y: {beginAtZero: true}},
+        // A bar opens its deals (the same links as the table under the chart).
+        onClick: function (_event, elements) {
+          if (elements.length && data.bin_urls) window.location.href = data.bin_urls[elements[0].index];
+        }}},
+    trend: {type: "line", data: {labels: data.months, datasets: data.lines || []},
+      options: {responsive: true, spanGaps: true, scales: {y: {beginAtZero: true}}}},
     reps: bar(data.reps, [{label: "Out of order (%)", data: data.rep_out_of_order}]),
     credit_sources: bar(data.sources, [
       {label: "Won value", data: data.source_won},

@@ -270,7 +270,7 @@ def test_a_snapshot_is_a_job_sent_on_commit_built_once_and_stored(cast, django_c
     assert built.state == Analysis.State.DONE and built.data["reps"]
     assert services.analysis_build(analysis_id=analysis.pk, now=NOW) is None  # a second delivery does nothing
     ids = services.analyses_nightly(now=NOW)
-    assert Analysis.objects.filter(pk__in=ids, nightly=True).count() == 2 * 3  # 2 kinds x (everyone + 2 teams)
+    assert Analysis.objects.filter(pk__in=ids, nightly=True).count() == 3 * 3  # 3 kinds x (everyone + 2 teams)
 
 
 def test_reps_see_their_own_row_and_the_team_aggregate_managers_their_team(cast, client):

@@ -1,4 +1,4 @@
-"""The cherry-pick index and credit pages (reports.analyses): every role may open them; a snapshot of
+"""The cherry-pick index, credit and cycle-length pages (reports.analyses): every role may open them; a snapshot of
 a team is seen by marketing, admins, the team's manager and its reps (404 for another team's rep);
 sales build only for their own team; a rep drills down only into their own row."""
 
@@ -36,6 +36,10 @@ def _credit(leads) -> dict:
     return _analysis(leads, Analysis.Kind.CREDIT)
 
 
+def _cycle(leads) -> dict:
+    return _analysis(leads, Analysis.Kind.CYCLE)
+
+
 def _drill(leads) -> dict:
     return _analysis(leads) | {"rep_id": leads.rep_owned.owner_id, "outcome": "never"}
 
@@ -51,6 +55,15 @@ MARKETING_BUILDS = {"anonymous": ANON, "marketer": 302, "rep": 400, "other_rep":
 ROUTES = [
     Route("reports:cherry_pick", _expect(200)),
     Route("reports:credit", _expect(200)),
+    Route("reports:cycle", _expect(200)),
+    Route("reports:analysis_detail", _expect(200, other_rep=404), kwargs=_cycle),
+    Route("reports:analysis_export", _expect(200, other_rep=404), kwargs=_cycle),
+    Route("reports:cycle_bin_leads", _expect(200, other_rep=404), kwargs=lambda leads: _cycle(leads) | {"bin": 0}),
+    Route(
+        "reports:cycle_leads",
+        _expect(200, other_rep=404),
+        kwargs=lambda leads: _cycle(leads) | {"by": "origin", "key": "mql", "month": "2026-01"},
+    ),
     Route("reports:analysis_detail", _expect(200, other_rep=404), kwargs=_analysis),
     Route("reports:analysis_detail", _expect(200, other_rep=404), kwargs=_credit),
     Route("reports:analysis_status", _expect(200, other_rep=404), kwargs=_analysis),
