@@ -342,3 +342,17 @@ def test_csv_and_api_serve_the_same_figures(cast, client):
         reverse("api-analyses"), {"kind": "cherry_pick", "since": "2026-05-01"}, content_type="application/json"
     )
     assert bad.status_code == 400 and "until" in bad.json()["fields"]
+
+
+def test_pages_make_a_fixed_number_of_queries(cast, client, django_assert_max_num_queries):
+    _random_history(cast, 8)
+    east = _built(cast, team=cast.team)
+    client.force_login(cast.manager)
+    with django_assert_max_num_queries(8):
+        assert client.get(reverse("reports:analysis_detail", args=[east.pk])).status_code == 200
+    with django_assert_max_num_queries(8):
+        assert client.get(reverse("reports:cherry_pick")).status_code == 200
+    teammate = next(r for r in east.data["reps"] if r["username"] == "rep2")
+    with django_assert_max_num_queries(8):
+        page = client.get(reverse("reports:analysis_leads", args=[east.pk, teammate["rep_id"], "never"]))
+        assert page.status_code == 200
