@@ -51,3 +51,32 @@ def test_a_marketer_opens_the_credit_page(page, login_as, cast):
     expect(page.get_by_test_id("credit-rep").first).to_be_visible()
     expect(page.get_by_test_id("credit-total")).to_contain_text(analysis.data["total"]["won_value"])
     expect(page.locator("canvas[data-analysis-chart]")).to_have_count(2)
+
+
+def test_a_manager_reads_the_cycle_dashboard_on_a_phone_and_opens_a_bar(new_page, login_as, cast):
+    from tests.browser.conftest import PHONE
+    from tests.reports import test_cycle
+
+    test_cycle._random_history(cast, 13)
+    analysis = services.analysis_request(
+        kind=Analysis.Kind.CYCLE,
+        since=test_cycle.SINCE,
+        until=test_cycle.UNTIL,
+        team_id=cast.team.id,
+        actor=cast.manager,
+    )
+    analysis = services.analysis_build(analysis_id=analysis.pk, now=test_cycle.NOW)
+    phone = new_page(viewport=PHONE)
+    login_as(phone, "manager")
+    phone.goto(f"/reports/analyses/{analysis.pk}/")
+    expect(phone.get_by_test_id("page-title")).to_have_text("Cycle length")
+    drawn = phone.evaluate(
+        "Array.from(document.querySelectorAll('canvas[data-analysis-chart]'))"
+        ".map((c) => Chart.getChart(c) !== undefined)"
+    )
+    assert drawn == [True, True]
+    assert phone.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+    first = analysis.data["histogram"][0]
+    phone.get_by_test_id("cycle-bar").first.click()
+    expect(phone.get_by_test_id("page-title")).to_contain_text(first["label"])
+    expect(phone.get_by_test_id("drill-lead")).to_have_count(first["deals"])
