@@ -41,6 +41,7 @@ def definition(request: HttpRequest) -> HttpResponse:
         {
             "active": active,
             "groups": selectors.rules_grouped(version=active) if active else None,
+            "rejections": rejections_for_user(version=active.number, user=request.user) if active else None,
             "versions": versions,
             **_rescore_context(request),
             "scoring": selectors.scoring_health(),

@@ -152,3 +152,27 @@ def test_a_proposals_preview_shows_what_sales_rejected_of_the_active_versions_le
     client.force_login(cast.manager)
     panel = client.get(url).content.decode()
     assert 'data-testid="rejected-count">10<' in panel  # 11 rejected leads, back in the pool: rounded for sales
+
+
+def test_the_definition_page_and_the_api_serve_the_same_figures(cast, client, api):
+    from tests.factories import ActiveDefinitionFactory
+
+    version = ActiveDefinitionFactory(number=1)
+    _random_history(4)
+    client.force_login(cast.marketer)
+    page = client.get(reverse("scoring:definition"))
+    assert page.context["rejections"] == rejections_compute(version=1)
+    assert b'data-testid="rejections-per-rule"' in page.content
+    url = reverse("api-definition-version-rejections", args=[version.pk])
+    body = api.as_user(cast.marketer).get(url).json()
+    exact = rejections_compute(version=1)
+    assert (body["rejected"], body["accepted"], body["by_reason"]) == (
+        exact["rejected"],
+        exact["accepted"],
+        exact["by_reason"],
+    )
+    rounded = api.as_user(cast.manager).get(url).json()
+    assert (
+        rounded["rounded"] is True
+        and rounded["rejected"] == rejections_for_user(version=1, user=cast.manager)["rejected"]
+    )
