@@ -99,8 +99,13 @@ INDEX_SQL = f"""
 """  # noqa: S608 - the module's constant fragments; values are parameters
 
 # Rep-sourced prospects: created in the period (and how many while not free to cold-call), and
-# first touches on them in the period while an earlier MQL of the same rep waited unhandled.
-# Parameters: start, end, team_id, team_id, start, end, team_id, team_id.
+# first touches on them in the period while an earlier MQL of the same rep waited unhandled. A
+# clock waits from its start until the first of its end, its rep's first touch on it and its
+# rep's rejection (`h`). Whether any clock waited at a prospect's first touch T is a sweep per
+# rep over one ordered stream of events: a running count of waits begun before T (+1) and ended
+# by T (-1), read at T (ends sort before a probe at the same moment, starts after it). One pass,
+# where a per-prospect search over the rep's clocks took 40 s at 100,000 clocks (bench.cherry_pick).
+# Parameters: team_id, team_id, end, end, start, end, start, end, start, end.
 SOURCED_SQL = """
     WITH p AS (
       SELECT l.id, l.owner_id AS rep_id, l.created_at, l.created_while_not_free,
@@ -108,22 +113,37 @@ SOURCED_SQL = """
          WHERE t.lead_id = l.id AND t.rep_id = l.owner_id) AS first_touch_at
       FROM leads_lead l
       WHERE l.origin = 'rep_sourced' AND l.owner_id IS NOT NULL
-        AND (%s::bigint IS NULL OR l.team_id = %s)
+        AND (%s::bigint IS NULL OR l.team_id = %s) AND l.created_at < %s
+    ),
+    h AS (
+      SELECT c.rep_id, c.started_at, least(
+        coalesce(c.ended_at, 'infinity'),
+        coalesce((SELECT min(t.occurred_at) FROM leads_touch t
+                  WHERE t.lead_id = c.lead_id AND t.rep_id = c.rep_id AND t.occurred_at >= c.started_at), 'infinity'),
+        coalesce((SELECT min(r.created_at) FROM leads_leadhistory r
+                  WHERE r.lead_id = c.lead_id AND r.action = 'rejected' AND r.actor_id = c.rep_id
+                    AND r.created_at >= c.started_at), 'infinity')
+      ) AS waited_until
+      FROM leads_firstcontactclock c
+      WHERE c.started_at < %s AND c.rep_id IN (SELECT DISTINCT rep_id FROM p)
+    ),
+    ev AS (
+      SELECT rep_id, started_at AS at, 2 AS rank, 1 AS delta, NULL::bigint AS prospect FROM h
+      UNION ALL
+      SELECT rep_id, waited_until, 0, -1, NULL FROM h WHERE waited_until < 'infinity'
+      UNION ALL
+      SELECT rep_id, first_touch_at, 1, 0, id FROM p WHERE first_touch_at >= %s AND first_touch_at < %s
+    ),
+    w AS (
+      SELECT prospect, sum(delta) OVER (PARTITION BY rep_id ORDER BY at, rank ROWS UNBOUNDED PRECEDING) AS waiting
+      FROM ev
     )
     SELECT p.rep_id,
       count(*) FILTER (WHERE p.created_at >= %s AND p.created_at < %s) AS sourced,
       count(*) FILTER (WHERE p.created_at >= %s AND p.created_at < %s AND p.created_while_not_free) AS not_free,
-      count(*) FILTER (WHERE p.first_touch_at >= %s AND p.first_touch_at < %s AND EXISTS (
-        SELECT 1 FROM leads_firstcontactclock c
-        WHERE c.rep_id = p.rep_id AND c.started_at < p.first_touch_at
-          AND coalesce(c.ended_at, 'infinity') > p.first_touch_at
-          AND NOT EXISTS (SELECT 1 FROM leads_touch t WHERE t.lead_id = c.lead_id AND t.rep_id = c.rep_id
-                          AND t.occurred_at >= c.started_at AND t.occurred_at <= p.first_touch_at)
-          AND NOT EXISTS (SELECT 1 FROM leads_leadhistory h WHERE h.lead_id = c.lead_id AND h.action = 'rejected'
-                          AND h.actor_id = c.rep_id AND h.created_at >= c.started_at
-                          AND h.created_at <= p.first_touch_at)
-      )) AS while_waiting
-    FROM p GROUP BY p.rep_id
+      count(*) FILTER (WHERE w.waiting > 0) AS while_waiting
+    FROM p LEFT JOIN w ON w.prospect = p.id
+    GROUP BY p.rep_id
 """
 
 
@@ -167,7 +187,7 @@ def cherry_pick_compute(
     with connection.cursor() as cursor:
         cursor.execute(INDEX_SQL, [now, start, end, team_id, team_id])
         cells = cursor.fetchall()
-        cursor.execute(SOURCED_SQL, [team_id, team_id, start, end, start, end, start, end])
+        cursor.execute(SOURCED_SQL, [team_id, team_id, end, end, start, end, start, end, start, end])
         sourced = {row[0]: row[1:] for row in cursor.fetchall()}
     clocks = FirstContactClock.objects.filter(started_at__gte=start, started_at__lt=end)
     if team_id is not None:
