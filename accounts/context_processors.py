@@ -17,6 +17,9 @@ NAVIGATION = [
     ("Roster", "roster", (Role.ADMIN,)),
     ("Policies", "policies:list", (Role.MANAGER, Role.ADMIN)),
     ("Reports", "reports:report_list", (Role.MARKETING, Role.REP, Role.MANAGER, Role.ADMIN)),
+    ("Cherry-pick index", "reports:cherry_pick", (Role.MARKETING, Role.REP, Role.MANAGER, Role.ADMIN)),
+    ("Credit", "reports:credit", (Role.MARKETING, Role.REP, Role.MANAGER, Role.ADMIN)),
+    ("Cycle length", "reports:cycle", (Role.MARKETING, Role.MANAGER, Role.ADMIN)),
     ("SLA dashboard", "sla_dashboard:dashboard", (Role.MARKETING, Role.MANAGER, Role.ADMIN)),
     ("Admin", "admin:index", (Role.ADMIN,)),
 ]

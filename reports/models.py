@@ -29,3 +29,32 @@ class ComparisonReport(Job):
 
     class Meta:
         ordering = ["-created_at"]
+
+
+class Analysis(Job):
+    """A built snapshot of one of the handoff analyses: the cherry-pick index per rep, credit to
+    both sides, the cycle-length dashboard (reports.analyses). A job of the shared model, like ComparisonReport; `kind`
+    names the analysis, `params` its period and team, `data` the figures as built."""
+
+    class Kind(models.TextChoices):
+        CHERRY_PICK = "cherry_pick", "Cherry-pick index"
+        CREDIT = "credit", "Credit to both sides"
+        CYCLE = "cycle", "Cycle length"
+
+    task_name = "reports.tasks.analysis_build"
+    lock_namespace = 0x7EA
+
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    period_start = models.DateField()
+    period_end = models.DateField()
+    params = models.JSONField(default=dict, blank=True)
+    nightly = models.BooleanField(default=False)
+    team = models.ForeignKey("accounts.Team", null=True, blank=True, on_delete=models.CASCADE, related_name="+")
+    data = models.JSONField(default=dict, blank=True)
+    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        # The pages open on the newest done snapshot of a kind (and team).
+        indexes = [models.Index(fields=["kind", "team", "-created_at"], name="analysis_kind_team_idx")]

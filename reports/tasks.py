@@ -25,3 +25,7 @@ def comparison_report_build(report_id: int) -> dict:
 def comparison_reports_nightly() -> dict:
     """Beat, nightly: queue the everyone and per-team snapshots."""
     return {"queued": comparison_nightly(now=timezone.now())}
+
+
+# The analyses' tasks (cherry-pick index, credit) live with them; importing registers them.
+from .analyses.tasks import analyses_nightly_task, analysis_build_task  # noqa: E402, F401

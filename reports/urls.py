@@ -1,6 +1,7 @@
 from django.urls import path
 
 from . import views
+from .analyses.urls import urlpatterns as analysis_urlpatterns
 
 app_name = "reports"
 
@@ -12,3 +13,5 @@ urlpatterns = [
     path("<int:report_id>/export.csv", views.report_export, name="report_export"),
     path("<int:report_id>/groups/<str:group>/", views.report_group_leads, name="report_group_leads"),
 ]
+
+urlpatterns += analysis_urlpatterns

@@ -3,6 +3,11 @@ from django.urls import path
 from . import apis
 
 urlpatterns = [
+    path(
+        "definitions/versions/<int:version_id>/rejections/",
+        apis.VersionRejectionsApi.as_view(),
+        name="api-definition-version-rejections",
+    ),
     path("definitions/versions/", apis.VersionListApi.as_view(), name="api-definition-versions"),
     path("definitions/versions/<int:version_id>/", apis.VersionDetailApi.as_view(), name="api-definition-version"),
     path(

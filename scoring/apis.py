@@ -25,6 +25,7 @@ from leads.selectors import lead_get_for_user
 
 from . import selectors, services
 from .models import Approval, Comment, DefinitionVersion, Preview
+from .rejections import rejections_for_user
 
 READERS = services.PARTICIPANT_ROLES
 SIGNERS = services.SIGNOFF_ROLES
@@ -374,3 +375,25 @@ class LeadScoreApi(APIView):
     def get(self, request, lead_id: int):
         lead = lead_get_for_user(user=request.user, lead_id=lead_id, with_score=True)
         return Response(self.OutputSerializer(lead).data)
+
+
+class VersionRejectionsApi(_DefinitionApi):
+    """Rejections of the leads this version promoted: by reason, and each rule's share among rejected
+    against accepted promotions (scoring.rejections). Sales get counts rounded by figure_for_sales."""
+
+    class OutputSerializer(serializers.Serializer):
+        class Meta:
+            ref_name = "DefinitionRejections"
+
+        version = serializers.IntegerField()
+        rejected = serializers.IntegerField(allow_null=True)
+        accepted = serializers.IntegerField()
+        by_reason = serializers.DictField(child=serializers.IntegerField(allow_null=True))
+        rules = serializers.ListField(child=serializers.DictField())
+        rounded = serializers.BooleanField()
+
+    @extend_schema(responses={200: OutputSerializer})
+    def get(self, request, version_id: int):
+        version = _version(version_id)
+        data = rejections_for_user(version=version.number, user=request.user)
+        return Response(self.OutputSerializer(data).data)

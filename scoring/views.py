@@ -20,6 +20,7 @@ from leadhandoff.forms import form_errors_add
 from . import selectors, services
 from .forms import ApproveForm, CommentForm, editor_forms
 from .models import DefinitionVersion, Preview
+from .rejections import rejections_for_user
 
 READERS = services.PARTICIPANT_ROLES
 SIGNERS = services.SIGNOFF_ROLES
@@ -40,6 +41,7 @@ def definition(request: HttpRequest) -> HttpResponse:
         {
             "active": active,
             "groups": selectors.rules_grouped(version=active) if active else None,
+            "rejections": rejections_for_user(version=active.number, user=request.user) if active else None,
             "versions": versions,
             **_rescore_context(request),
             "scoring": selectors.scoring_health(),
@@ -88,6 +90,8 @@ def _detail_context(request: HttpRequest, version: DefinitionVersion) -> dict:
         **_preview_context(request, preview),
         "version": version,
         "groups": selectors.rules_grouped(version=version),
+        # Rejections of the leads this version promoted (none before it was ever active).
+        "rejections": rejections_for_user(version=version.number, user=request.user),
         "thread": list(selectors.version_thread(version=version)),
         "approvals": approvals,
         "signoff": services.signoff_status(live),
@@ -305,6 +309,9 @@ def _preview_context(request: HttpRequest, preview: Preview | None) -> dict:
     data = selectors.preview_data_for_user(preview=preview, user=request.user) if preview else None
     if data and preview.state == Preview.State.DONE:
         data["charts"] = preview_charts(data)
+        # The argument for the proposal: what sales rejected of the active version's leads, per rule.
+        if data.get("active_version"):
+            data["active_rejections"] = rejections_for_user(version=data["active_version"], user=request.user)
     return {
         "preview": preview,
         "preview_data": data,

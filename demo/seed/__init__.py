@@ -45,6 +45,7 @@ from demo.seed.builder import Builder
 from demo.seed.cast import cast_ensure
 from demo.seed.constants import DEFAULT_LEADS, DEFAULT_SEED, DEMO_PASSWORD, DEMO_PREFIX, HOUR, LIVE_PREFIX, UTC
 from demo.seed.definition import ROUTING_RULES, definition_ensure, routing_rules_ensure
+from demo.seed.not_free import not_free_mark
 from demo.seed.writer import plans_write, rep_profiles_touch
 from leadhandoff.sql import tables_analyze
 from leads.models import AssignmentRule, Lead, LeadScore, ScoreLegend
@@ -125,6 +126,7 @@ def demo_seed(
         log(f"Planned {len(plans)} leads; writing.")
         counts = plans_write(plans, definition=definition, now=now, log=log)
         rep_profiles_touch(plans)
+        counts["not_free"] = not_free_mark(prefix=DEMO_PREFIX)
     tables_analyze(
         "leads_lead",
         "leads_leadhistory",

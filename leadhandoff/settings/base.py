@@ -361,6 +361,12 @@ CELERY_BEAT_SCHEDULE = {
         "task": "reports.tasks.comparison_reports_nightly",
         "schedule": crontab(hour=2, minute=30),
     },
+    # Nightly at 02:50 UTC, after the comparison: the cherry-pick index and the credit page
+    # (everyone, and each team) over the last 90 days, so the pages open on yesterday's figures.
+    "analyses-nightly": {
+        "task": "reports.tasks.analyses_nightly",
+        "schedule": crontab(hour=2, minute=50),
+    },
     # Every minute: retry outbox messages whose delivery failed (backoff in
     # next_attempt_at) or whose after-commit trigger was lost (worker down).
     "deliver-outbox": {
