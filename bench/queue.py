@@ -380,7 +380,7 @@ def free_port() -> int:
 
 
 @contextmanager
-def gunicorn(*, database_url: str, workers: int, threads: int):
+def gunicorn(*, database_url: str, workers: int, threads: int, worker_class: str = "gthread"):
     port = free_port()
     env = {
         **os.environ,
@@ -400,7 +400,7 @@ def gunicorn(*, database_url: str, workers: int, threads: int):
         "--workers",
         str(workers),
         "--worker-class",
-        "gthread",
+        worker_class,
         "--threads",
         str(threads),
         "--keep-alive",

@@ -83,4 +83,3 @@ def test_the_database_urls_conn_max_age_is_kept(monkeypatch):
     assert database(conn_max_age=30)["CONN_MAX_AGE"] == 30
     monkeypatch.setenv("DATABASE_CONN_MAX_AGE", "5")
     assert database()["CONN_MAX_AGE"] == 5
-
