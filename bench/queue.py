@@ -32,6 +32,7 @@ import http.client
 import json
 import os
 import random
+import resource
 import socket
 import statistics
 import subprocess
@@ -655,6 +656,8 @@ def main(argv: list[str] | None = None) -> None:
         load_avg_before = os.getloadavg()[0]
         with gunicorn(database_url=db.url, workers=args.workers, threads=args.threads) as (port, master_pid):
             cpu_before = workers_cpu_seconds(master_pid)
+            client_before = resource.getrusage(resource.RUSAGE_SELF)
+            wall_before = time.perf_counter()
             recorder = http_load(
                 port=port,
                 reps=reps,
@@ -666,6 +669,10 @@ def main(argv: list[str] | None = None) -> None:
             )
             # Includes the warm-up requests, so divide by every request served.
             server_cpu = workers_cpu_seconds(master_pid) - cpu_before
+            wall = time.perf_counter() - wall_before
+            client_after = resource.getrusage(resource.RUSAGE_SELF)
+        # The load client (this process's threads) shares the machine with the server: its CPU.
+        client_cpu = (client_after.ru_utime - client_before.ru_utime) + (client_after.ru_stime - client_before.ru_stime)
         load_avg_after = os.getloadavg()[0]
         queue_times, brief_times = recorder.times["queue"], recorder.times["brief"]
         served = recorder.served
@@ -719,6 +726,13 @@ def main(argv: list[str] | None = None) -> None:
         "target_met": queue_p95 * 1000 < 100 and percentile(brief_times, 95) * 1000 < 100,
         "cpu_count": os.cpu_count(),
         "server_cpu_ms_per_request": round(1000 * server_cpu / served, 1) if served else None,
+        "client_cpu_s": round(client_cpu, 2),
+        "server_cpu_s": round(server_cpu, 2),
+        "client_cpu_ms_per_request": round(1000 * client_cpu / served, 1) if served else None,
+        "client_cpu_share_of_machine": round(client_cpu / (wall * (os.cpu_count() or 1)), 3) if wall else None,
+        "client_cpu_share_of_client_and_server": round(client_cpu / (client_cpu + server_cpu), 3)
+        if client_cpu + server_cpu
+        else None,
         "load_avg_at_start": round(load_avg_before, 2),
         "load_avg_after_load": round(load_avg_after, 2),
         "mean_queue_ms": ms(statistics.fmean(queue_times)) if queue_times else None,
