@@ -383,8 +383,14 @@ def free_port() -> int:
 @contextmanager
 def gunicorn(*, database_url: str, workers: int, threads: int, worker_class: str = "gthread"):
     port = free_port()
+    # One cache for every worker, in Redis, as production (sessions, the SLA dashboard's
+    # figures): keys under a prefix of this run's own, deleted when the server stops.
+    cache_url = os.environ.get("BENCH_REDIS_URL") or os.environ.get("REDIS_URL") or "redis://127.0.0.1:6379/0"
+    cache_prefix = f"bench-{os.getpid()}-{port}"
     env = {
         **os.environ,
+        "TEST_SHARED_CACHE_URL": cache_url,
+        "TEST_SHARED_CACHE_PREFIX": cache_prefix,
         "DJANGO_SETTINGS_MODULE": "leadhandoff.settings.test",
         # Persistent connections, as production (DATABASE_CONN_MAX_AGE=60).
         "DATABASE_URL": f"{database_url}?conn_max_age=60",
@@ -434,6 +440,23 @@ def gunicorn(*, database_url: str, workers: int, threads: int, worker_class: str
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
+        shared_cache_delete(cache_url, cache_prefix)
+
+
+def shared_cache_delete(url: str, prefix: str) -> None:
+    """Delete the keys the benchmark's server wrote under `prefix` (never the rest of the database)."""
+    import redis
+
+    client = redis.Redis.from_url(url)
+    try:
+        keys = list(client.scan_iter(match=f"{prefix}:*", count=1000))
+        for start in range(0, len(keys), 1000):
+            client.delete(*keys[start : start + 1000])
+        log(f"deleted {len(keys)} cache keys of the server")
+    except redis.RedisError as exc:
+        log(f"could not delete the server's cache keys ({exc!r})")
+    finally:
+        client.close()
 
 
 def workers_cpu_seconds(master_pid: int) -> float:
@@ -703,7 +726,7 @@ def main(argv: list[str] | None = None) -> None:
         "open_leads_per_rep": counts["open"] // max(1, args.users),
         "duration_s": args.duration,
         "think_ms": args.think_ms,
-        "gunicorn": f"{args.workers} workers x {args.threads} threads (gthread)",
+        "gunicorn": f"{args.workers} workers x {args.threads} threads (gthread), one Redis cache",
         "requests": len(queue_times) + len(brief_times),
         "requests_per_s": round((len(queue_times) + len(brief_times)) / args.duration, 1),
         "errors": len(recorder.times.get("errors", [])),

@@ -486,7 +486,7 @@ def main(argv: list[str] | None = None) -> None:
         "reps": len(reps),
         "duration_s": args.duration,
         "think_ms": args.think_ms,
-        "gunicorn": f"{args.workers} workers x {args.threads} threads (gthread)",
+        "gunicorn": f"{args.workers} workers x {args.threads} threads (gthread), one Redis cache",
         "requests": len(times),
         "requests_per_s": round(len(times) / args.duration, 1),
         "errors": len(recorder.errors),
