@@ -1,5 +1,8 @@
+import functools
+
+from django.conf import settings
 from django.http import HttpRequest
-from django.urls import NoReverseMatch, reverse
+from django.urls import NoReverseMatch, get_script_prefix, get_urlconf, reverse
 
 from .access import user_has_role
 from .models import Role
@@ -25,17 +28,25 @@ NAVIGATION = [
 ]
 
 
+@functools.cache
+def _routed(script_prefix: str, urlconf: str) -> tuple[tuple[str, str, tuple[str, ...]], ...]:
+    """NAVIGATION with each page's URL, reversed once per process (and URL configuration), not
+    thirteen reverse() calls on every page; pages not routed yet are left out."""
+    routed = []
+    for label, url_name, roles in NAVIGATION:
+        try:
+            routed.append((label, reverse(url_name, urlconf=urlconf), roles))
+        except NoReverseMatch:  # the page belongs to a later issue and is not routed yet
+            continue
+    return tuple(routed)
+
+
 def navigation(request: HttpRequest) -> dict:
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
         return {"nav_items": []}
     items = []
-    for label, url_name, roles in NAVIGATION:
-        if not user_has_role(user, roles):
-            continue
-        try:
-            url = reverse(url_name)
-        except NoReverseMatch:  # the page belongs to a later issue and is not routed yet
-            continue
-        items.append({"label": label, "url": url, "active": request.path.startswith(url)})
+    for label, url, roles in _routed(get_script_prefix(), get_urlconf() or settings.ROOT_URLCONF):
+        if user_has_role(user, roles):
+            items.append({"label": label, "url": url, "active": request.path.startswith(url)})
     return {"nav_items": items}

@@ -32,6 +32,7 @@ import http.client
 import json
 import os
 import random
+import resource
 import socket
 import statistics
 import subprocess
@@ -380,10 +381,16 @@ def free_port() -> int:
 
 
 @contextmanager
-def gunicorn(*, database_url: str, workers: int, threads: int):
+def gunicorn(*, database_url: str, workers: int, threads: int, worker_class: str = "gthread"):
     port = free_port()
+    # One cache for every worker, in Redis, as production (sessions, the SLA dashboard's
+    # figures): keys under a prefix of this run's own, deleted when the server stops.
+    cache_url = os.environ.get("BENCH_REDIS_URL") or os.environ.get("REDIS_URL") or "redis://127.0.0.1:6379/0"
+    cache_prefix = f"bench-{os.getpid()}-{port}"
     env = {
         **os.environ,
+        "TEST_SHARED_CACHE_URL": cache_url,
+        "TEST_SHARED_CACHE_PREFIX": cache_prefix,
         "DJANGO_SETTINGS_MODULE": "leadhandoff.settings.test",
         # Persistent connections, as production (DATABASE_CONN_MAX_AGE=60).
         "DATABASE_URL": f"{database_url}?conn_max_age=60",
@@ -400,7 +407,7 @@ def gunicorn(*, database_url: str, workers: int, threads: int):
         "--workers",
         str(workers),
         "--worker-class",
-        "gthread",
+        worker_class,
         "--threads",
         str(threads),
         "--keep-alive",
@@ -433,6 +440,23 @@ def gunicorn(*, database_url: str, workers: int, threads: int):
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
+        shared_cache_delete(cache_url, cache_prefix)
+
+
+def shared_cache_delete(url: str, prefix: str) -> None:
+    """Delete the keys the benchmark's server wrote under `prefix` (never the rest of the database)."""
+    import redis
+
+    client = redis.Redis.from_url(url)
+    try:
+        keys = list(client.scan_iter(match=f"{prefix}:*", count=1000))
+        for start in range(0, len(keys), 1000):
+            client.delete(*keys[start : start + 1000])
+        log(f"deleted {len(keys)} cache keys of the server")
+    except redis.RedisError as exc:
+        log(f"could not delete the server's cache keys ({exc!r})")
+    finally:
+        client.close()
 
 
 def workers_cpu_seconds(master_pid: int) -> float:
@@ -655,6 +679,8 @@ def main(argv: list[str] | None = None) -> None:
         load_avg_before = os.getloadavg()[0]
         with gunicorn(database_url=db.url, workers=args.workers, threads=args.threads) as (port, master_pid):
             cpu_before = workers_cpu_seconds(master_pid)
+            client_before = resource.getrusage(resource.RUSAGE_SELF)
+            wall_before = time.perf_counter()
             recorder = http_load(
                 port=port,
                 reps=reps,
@@ -666,6 +692,10 @@ def main(argv: list[str] | None = None) -> None:
             )
             # Includes the warm-up requests, so divide by every request served.
             server_cpu = workers_cpu_seconds(master_pid) - cpu_before
+            wall = time.perf_counter() - wall_before
+            client_after = resource.getrusage(resource.RUSAGE_SELF)
+        # The load client (this process's threads) shares the machine with the server: its CPU.
+        client_cpu = (client_after.ru_utime - client_before.ru_utime) + (client_after.ru_stime - client_before.ru_stime)
         load_avg_after = os.getloadavg()[0]
         queue_times, brief_times = recorder.times["queue"], recorder.times["brief"]
         served = recorder.served
@@ -696,7 +726,7 @@ def main(argv: list[str] | None = None) -> None:
         "open_leads_per_rep": counts["open"] // max(1, args.users),
         "duration_s": args.duration,
         "think_ms": args.think_ms,
-        "gunicorn": f"{args.workers} workers x {args.threads} threads (gthread)",
+        "gunicorn": f"{args.workers} workers x {args.threads} threads (gthread), one Redis cache",
         "requests": len(queue_times) + len(brief_times),
         "requests_per_s": round((len(queue_times) + len(brief_times)) / args.duration, 1),
         "errors": len(recorder.times.get("errors", [])),
@@ -719,6 +749,13 @@ def main(argv: list[str] | None = None) -> None:
         "target_met": queue_p95 * 1000 < 100 and percentile(brief_times, 95) * 1000 < 100,
         "cpu_count": os.cpu_count(),
         "server_cpu_ms_per_request": round(1000 * server_cpu / served, 1) if served else None,
+        "client_cpu_s": round(client_cpu, 2),
+        "server_cpu_s": round(server_cpu, 2),
+        "client_cpu_ms_per_request": round(1000 * client_cpu / served, 1) if served else None,
+        "client_cpu_share_of_machine": round(client_cpu / (wall * (os.cpu_count() or 1)), 3) if wall else None,
+        "client_cpu_share_of_client_and_server": round(client_cpu / (client_cpu + server_cpu), 3)
+        if client_cpu + server_cpu
+        else None,
         "load_avg_at_start": round(load_avg_before, 2),
         "load_avg_after_load": round(load_avg_after, 2),
         "mean_queue_ms": ms(statistics.fmean(queue_times)) if queue_times else None,

@@ -384,6 +384,9 @@ def main() -> None:
                 breach_lag_p50_s=round(percentile(lags, 50), 2) if lags else None,
                 breach_lag_p99_s=round(percentile(lags, 99), 2) if lags else None,
             )
+        from bench.sla_dashboard import dashboard_under_load  # 50 managers on the SLA dashboard, 1M leads
+
+        figures.update(dashboard_under_load())
         print(json.dumps(figures))
 
 

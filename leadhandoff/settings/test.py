@@ -16,6 +16,16 @@ DEBUG = False
 # Throttle counts per test process, emptied before each test (tests/conftest.py):
 # a Redis cache would share them with the broker's database number.
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+# The benchmarks' gunicorn shares one Redis cache between its workers, as production does
+# (bench.queue.gunicorn sets it, with a key prefix of its own that it deletes afterwards).
+if env.str("TEST_SHARED_CACHE_URL", default=""):
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": env.str("TEST_SHARED_CACHE_URL"),
+            "KEY_PREFIX": env.str("TEST_SHARED_CACHE_PREFIX", default="bench"),
+        }
+    }
 # pytest-django swaps in the locmem backend in the test process; a Celery worker
 # the tests start writes files the test reads (tests/outbox).
 EMAIL_BACKEND = env.str("TEST_EMAIL_BACKEND", default="django.core.mail.backends.locmem.EmailBackend")

@@ -65,9 +65,22 @@ def clock_status(
     return ClockStatus(state, clock.due_at, clock.business_time, seconds, words, due_words)
 
 
-def clock_statuses(*, lead_ids: Iterable[int], now: datetime.datetime, tz: datetime.tzinfo) -> dict[int, ClockStatus]:
-    """The open clock of each lead that has one, by lead id: a page of leads in a few queries."""
-    clocks = list(FirstContactClock.objects.filter(lead_id__in=list(lead_ids), ended_at__isnull=True))
+def clock_statuses(
+    *,
+    lead_ids: Iterable[int],
+    now: datetime.datetime,
+    tz: datetime.tzinfo,
+    clocks: Iterable[FirstContactClock] | None = None,
+) -> dict[int, ClockStatus]:
+    """The open clock of each lead that has one, by lead id: a page of leads in a few queries.
+
+    `clocks`: these leads' clocks when the caller has them already (the brief reads them all for
+    the timeline), so they are not fetched twice; the ended ones are left out here.
+    """
+    ids = set(lead_ids)
+    if clocks is None:
+        clocks = FirstContactClock.objects.filter(lead_id__in=ids, ended_at__isnull=True)
+    clocks = [c for c in clocks if c.ended_at is None and c.lead_id in ids]
     business = [c for c in clocks if c.business_time and c.due_at > now]
     calendars = {}
     if business:
@@ -245,11 +258,14 @@ class TimelineEntry:
     tone: str = "secondary"  # a Bootstrap colour: success, warning, danger, secondary
 
 
-def lead_sla_timeline(*, lead: Lead, now: datetime.datetime) -> list[TimelineEntry]:
+def lead_sla_timeline(
+    *, lead: Lead, now: datetime.datetime, clocks: list[FirstContactClock] | None = None
+) -> list[TimelineEntry]:
     """The lead's clocks as what happened, oldest first: assigned, warnings, breach,
-    escalation, reassignment, first contact. Read from the clocks alone (one query)."""
+    escalation, reassignment, first contact. Read from the clocks alone (one query, none when
+    the caller passes `clocks`, lead_clocks' list)."""
     entries: list[TimelineEntry] = []
-    for clock in reversed(list(lead_clocks(lead=lead))):
+    for clock in reversed(clocks if clocks is not None else list(lead_clocks(lead=lead))):
         terms = "working time" if clock.business_time else "hours"
         window = duration_words(clock.window_minutes * 60)
         entries.append(

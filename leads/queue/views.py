@@ -14,7 +14,7 @@ from accounts.access import MARKETING_SIDE, role_required
 from accounts.models import Role
 from leadhandoff.api import ApplicationError, ConflictError
 from leadhandoff.forms import form_errors_add
-from leads.clock.selectors import clock_statuses, free_to_cold_call, lead_sla_timeline
+from leads.clock.selectors import clock_statuses, free_to_cold_call, lead_clocks, lead_sla_timeline
 from leads.models import RejectReason, Status, TouchOutcome
 from leads.queue import services as queue_services
 from leads.queue.forms import (
@@ -77,11 +77,13 @@ def _render_brief(request: HttpRequest, lead, *, status: int = 200, **forms) -> 
     data = brief_select(lead=lead, tz=request.user.tz)
     can_work = lead.owner_id == request.user.pk and lead.status in queue_services.WORKABLE_STATUSES
     now = timezone.now()
+    clocks = list(lead_clocks(lead=lead))
     context = {
         "brief": data,
         "lead": lead,
-        "clock": clock_statuses(lead_ids=[lead.pk], now=now, tz=request.user.tz).get(lead.pk),
-        "sla_timeline": lead_sla_timeline(lead=lead, now=now),
+        # The lead's clocks read once, for its time left and its timeline.
+        "clock": clock_statuses(lead_ids=[lead.pk], now=now, tz=request.user.tz, clocks=clocks).get(lead.pk),
+        "sla_timeline": lead_sla_timeline(lead=lead, now=now, clocks=clocks),
         "can_work": can_work,
         "can_reject": can_work and lead.origin == "marketing",
         "touch_form": forms.get("touch_form") or TouchForm(),

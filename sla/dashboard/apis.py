@@ -18,7 +18,7 @@ from accounts.models import Role
 from leadhandoff.api import ApplicationError, ErrorSerializer
 from leads.clock.selectors import free_to_cold_call_many
 from sla.dashboard.forms import PERIOD_CHOICES, DashboardFilterForm
-from sla.dashboard.selectors import DASHBOARD_ROLES, dashboard_team_get, free_reps_for, sla_dashboard
+from sla.dashboard.selectors import DASHBOARD_ROLES, dashboard_team_get, free_reps_for, sla_dashboard_cached
 
 
 class FiguresSerializer(serializers.Serializer):
@@ -139,6 +139,7 @@ class SlaDashboardApi(APIView):
             ref_name = "SlaDashboard"
 
         period = PeriodSerializer()
+        as_of = serializers.DateTimeField(help_text="When these figures were computed (cached for up to a minute).")
         overall = FiguresSerializer()
         teams = TeamFiguresSerializer(many=True)
         reps = RepFiguresSerializer(many=True)
@@ -162,10 +163,12 @@ class SlaDashboardApi(APIView):
             dashboard_team_get(user=request.user, team_id=team_id)
         now = timezone.now()
         period = form.chosen_period(now=now, tz=request.user.tz)
-        data = sla_dashboard(user=request.user, period=period, now=now, team_id=team_id)
+        data = sla_dashboard_cached(user=request.user, period=period, now=now, team_id=team_id)
+        period = data.period
 
         payload = {
             "period": {"key": period.key, "start": period.start, "end": period.end},
+            "as_of": data.now,
             "overall": data.overall.as_dict(),
             "teams": [{"id": r.team.id, "name": r.team.name, **r.figures.as_dict()} for r in data.team_rows],
             "reps": [

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from urllib.parse import urlencode
 
+from django.conf import settings
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
@@ -26,7 +27,7 @@ from sla.dashboard.selectors import (
     dashboard_team_get,
     dashboard_teams_for,
     figure_clocks,
-    sla_dashboard,
+    sla_dashboard_cached,
 )
 
 DRILL_DOWN_PAGE_SIZE = 50
@@ -58,7 +59,8 @@ def _query(period, team_id=None, **extra) -> str:
 @role_required(*DASHBOARD_ROLES)
 def dashboard(request: HttpRequest) -> HttpResponse:
     form, valid, period, team_id, now = _filters(request)
-    data = sla_dashboard(user=request.user, period=period, now=now, team_id=team_id)
+    data = sla_dashboard_cached(user=request.user, period=period, now=now, team_id=team_id)
+    period = data.period  # a rolling period as of the figures' instant
     # Each row's drill-down query (the figure is added by the cell that links).
     data.overall_q = _query(period, team_id)
     for team_row in data.team_rows:
@@ -77,6 +79,13 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         # The team picker: every team the reader may see (the page's own list unless filtered).
         "all_teams": data.teams if team_id is None else list(dashboard_teams_for(user=request.user).order_by("name")),
         "leads_url": reverse("sla_dashboard:leads"),  # reversed once, not per cell
+        # When the figures were computed, in the reader's time zone (they are cached briefly).
+        # (Formatted here: the template's date filter would show it in the server's time zone.)
+        "as_of": f"{data.now.astimezone(request.user.tz):%H:%M}",
+        "as_of_full": f"{data.now.astimezone(request.user.tz):%Y-%m-%d %H:%M:%S %Z}",
+        # The figures' HTML is cached with them: the same entry and instant give the same HTML.
+        "figures_key": f"{data.cache_key}@{data.now.isoformat()}",
+        "figures_cache_seconds": settings.SLA_DASHBOARD_CACHE_SECONDS if data.cache_key else 0,
     }
     return render(request, "sla/dashboard.html", context, status=200 if valid else 400)
 
@@ -173,7 +182,8 @@ def export(request: HttpRequest) -> HttpResponse:
     form, valid, period, team_id, now = _filters(request)
     if not valid:
         return HttpResponse("The period is not valid.", status=400, content_type="text/plain")
-    data = sla_dashboard(user=request.user, period=period, now=now, team_id=team_id)
+    data = sla_dashboard_cached(user=request.user, period=period, now=now, team_id=team_id)
+    period = data.period
     response = HttpResponse(csv_text(table_rows(data)), content_type="text/csv; charset=utf-8")
     name = f"sla-{period.first_day:%Y%m%d}-{period.last_day:%Y%m%d}.csv"
     response["Content-Disposition"] = f'attachment; filename="{name}"'

@@ -68,3 +68,18 @@ def test_a_database_other_than_postgresql_is_refused():
     result = _django_check("leadhandoff.settings.local", DATABASE_URL="mysql://u@db/x")
     assert result.returncode != 0
     assert "DATABASE_URL must be a PostgreSQL URL" in result.stderr
+
+
+def test_the_database_urls_conn_max_age_is_kept(monkeypatch):
+    """bench.queue asks for persistent connections with ?conn_max_age=60; the default used to
+    overwrite it, so every request opened a PostgreSQL connection (a backend process)."""
+    from leadhandoff.settings.base import database
+
+    monkeypatch.delenv("DATABASE_CONN_MAX_AGE", raising=False)
+    monkeypatch.setenv("DATABASE_URL", "postgres://u@db/x?conn_max_age=60")
+    assert database()["CONN_MAX_AGE"] == 60
+    monkeypatch.setenv("DATABASE_URL", "postgres://u@db/x")
+    assert database()["CONN_MAX_AGE"] == 0
+    assert database(conn_max_age=30)["CONN_MAX_AGE"] == 30
+    monkeypatch.setenv("DATABASE_CONN_MAX_AGE", "5")
+    assert database()["CONN_MAX_AGE"] == 5
