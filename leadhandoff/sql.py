@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime
 from collections.abc import Mapping, Sequence
+from decimal import Decimal
 from typing import Any
 
 from django.db import DEFAULT_DB_ALIAS, connections, models
@@ -41,7 +42,7 @@ def insert_set(
         stamped = getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False)
         select.append(f"%s::{f.cast_db_type(conn)}")
         constants.append(f.get_db_prep_save(now if stamped else getattr(template, f.attname), conn))
-    arrays = [_prepared(by_attname[name], values, conn) for name, values in varying.items()]
+    arrays = [array_param(_prepared(by_attname[name], values, conn)) for name, values in varying.items()]
     unnest = ", ".join(f"%s::{by_attname[name].cast_db_type(conn)}[]" for name in varying)
     # Only quoted identifiers and types from the model's metadata, placeholders
     # and the caller's constant suffix are formatted in; every value is a parameter.
@@ -78,6 +79,34 @@ def _prepared(field: models.Field, values: Sequence[Any], conn) -> list:
         return list(values)
     prep = field.get_db_prep_save
     return [prep(value, conn) for value in values]
+
+
+def _element(value: Any) -> str:
+    if value is None:
+        return "NULL"
+    if isinstance(value, bool):
+        return "t" if value else "f"
+    if isinstance(value, int | Decimal):
+        return str(value)
+    text = value.isoformat() if isinstance(value, datetime.date) else value
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def array_param(values: Sequence[Any]) -> str | list:
+    """A list of values as one parameter for `%s::type[]`: PostgreSQL's array text ('{1,"a b",NULL}').
+
+    The driver would send a list as ARRAY[v1, v2, …], which the server parses as one
+    expression per element: for a batch of 4,000 notifications that took 100 ms where
+    the array text takes 20 ms (bench/sla.py). Values of other types (a JSON adapter,
+    a float) leave the list as it is. Datetimes are aware (the app's are), so their ISO
+    text keeps the offset.
+    """
+    if all(value is None or isinstance(value, _ARRAY_TEXT_TYPES) for value in values):
+        return "{" + ",".join(map(_element, values)) + "}"
+    return list(values)
+
+
+_ARRAY_TEXT_TYPES = (str, int, Decimal, datetime.date)
 
 
 # Fewer rows than this and autovacuum's own ANALYZE is soon enough.

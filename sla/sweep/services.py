@@ -31,7 +31,7 @@ from dataclasses import dataclass
 from django.db import connection, transaction
 from django.utils import timezone
 
-from leadhandoff.sql import insert_set, tables_analyze
+from leadhandoff.sql import array_param, insert_set, tables_analyze
 from leads import history
 from leads.models import ClockAction, ClockOutcome, FirstContactClock, Lead, LeadHistory
 from leads.routing.services import leads_reassign_on_breach
@@ -210,7 +210,7 @@ def _write_clocks(clocks: list[FirstContactClock]) -> None:
     )
     columns = ("pk", "warnings_sent", "outcome", "breached_at", "escalated_at", "next_action", "next_action_at")
     with connection.cursor() as cursor:
-        cursor.execute(sql, [[getattr(c, name) for c in clocks] for name in columns])
+        cursor.execute(sql, [array_param([getattr(c, name) for c in clocks]) for name in columns])
 
 
 def _write_events(steps: list[_Step], *, now: datetime.datetime) -> list[_Event]:
