@@ -128,12 +128,11 @@ def notifications_for_events(*, events: Sequence[ClockEvent], now: datetime.date
             " RETURNING id, event_id, recipient_id, channel"
         ),
     )
-    by_pair = {(e.pk, user_id): (e, text) for (e, user_id), text in zip(pairs, texts, strict=True)}
+    emailed = [row for row in created if row[3] in EMAIL_CHANNELS and users[row[2]].email]
+    by_pair = {(e.pk, user_id): (e, text) for (e, user_id), text in zip(pairs, texts, strict=True)} if emailed else {}
     drafts = []
-    for notification_id, event_id, user_id, channel in created:
+    for notification_id, event_id, user_id, _ in emailed:
         user = users[user_id]
-        if channel not in EMAIL_CHANNELS or not user.email:
-            continue
         event, text = by_pair[(event_id, user_id)]
         lead = _lead_name(event.clock.lead)
         drafts.append(

@@ -200,12 +200,22 @@ def test_the_set_based_insert_sends_awkward_text_numbers_and_times_through_intac
             "old_value": [n or "" for n in notes],
             "created_at": stamps,
             "data": [{"n": i, "text": n} for i, n in enumerate(notes)],
+            "actor_id": [None, cast.marketer.pk, None, cast.marketer.pk, None],
+            "action": [HistoryAction.CREATED, HistoryAction.UPDATED, "updated", HistoryAction.CREATED, "created"],
         },
         now=NOW,
-        suffix="RETURNING note, old_value, created_at, data",
+        suffix="RETURNING note, old_value, created_at, data, actor_id, action",
     )
     # A raw cursor returns jsonb as its text.
-    assert [(*row[:3], json.loads(row[3])) for row in returned] == [
-        (n if n is not None else "", n or "", at, {"n": i, "text": n})
-        for i, (n, at) in enumerate(zip(notes, stamps, strict=True))
+    assert [(*row[:3], json.loads(row[3]), *row[4:]) for row in returned] == [
+        (n if n is not None else "", n or "", at, {"n": i, "text": n}, actor, action)
+        for i, (n, at, actor, action) in enumerate(
+            zip(
+                notes,
+                stamps,
+                [None, cast.marketer.pk] * 2 + [None],
+                ["created", "updated", "updated", "created", "created"],
+                strict=True,
+            )
+        )
     ]
