@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import datetime
 import zoneinfo
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
 from django.conf import settings
 from django.db import transaction
@@ -48,11 +48,11 @@ def _local(moment: datetime.datetime, tz: str) -> str:
     return moment.astimezone(zoneinfo.ZoneInfo(tz)).strftime("%a %d %b %H:%M %Z")
 
 
-def _message(event: ClockEvent, clock: FirstContactClock, recipient: User) -> str:
+def _message(event: ClockEvent, clock: FirstContactClock, recipient: User, rep: User) -> str:
     """What the recipient reads, in their words and their time zone."""
     lead = _lead_name(clock.lead)
     deadline = _local(clock.due_at, recipient.timezone)
-    whose = "you" if recipient.pk == event.rep_id else (event.rep.get_full_name() or event.rep.username)
+    whose = "you" if recipient.pk == event.rep_id else (rep.get_full_name() or rep.username)
     if event.kind == EventKind.WARNING:
         text = f"First contact with {lead} is due by {deadline}."
     elif event.kind == EventKind.BREACH:
@@ -80,43 +80,24 @@ def _recipients(event: ClockEvent, clock: FirstContactClock, managers: dict[int,
     return ids
 
 
-def notifications_for_events(*, events: list[ClockEvent], now: datetime.datetime) -> int:
+def notifications_for_events(*, events: Sequence[ClockEvent], now: datetime.datetime) -> int:
     """Create the notifications of these (saved) events in the caller's transaction; return how many.
 
-    A second call for the same events creates nothing and counts nothing (unique
-    per event and recipient, INSERT … ON CONFLICT DO NOTHING RETURNING). Emails
-    (preference email or both) go into the outbox in the same transaction.
+    Each event comes with its clock and the clock's lead in hand (`event.clock.lead`,
+    as the sweep has them: nothing is read again); anything with those attributes
+    will do. A second call for the same events creates nothing and counts nothing
+    (unique per event and recipient, INSERT … ON CONFLICT DO NOTHING RETURNING).
+    Emails (preference email or both) go into the outbox in the same transaction.
     A fixed number of queries whatever the number of events.
     """
     if not events:
         return 0
-    # One query for the events with their clock, lead and rep (the names in the messages).
-    loaded = list(
-        ClockEvent.objects.filter(pk__in=[e.pk for e in events])
-        .select_related("clock__lead", "rep")
-        .only(
-            "kind",
-            "rep_id",
-            "lead_id",
-            "clock__team_id",
-            "clock__due_at",
-            "clock__lead__first_name",
-            "clock__lead__last_name",
-            "clock__lead__email",
-            "clock__lead__external_id",
-            "clock__lead__company",
-            "rep__username",
-            "rep__first_name",
-            "rep__last_name",
-        )
-        .order_by("pk")
-    )
-    team_ids = {e.clock.team_id for e in loaded if e.clock.team_id}
+    team_ids = {e.clock.team_id for e in events if e.clock.team_id}
     managers = dict(Team.objects.filter(id__in=team_ids).values_list("id", "manager_id")) if team_ids else {}
     admins: list[int] = []
-    if any(e.kind == EventKind.ESCALATION for e in loaded):
+    if any(e.kind == EventKind.ESCALATION for e in events):
         admins = list(User.objects.filter(role=Role.ADMIN, is_active=True).values_list("id", flat=True))
-    pairs = [(e, user_id) for e in loaded for user_id in sorted(_recipients(e, e.clock, managers, admins))]
+    pairs = [(e, user_id) for e in events for user_id in sorted(_recipients(e, e.clock, managers, admins))]
     users = User.objects.in_bulk({user_id for _, user_id in pairs}, field_name="pk")
     channels = {
         (user_id, kind): channel
@@ -127,7 +108,8 @@ def notifications_for_events(*, events: list[ClockEvent], now: datetime.datetime
     pairs = [(e, user_id) for e, user_id in pairs if user_id in users]  # a deleted user is told nothing
     if not pairs:
         return 0
-    texts = [_message(e, e.clock, users[user_id]) for e, user_id in pairs]
+    # The rep hears of every event of their clock, so the rep a message names is among `users`.
+    texts = [_message(e, e.clock, users[user_id], users[e.rep_id]) for e, user_id in pairs]
     chosen = [channels.get((user_id, e.kind), DEFAULT_CHANNEL) for e, user_id in pairs]
     created = insert_set(
         Notification,
@@ -146,12 +128,11 @@ def notifications_for_events(*, events: list[ClockEvent], now: datetime.datetime
             " RETURNING id, event_id, recipient_id, channel"
         ),
     )
-    by_pair = {(e.pk, user_id): (e, text) for (e, user_id), text in zip(pairs, texts, strict=True)}
+    emailed = [row for row in created if row[3] in EMAIL_CHANNELS and users[row[2]].email]
+    by_pair = {(e.pk, user_id): (e, text) for (e, user_id), text in zip(pairs, texts, strict=True)} if emailed else {}
     drafts = []
-    for notification_id, event_id, user_id, channel in created:
+    for notification_id, event_id, user_id, _ in emailed:
         user = users[user_id]
-        if channel not in EMAIL_CHANNELS or not user.email:
-            continue
         event, text = by_pair[(event_id, user_id)]
         lead = _lead_name(event.clock.lead)
         drafts.append(

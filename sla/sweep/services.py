@@ -31,21 +31,32 @@ from dataclasses import dataclass
 from django.db import connection, transaction
 from django.utils import timezone
 
-from leadhandoff.sql import insert_set
+from leadhandoff.sql import array_param, insert_set, tables_analyze
 from leads import history
-from leads.models import ClockAction, ClockOutcome, FirstContactClock, Lead
+from leads.models import ClockAction, ClockOutcome, FirstContactClock, Lead, LeadHistory
 from leads.routing.services import leads_reassign_on_breach
-from sla.models import ClockEvent, EventKind, SweepRun
+from sla.models import ClockEvent, EventKind, Notification, SweepRun
 from sla.notifications.services import notifications_for_events
 from sla.sweep.selectors import clocks_due
 
 logger = logging.getLogger(__name__)
 
 COUNTS = ("warnings", "breaches", "escalations", "reassigned", "queued", "notifications", "failed")
+# Clocks per transaction. Each batch pays a commit (a WAL flush) and a dozen statements; at 500 a
+# backlog of 100,000 due clocks spent a third of its time on them (bench/sla.py). Row locks are
+# taken with SKIP LOCKED, so a larger batch never makes a touch or another sweep wait longer than
+# one batch's writes (a few hundred milliseconds).
+BATCH = 2000
+# The tables each batch appends to. A backlog can grow them a hundredfold within one run, while
+# the row checks of their foreign keys keep the plans made for the size they had at the last
+# ANALYZE: a sequential scan of a table of 100 rows, then of 100,000, once per notification
+# (bench/sla.py: 100,000 due at once took 304 s instead of 89 s). So on a backlog (a full batch),
+# after the first batch that wrote many rows, the run analyzes them once (tables_analyze).
+_WRITTEN_TABLES = (ClockEvent._meta.db_table, Notification._meta.db_table, LeadHistory._meta.db_table)
 _COUNT_OF_KIND = {EventKind.WARNING: "warnings", EventKind.BREACH: "breaches", EventKind.ESCALATION: "escalations"}
 
 
-@dataclass
+@dataclass(slots=True)
 class _Step:
     clock: FirstContactClock
     kind: str
@@ -53,7 +64,22 @@ class _Step:
     due_at: datetime.datetime
 
 
-def sla_sweep(*, now: datetime.datetime, dry_run: bool = False, batch: int = 500) -> dict[str, int]:
+@dataclass(slots=True)
+class _Event:
+    """A ClockEvent just written, with its clock and lead in hand: what the history row and the
+    notifications need (sla.notifications.services.notifications_for_events reads these attributes),
+    without a model instance per event or a query to read it back."""
+
+    pk: int
+    clock: FirstContactClock
+    lead_id: int
+    rep_id: int
+    kind: str
+    seq: int
+    due_at: datetime.datetime
+
+
+def sla_sweep(*, now: datetime.datetime, dry_run: bool = False, batch: int = BATCH) -> dict[str, int]:
     """Act on every clock due at `now`; return what was done (`reassigned`: to a rep, `queued`: to the team).
 
     A dry run does all of it in a transaction that is rolled back: the same
@@ -75,6 +101,7 @@ def sla_sweep(*, now: datetime.datetime, dry_run: bool = False, batch: int = 500
 def _sweep(*, now: datetime.datetime, batch: int, counts: dict[str, int]) -> None:
     # Clocks held by someone else (a touch, another sweep) or that failed: not read again this run.
     skip: set[int] = set()
+    analyzed = False
     while True:
         due = clocks_due(now=now, limit=batch, skip=skip)
         if not due:
@@ -90,6 +117,8 @@ def _sweep(*, now: datetime.datetime, batch: int, counts: dict[str, int]) -> Non
         for key, n in done.items():
             counts[key] += n
         skip.update(clock_id for clock_id, _ in due if clock_id not in claimed)
+        if not analyzed and len(due) == batch:  # a backlog: more batches follow
+            analyzed = tables_analyze(*_WRITTEN_TABLES, rows=done["notifications"])
 
 
 def _sweep_batch(*, due: list[tuple[int, int]], now: datetime.datetime, counts: dict[str, int]) -> set[int]:
@@ -97,8 +126,8 @@ def _sweep_batch(*, due: list[tuple[int, int]], now: datetime.datetime, counts: 
     leads = {
         lead.pk: lead
         for lead in Lead.objects.filter(id__in=sorted({lead_id for _, lead_id in due}))
-        # What a notification names the lead by (Lead.__str__): the wide row is not read.
-        .only("id", "first_name", "last_name", "email", "external_id")
+        # What a notification names the lead by (Lead.__str__ and the company): the wide row is not read.
+        .only("id", "first_name", "last_name", "email", "external_id", "company")
         .order_by("id")
         .select_for_update(skip_locked=True, of=("self",))
     }
@@ -181,10 +210,10 @@ def _write_clocks(clocks: list[FirstContactClock]) -> None:
     )
     columns = ("pk", "warnings_sent", "outcome", "breached_at", "escalated_at", "next_action", "next_action_at")
     with connection.cursor() as cursor:
-        cursor.execute(sql, [[getattr(c, name) for c in clocks] for name in columns])
+        cursor.execute(sql, [array_param([getattr(c, name) for c in clocks]) for name in columns])
 
 
-def _write_events(steps: list[_Step], *, now: datetime.datetime) -> list[ClockEvent]:
+def _write_events(steps: list[_Step], *, now: datetime.datetime) -> list[_Event]:
     """Insert the steps' events; return those inserted (a step already recorded is left out)."""
     if not steps:
         return []
@@ -206,22 +235,12 @@ def _write_events(steps: list[_Step], *, now: datetime.datetime) -> list[ClockEv
     events = []
     for event_id, clock_id, kind, seq in returned:
         step = by_key[(clock_id, kind, seq)]
-        event = ClockEvent(
-            id=event_id,
-            clock=step.clock,
-            lead=step.clock.lead,
-            rep_id=step.clock.rep_id,
-            kind=kind,
-            seq=seq,
-            due_at=step.due_at,
-            created_at=now,
-        )
-        events.append(event)
+        events.append(_Event(event_id, step.clock, step.clock.lead_id, step.clock.rep_id, kind, seq, step.due_at))
     events.sort(key=lambda e: e.pk)
     return events
 
 
-def _entry(event: ClockEvent) -> history.Entry:
+def _entry(event: _Event) -> history.Entry:
     clock = event.clock
     data = {"clock_id": clock.pk, "rep_id": clock.rep_id, "event_id": event.pk}
     if event.kind == EventKind.WARNING:

@@ -1,6 +1,7 @@
 """One builder per history transition: the set-based writers store what the Python builder builds."""
 
 import datetime
+import json
 import zoneinfo
 
 import pytest
@@ -195,3 +196,45 @@ def test_the_lead_page_shows_history_in_words_in_a_fixed_number_of_queries(cast,
     assert len(many.captured_queries) == len(few.captured_queries)
     assert "Reassigned from Sam Rivera to Priya Nair by Jo Manager" in html
     assert "Reassigned from Priya Nair to Sam Rivera by Jo Manager" in html
+
+
+@pytest.mark.django_db
+def test_the_set_based_insert_sends_awkward_text_numbers_and_times_through_intact(cast):
+    """insert_set passes each column as PostgreSQL's array text: quotes, backslashes, commas,
+    braces, the word NULL, an empty string and a missing value all arrive as they were."""
+    lead = LeadFactory()
+    notes = ['say "hi", {then} \\ leave', "NULL", "", "ünïcode, 'single' quotes", None]
+    stamps = [
+        NOW,
+        NOW + datetime.timedelta(microseconds=1),
+        NOW.astimezone(datetime.timezone(datetime.timedelta(hours=-5))),
+    ]
+    stamps += [NOW, NOW]
+    returned = insert_set(
+        LeadHistory,
+        template=history.created(note="").row(lead_id=0, at=NOW),
+        varying={
+            "lead_id": [lead.pk] * 5,
+            "note": [n if n is not None else "" for n in notes],
+            "old_value": [n or "" for n in notes],
+            "created_at": stamps,
+            "data": [{"n": i, "text": n} for i, n in enumerate(notes)],
+            "actor_id": [None, cast.marketer.pk, None, cast.marketer.pk, None],
+            "action": [HistoryAction.CREATED, HistoryAction.UPDATED, "updated", HistoryAction.CREATED, "created"],
+        },
+        now=NOW,
+        suffix="RETURNING note, old_value, created_at, data, actor_id, action",
+    )
+    # A raw cursor returns jsonb as its text.
+    assert [(*row[:3], json.loads(row[3]), *row[4:]) for row in returned] == [
+        (n if n is not None else "", n or "", at, {"n": i, "text": n}, actor, action)
+        for i, (n, at, actor, action) in enumerate(
+            zip(
+                notes,
+                stamps,
+                [None, cast.marketer.pk] * 2 + [None],
+                ["created", "updated", "updated", "created", "created"],
+                strict=True,
+            )
+        )
+    ]

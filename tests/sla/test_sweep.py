@@ -182,3 +182,33 @@ def test_a_clock_whose_stored_next_action_is_stale_is_set_right_not_read_forever
     assert kinds(sweep(T0 + HOUR)) == {}
     clock = FirstContactClock.objects.get(lead=lead)
     assert (clock.next_action, clock.next_action_at) == ("warning", T0 + 12 * HOUR)
+
+
+def test_a_backlog_gets_the_tables_it_fills_analyzed_so_their_key_checks_stop_scanning_them(cast):
+    """The foreign-key checks of each batch's rows keep the plans made for the tables' size at their
+    last ANALYZE: a sequential scan while they were small, then once per notification as a backlog
+    fills them (bench/sla.py). After the first full batch the sweep analyzes them once."""
+    from tests.sla.helpers import due_leads
+
+    tables = ("sla_clockevent", "sla_notification", "leads_leadhistory")
+
+    def reltuples() -> dict[str, float]:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT relname, reltuples FROM pg_class WHERE relname = ANY(%s)", [list(tables)])
+            return dict(cursor.fetchall())
+
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE " + ", ".join(tables))  # as small as they are now
+    assert all(n < 1000 for n in reltuples().values())
+    due_leads(n=600, rep=cast.rep, team=cast.team, started_at=T0)
+    counts = sweep(T0 + 25 * HOUR, batch=600)  # two warnings and the breach each: 1,200 notifications a batch
+    assert kinds(counts) == {"warnings": 1200, "breaches": 600}
+    after = reltuples()
+    assert after["sla_clockevent"] >= 1800 and after["sla_notification"] >= 2400, after
+
+
+def test_the_every_minute_sweep_analyzes_nothing(cast):
+    lead_with_clock(rep=cast.rep)
+    with CaptureQueriesContext(connection) as ctx:
+        sweep(DUE, batch=2)
+    assert not [q for q in ctx.captured_queries if q["sql"].startswith("ANALYZE")]

@@ -5,7 +5,7 @@ import json
 from django.core.management.base import BaseCommand
 from django.utils import timezone
 
-from sla.sweep.services import sla_sweep
+from sla.sweep.services import BATCH, sla_sweep
 
 
 class Command(BaseCommand):
@@ -14,7 +14,7 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("--dry-run", action="store_true", help="Count what would be done; change nothing.")
         parser.add_argument("--json", action="store_true", help="End with one JSON line of counts.")
-        parser.add_argument("--batch", type=int, default=500, help="Clocks per transaction (default 500).")
+        parser.add_argument("--batch", type=int, default=BATCH, help=f"Clocks per transaction (default {BATCH}).")
 
     def handle(self, *args, dry_run: bool, json: bool, batch: int, **options):
         counts = sla_sweep(now=timezone.now(), dry_run=dry_run, batch=max(1, batch))
