@@ -158,7 +158,18 @@ class Lead(models.Model):
     rejected_version = models.PositiveIntegerField(null=True, blank=True)
     recycled_count = models.PositiveIntegerField(default=0)
 
+    # Custom fields marketing declared (CustomField) and any other kept columns, by name.
+    # Declared fields are validated on the way in (leads.fields.services.attributes_clean).
     attributes = models.JSONField(default=dict, blank=True)
+
+    # Consent: set by imports and the API (leads.fields.services.consent_changes), each
+    # change with a history row; a definition gate can require contactability, and a
+    # touch of a refused kind needs an explicit override (leads.queue.services.touch_log).
+    do_not_email = models.BooleanField(default=False, db_default=False)
+    do_not_call = models.BooleanField(default=False, db_default=False)
+    unsubscribed = models.BooleanField(default=False, db_default=False)
+    consent_changed_at = models.DateTimeField(null=True, blank=True)
+    consent_source = models.CharField(max_length=100, blank=True)
     # Set when data or activity changed; scoring.tasks.rescore_dirty_leads rescoring
     # picks these up in batches and clears the flag.
     needs_rescore = models.BooleanField(default=False)
@@ -563,6 +574,8 @@ class HistoryAction(models.TextChoices):
     SLA_BREACHED = "sla_breached", "SLA breached"
     SLA_ESCALATED = "sla_escalated", "SLA escalated"
     SLA_MET = "sla_met", "First-contact clock stopped"
+    CONSENT_CHANGED = "consent_changed", "Consent changed"
+    CONSENT_OVERRIDDEN = "consent_override", "Contacted despite consent"
 
 
 class LeadHistory(models.Model):
@@ -593,6 +606,51 @@ class LeadHistory(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_action_display()} {self.old_value} → {self.new_value}".strip()
+
+
+class CustomFieldKind(models.TextChoices):
+    TEXT = "text", "Text"
+    NUMBER = "number", "Number"
+    DATE = "date", "Date"
+    YES_NO = "yes_no", "Yes/no"
+    CHOICE = "choice", "Choice"
+
+
+class CustomField(models.Model):
+    """A field marketing declared, kept in lead.attributes[name] (leads.fields).
+
+    Imports and the API validate its values by kind; the lead page, the pool's
+    filters, the CSV export and the definition's rules (as `attributes.<name>`,
+    scoring.rules) use it like a built-in field. A personal-data field is removed
+    by an erasure and may not be filtered on by sales nor tested for a value by a rule.
+    """
+
+    name = models.SlugField(max_length=50, unique=True)
+    label = models.CharField(max_length=100)
+    kind = models.CharField(max_length=8, choices=CustomFieldKind.choices, default=CustomFieldKind.TEXT)
+    choices = models.JSONField(default=list, blank=True)
+    personal = models.BooleanField("personal data", default=False)
+    created_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["label", "id"]
+
+    def __str__(self) -> str:
+        return self.label
+
+
+class EventKindDefinition(models.Model):
+    """An engagement event kind marketing added beyond the built-in EventKind values."""
+
+    name = models.SlugField(max_length=32, unique=True)
+    label = models.CharField(max_length=100)
+    created_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["label", "id"]
+
+    def __str__(self) -> str:
+        return self.label
 
 
 class ImportMapping(models.Model):
