@@ -1,5 +1,6 @@
 from django.urls import path
 
+from leads.fields import views as fields
 from leads.imports import views as imports
 from leads.pool import views as pool
 from leads.queue import views as queue
@@ -31,6 +32,12 @@ urlpatterns = [
     path("rules/<int:rule_id>/delete/", routing.rule_delete, name="rule_delete"),
     path("rules/<int:rule_id>/move/", routing.rule_move, name="rule_move"),
     path("rules/<int:rule_id>/toggle/", routing.rule_toggle, name="rule_toggle"),
+    # Marketing: custom fields and event kinds
+    path("fields/", fields.custom_fields, name="custom_fields"),
+    path("fields/<int:field_id>/", fields.custom_field_edit, name="custom_field_edit"),
+    path("fields/<int:field_id>/delete/", fields.custom_field_delete, name="custom_field_delete"),
+    path("event-kinds/", fields.event_kind_create, name="event_kind_create"),
+    path("event-kinds/<int:kind_id>/delete/", fields.event_kind_delete, name="event_kind_delete"),
     # Marketing: CSV import
     path("imports/", imports.import_list, name="import_list"),
     path("imports/upload/", imports.import_upload, name="import_upload"),

@@ -9,6 +9,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django.db import IntegrityError, transaction
+from django.db.models.functions import Lower
 
 from leadhandoff.api import ApplicationError
 from leads import history
@@ -232,7 +233,59 @@ def consent_apply(
         setattr(lead, name, change["new"])
     lead.consent_changed_at = now
     lead.consent_source = (source or "")[:CONSENT_SOURCE_LIMIT]
+    lead.needs_rescore = True  # a gate may require contactability
     if save:
-        lead.save(update_fields=[*changes, "consent_changed_at", "consent_source", "updated_at"])
+        lead.save(update_fields=[*changes, "consent_changed_at", "consent_source", "needs_rescore", "updated_at"])
     history.consent_changed(changes=changes, source=lead.consent_source).write(lead=lead, at=now, actor=actor)
     return changes
+
+
+def consent_import(
+    *,
+    key_field: str,
+    flags_by_key: Mapping[str, Mapping[str, bool]],
+    source: str,
+    now: datetime.datetime,
+    actor_id: int | None,
+) -> int:
+    """Consent flags an import brought, set on the leads its keys name (already written in this transaction).
+
+    Set-based: one read, one UPDATE per flag pattern, one history INSERT. Returns the leads changed.
+    """
+    if not flags_by_key:
+        return 0
+    keys = list(flags_by_key)
+    if key_field == "email":
+        lowered = {k.lower(): k for k in keys}
+        leads = _leads_by_email(list(lowered))
+        by_key = {lowered[(lead.email or "").lower()]: lead for lead in leads if (lead.email or "").lower() in lowered}
+    else:
+        leads = Lead.objects.filter(external_id__in=keys).only("id", "external_id", *CONSENT_FIELDS)
+        by_key = {lead.external_id: lead for lead in leads}
+    entries: list[tuple[int, history.Entry]] = []
+    patterns: dict[tuple[tuple[str, bool], ...], list[int]] = {}
+    for key, flags in flags_by_key.items():
+        lead = by_key.get(key)
+        if lead is None:
+            continue
+        changes = consent_changes(lead=lead, flags=flags)
+        if not changes:
+            continue
+        entries.append((lead.pk, history.consent_changed(changes=changes, source=source)))
+        pattern = tuple(sorted((name, change["new"]) for name, change in changes.items()))
+        patterns.setdefault(pattern, []).append(lead.pk)
+    for pattern, ids in patterns.items():
+        Lead.objects.filter(pk__in=ids).update(
+            **dict(pattern), consent_changed_at=now, consent_source=source[:CONSENT_SOURCE_LIMIT], needs_rescore=True
+        )
+    history.entries_write(entries, at=now, actor_id=actor_id)
+    return len(entries)
+
+
+def _leads_by_email(emails: list[str]):
+    # lower(email) is what the unique index lead_email_ci_unique holds: an index read.
+    return (
+        Lead.objects.annotate(email_lower=Lower("email"))
+        .filter(email_lower__in=emails)
+        .only("id", "email", *CONSENT_FIELDS)
+    )

@@ -56,7 +56,12 @@ TARGETS: dict[str, tuple[str, str]] = {
     "deal_value": ("Deal value", "a number"),
     "lost_reason": ("Lost reason", ""),
     "touch_count": ("Number of touches", "a whole number"),
+    # Consent (leads.fields): yes/no columns; a change is stamped with the import and written to history.
+    "do_not_email": ("Do not email", "yes/no (consent)"),
+    "do_not_call": ("Do not call", "yes/no (consent)"),
+    "unsubscribed": ("Unsubscribed", "yes/no (consent)"),
 }
+CONSENT_TARGETS = ("do_not_email", "do_not_call", "unsubscribed")
 KEY_FIELDS = ("email", "external_id")
 ATTRIBUTE_PREFIX = "attributes."
 IGNORE = ""
@@ -120,6 +125,9 @@ _SYNONYMS: dict[str, tuple[str, ...]] = {
     "deal_value": ("dealvalue", "closevalue", "amount", "value", "dealamount", "opportunityvalue"),
     "lost_reason": ("lostreason", "reasonlost", "lossreason"),
     "touch_count": ("touches", "touchcount", "numberoftouches", "activities", "activitycount"),
+    "do_not_email": ("donotemail", "emailoptout", "donotemailaddress"),
+    "do_not_call": ("donotcall", "calloptout"),
+    "unsubscribed": ("unsubscribed", "optout", "optedout"),
 }
 _GUESS = {spelling: field for field, spellings in _SYNONYMS.items() for spelling in spellings}
 

@@ -21,9 +21,11 @@ from django.utils import timezone
 
 from leadhandoff.api import ApplicationError
 from leadhandoff.csv_reader import CsvRow
+from leads.fields.services import yes_no_parse
 from leads.imports.mapping import (
     ATTRIBUTE_PREFIX,
     CHOICE_FIELDS,
+    CONSENT_TARGETS,
     STAGES,
     TEXT_LIMITS,
     key_field,
@@ -148,6 +150,13 @@ def _date(date_format: str | None, tz: datetime.tzinfo) -> Callable[[str], datet
     return convert
 
 
+def _yes_no(raw: str) -> bool:
+    try:
+        return yes_no_parse(raw)
+    except ValueError:
+        raise CellError(f"“{raw[:40]}” is not yes or no") from None
+
+
 def _choice(name: str) -> Callable[[str], str]:
     table = CHOICE_FIELDS[name]
 
@@ -257,6 +266,8 @@ class Plan:
                 converters[name] = _choice(name)
             elif name == "stage":
                 converters[name] = _stage
+            elif name in CONSENT_TARGETS:  # issue 14: consent columns (leads.fields)
+                converters[name] = _yes_no
             else:  # owner, full_name, attributes.*
                 converters[name] = _plain
 

@@ -36,7 +36,9 @@ from accounts.names import name_clean, name_parts, username_base, username_uniqu
 from accounts.services import user_create
 from leadhandoff.csv_reader import CsvFile, CsvRow
 from leadhandoff.sql import tables_analyze
-from leads.imports.mapping import ATTRIBUTE_PREFIX
+from leads.fields.selectors import custom_fields_by_name
+from leads.fields.services import attributes_clean, consent_import
+from leads.imports.mapping import ATTRIBUTE_PREFIX, CONSENT_TARGETS
 from leads.imports.parse import ParsedRow, Plan
 from leads.imports.writer import ChunkOutcome, LeadWrite, WriteContext, write_chunk
 from leads.intake.services import ORIGIN_FIELDS, origin_change_refusal
@@ -247,6 +249,7 @@ class Importer:
         self.chunk_size = chunk_size
         self.on_chunk = on_chunk
         self.writer = writer or write_chunk
+        self.custom_fields = custom_fields_by_name()
         self.owners: OwnerResolver | None = None
         self.result = ImportResult(dry_run=dry_run)
         self.seen_email: dict[str, int] = {}
@@ -259,8 +262,8 @@ class Importer:
         mapped = self.plan.mapped
         cols = []
         for name in mapped:
-            if name in ("owner", "stage", "full_name") or name.startswith(ATTRIBUTE_PREFIX):
-                continue
+            if name in ("owner", "stage", "full_name", *CONSENT_TARGETS) or name.startswith(ATTRIBUTE_PREFIX):
+                continue  # consent is written apart (leads.fields.services.consent_import)
             cols.append(name)
         if "full_name" in mapped:
             cols += ["first_name", "last_name"]
@@ -421,6 +424,7 @@ class Importer:
         by_email, by_ext = self._lookup(rows) if rows else ({}, {})
         matched: dict[int, int] = {}
         writes: list[LeadWrite] = []
+        consent_by_key: dict[str, dict[str, bool]] = {}
         key_name = self.plan.key
         for row in parsed_rows:
             if isinstance(row, dict):
@@ -481,7 +485,15 @@ class Importer:
 
             write = dict(values)
             if row.attributes:
-                write["attributes"] = row.attributes
+                # Declared custom fields are typed (issue 14, leads.fields); a bad value rejects the row.
+                attributes, faults = attributes_clean(row.attributes, self.custom_fields)
+                if faults:
+                    self._reject(rejections, row, "; ".join(faults[n] for n in sorted(faults)), key)
+                    continue
+                write["attributes"] = attributes
+            consent = {name: write.pop(name) for name in CONSENT_TARGETS if name in write}
+            if consent:
+                consent_by_key[key] = consent
             write["status"] = status
             if status == Status.NURTURE:
                 owner_id = None
@@ -520,6 +532,13 @@ class Importer:
             job_id=self.job_id,
         )
         outcome = self.writer(writes, context)
+        consent_import(
+            key_field=key_name,
+            flags_by_key=consent_by_key,
+            source=f"import #{self.job_id}" if self.job_id else "import",
+            now=self.now,
+            actor_id=context.actor_id,
+        )
         rejections.sort(key=lambda r: r["line"])
         return outcome, rejections, matched
 
