@@ -17,7 +17,9 @@ def _marketing(ok: int, anonymous: int = ANON) -> dict[str, int]:
 
 
 def _field(leads) -> dict[str, int]:
-    field = CustomField.objects.create(name="lead_quality", label="Lead quality", kind="text", created_at=timezone.now())
+    field = CustomField.objects.create(
+        name="lead_quality", label="Lead quality", kind="text", created_at=timezone.now()
+    )
     return {"field_id": field.pk}
 
 
