@@ -169,7 +169,7 @@ class Lead(models.Model):
     do_not_call = models.BooleanField(default=False, db_default=False)
     unsubscribed = models.BooleanField(default=False, db_default=False)
     consent_changed_at = models.DateTimeField(null=True, blank=True)
-    consent_source = models.CharField(max_length=100, blank=True)
+    consent_source = models.CharField(max_length=100, blank=True, default="", db_default="")
     # Set when data or activity changed; scoring.tasks.rescore_dirty_leads rescoring
     # picks these up in batches and clears the flag.
     needs_rescore = models.BooleanField(default=False)
