@@ -45,3 +45,20 @@ def custom_field_in_use(*, name: str) -> bool:
 
 def event_kind_in_use(*, name: str) -> bool:
     return EngagementEvent.objects.filter(kind=name).exists()
+
+
+def custom_values(*, lead: Lead) -> list[dict]:
+    """The lead's attributes for its page: declared fields by label in their order, then other kept columns."""
+    attributes = lead.attributes or {}
+    declared = list(CustomField.objects.all())
+    rows = [
+        {"label": f.label, "name": f.name, "value": attributes.get(f.name), "personal": f.personal, "declared": True}
+        for f in declared
+    ]
+    names = {f.name for f in declared}
+    rows += [
+        {"label": key, "name": key, "value": value, "personal": False, "declared": False}
+        for key, value in attributes.items()
+        if key not in names
+    ]
+    return rows

@@ -184,3 +184,58 @@ def test_an_active_version_keeps_scoring_after_its_custom_field_is_deleted(cast)
     fields.custom_field_delete(field=field)
     definition = definition_for_version(version)
     assert isinstance(definition, Definition) and definition.fit_rules[0].kind == "number"
+
+
+# --- Used like built-in fields: the lead page, the pool's filters, the export, the API's filters ------------
+
+
+def test_the_pool_filters_and_exports_custom_fields_and_the_lead_page_labels_them(cast, client):
+    declare()
+    declare("occupation", kind="choice", choices=["Student", "Working Professional"])
+    declare("signup", kind="date")
+    many = Lead.objects.create(
+        email="many@x.io",
+        created_at=NOW,
+        attributes={"total_visits": 12, "occupation": "Student", "signup": "2024-05-01"},
+    )
+    Lead.objects.create(
+        email="few@x.io",
+        created_at=NOW,
+        attributes={"total_visits": 2, "occupation": "Working Professional", "signup": "2023-01-01"},
+    )
+    Lead.objects.create(email="none@x.io", created_at=NOW)
+    client.force_login(cast.marketer)
+
+    def shown(query):
+        page = client.get("/leads/pool/", query).content.decode()
+        return {e for e in ("many@x.io", "few@x.io", "none@x.io") if e in page}
+
+    assert shown({"attr_total_visits_min": 5}) == {"many@x.io"}
+    assert shown({"attr_total_visits_max": 5}) == {"few@x.io"}
+    assert shown({"attr_occupation": "Working Professional"}) == {"few@x.io"}
+    assert shown({"attr_signup_from": "2024-01-01"}) == {"many@x.io"}
+    assert "Total Visits from" in client.get("/leads/pool/").content.decode()
+
+    export = b"".join(client.get("/leads/pool/export.csv", {"attr_total_visits_min": 5}).streaming_content).decode()
+    header, row = export.splitlines()[:2]
+    columns = header.split(",")
+    # In the fields' order (by label), after the built-in columns and consent.
+    assert columns[-3:] == ["attributes.occupation", "attributes.signup", "attributes.total_visits"]
+    assert "do_not_email" in columns
+    assert row.split(",")[-3:] == ["Student", "2024-05-01", "12"]
+
+    page = client.get(f"/leads/{many.pk}/").content.decode()
+    assert "Total Visits" in page and "Occupation" in page and "Contactable" in page
+
+
+def test_sales_cannot_filter_the_api_on_personal_data_but_marketing_can(cast, api):
+    declare("birthday", kind="text", personal=True)
+    declare("tier", kind="text")
+    refused = api.as_user(cast.rep).get("/api/v1/leads/", {"attr_birthday": "x"})
+    assert refused.status_code == 400
+    assert "personal data" in str(refused.json())
+    assert api.as_user(cast.rep).get("/api/v1/leads/", {"attr_tier": "gold"}).status_code == 200
+    Lead.objects.create(email="a@x.io", created_at=NOW, attributes={"birthday": "May", "tier": "Gold"})
+    Lead.objects.create(email="b@x.io", created_at=NOW, attributes={"birthday": "June"})
+    found = api.as_user(cast.marketer).get("/api/v1/leads/", {"attr_birthday": "may"}).json()
+    assert [lead["email"] for lead in found["results"]] == ["a@x.io"]
