@@ -710,6 +710,35 @@ class ImportJob(Job):
         return f"Import {self.pk}: {self.original_name}"
 
 
+class EventImportJob(Job):
+    """An engagement-events import (leads.events): a CSV turned into events through the events API's
+    own path (leads.intake.services.events_ingest), run as a job like any other."""
+
+    task_name = "leads.tasks.event_import_run"
+    lock_namespace = 0x1E4E
+
+    file = models.FileField(upload_to="event-imports/%Y/%m/")
+    original_name = models.CharField(max_length=255)
+    # The checked mapping (leads.events.mapping): how rows become events.
+    mapping = models.JSONField(default=dict)
+    total_rows = models.PositiveIntegerField(default=0)
+    processed_rows = models.PositiveIntegerField(default=0)
+    stored_count = models.PositiveIntegerField(default=0)
+    duplicate_count = models.PositiveIntegerField(default=0)
+    leads_created = models.PositiveIntegerField(default=0)
+    rejected_count = models.PositiveIntegerField(default=0)
+    # [{"line": 12, "reason": "..."}, ...]
+    rejections = models.JSONField(default=list, blank=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"Event import {self.pk}: {self.original_name}"
+
+
 class AssignmentRule(models.Model):
     """Ordered routing rules: the first enabled rule whose conditions match sends a lead to its team."""
 

@@ -1,5 +1,6 @@
 from django.urls import path
 
+from leads.events import views as events
 from leads.fields import views as fields
 from leads.imports import views as imports
 from leads.pool import views as pool
@@ -38,6 +39,10 @@ urlpatterns = [
     path("fields/<int:field_id>/delete/", fields.custom_field_delete, name="custom_field_delete"),
     path("event-kinds/", fields.event_kind_create, name="event_kind_create"),
     path("event-kinds/<int:kind_id>/delete/", fields.event_kind_delete, name="event_kind_delete"),
+    # Marketing: engagement events from CSV
+    path("events/import/", events.event_import, name="event_import"),
+    path("events/import/<int:job_id>/", events.event_import_detail, name="event_import_detail"),
+    path("events/import/<int:job_id>/again/", events.event_import_again, name="event_import_again"),
     # Marketing: CSV import
     path("imports/", imports.import_list, name="import_list"),
     path("imports/upload/", imports.import_upload, name="import_upload"),
