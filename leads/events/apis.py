@@ -7,7 +7,7 @@ import json
 
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import serializers, status
-from rest_framework.parsers import FormParser, MultiPartParser
+from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -38,7 +38,7 @@ class EventImportOutputSerializer(serializers.Serializer):
 
 class EventImportCreateApi(APIView):
     permission_classes = [HasRole(*MARKETING_SIDE)]
-    parser_classes = [MultiPartParser, FormParser]
+    parser_classes = [MultiPartParser, FormParser, JSONParser]
 
     class InputSerializer(serializers.Serializer):
         file = serializers.FileField()

@@ -289,3 +289,24 @@ def _leads_by_email(emails: list[str]):
         .filter(email_lower__in=emails)
         .only("id", "email", *CONSENT_FIELDS)
     )
+
+
+# --- Erasure -----------------------------------------------------------------
+
+
+def personal_data_erase(*, lead: Lead, actor=None, now: datetime.datetime) -> list[str]:
+    """Remove the lead's values of personal-data custom fields (an erasure request); returns their names.
+
+    The history row names the fields, never their values.
+    """
+    personal = set(CustomField.objects.filter(personal=True).values_list("name", flat=True))
+    erased = sorted(personal & set(lead.attributes or {}))
+    if not erased:
+        return []
+    lead.attributes = {k: v for k, v in lead.attributes.items() if k not in personal}
+    lead.needs_rescore = True
+    lead.save(update_fields=["attributes", "needs_rescore", "updated_at"])
+    history.updated(field="attributes", note="Personal data erased: " + ", ".join(erased), erased=erased).write(
+        lead=lead, at=now, actor=actor
+    )
+    return erased

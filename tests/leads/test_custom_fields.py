@@ -4,6 +4,7 @@ imports, scored by the definition as attributes.<name>, shown and filtered like 
 import datetime
 
 import pytest
+from django.urls import reverse
 from django.utils import timezone
 
 from leadhandoff.api import ApplicationError
@@ -239,3 +240,33 @@ def test_sales_cannot_filter_the_api_on_personal_data_but_marketing_can(cast, ap
     Lead.objects.create(email="b@x.io", created_at=NOW, attributes={"birthday": "June"})
     found = api.as_user(cast.marketer).get("/api/v1/leads/", {"attr_birthday": "may"}).json()
     assert [lead["email"] for lead in found["results"]] == ["a@x.io"]
+
+
+def test_an_erasure_removes_personal_fields_and_keeps_the_rest(db):
+    declare("birthday", kind="date", personal=True)
+    declare()
+    lead = Lead.objects.create(
+        email="a@x.io", created_at=NOW, attributes={"birthday": "1990-01-01", "total_visits": 3, "other": "x"}
+    )
+    assert fields.personal_data_erase(lead=lead, now=NOW) == ["birthday"]
+    lead.refresh_from_db()
+    assert lead.attributes == {"total_visits": 3, "other": "x"}
+    row = lead.history.get()
+    assert "birthday" in row.note and "1990" not in row.note + str(row.data)
+
+
+def test_the_definition_editor_offers_custom_fields_and_saves_a_rule_on_one(cast, client):
+    from scoring.models import DefinitionVersion
+    from tests.scoring.test_definition_views import editor_post
+
+    declare()
+    client.force_login(cast.marketer)
+    page = client.get(reverse("scoring:version_create")).content.decode()
+    assert 'value="attributes.total_visits"' in page
+    row = {"type": "fit", "field": "attributes.total_visits", "op": "gt", "value": "lots", "points": "30"}
+    refused = client.post(reverse("scoring:version_create"), editor_post([row]))
+    assert refused.status_code == 400 and "must be a number" in refused.content.decode().lower()
+    saved = client.post(reverse("scoring:version_create"), editor_post([{**row, "value": "4"}]))
+    assert saved.status_code == 302
+    rule = DefinitionVersion.objects.get().rules[0]
+    assert (rule["field"], rule["op"], rule["value"], rule["kind"]) == ("attributes.total_visits", "gt", 4.0, "number")

@@ -33,6 +33,7 @@ ROUTES = [
     Route("leads:event_import", _marketing(400), method="post", data={}),  # no file: the form says so
     Route("leads:event_import_detail", _marketing(200), kwargs=_job),
     Route("leads:event_import_again", _marketing(302), method="post", kwargs=_job, effect=queued_again),
-    Route("api-event-imports", _marketing(400, API_ANON), method="post", data={}, api=True),
+    # No file: a 400 naming it (the matrix writes no file).
+    Route("api-event-imports", _marketing(400, API_ANON), method="post", data={}, api=True, format="json"),
     Route("api-event-import", _marketing(200, API_ANON), kwargs=_job, api=True),
 ]
