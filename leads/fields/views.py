@@ -14,6 +14,9 @@ from leads.models import CustomField, EventKindDefinition
 from . import selectors, services
 from .forms import CustomFieldForm, EventKindForm
 
+# The page shows both forms: the event kind form's ids must not collide with the field form's.
+KIND_FORM_IDS = "id_kind_%s"
+
 
 def _page(request, *, field_form=None, kind_form=None, editing=None, status=200) -> HttpResponse:
     return render(
@@ -24,7 +27,7 @@ def _page(request, *, field_form=None, kind_form=None, editing=None, status=200)
             "event_kinds": selectors.event_kinds_custom(),
             "builtin_kinds": selectors.event_kind_choices()[:7],
             "field_form": field_form or CustomFieldForm(),
-            "kind_form": kind_form or EventKindForm(),
+            "kind_form": kind_form or EventKindForm(auto_id=KIND_FORM_IDS),
             "editing": editing,
         },
         status=status,
@@ -91,7 +94,7 @@ def custom_field_delete(request: HttpRequest, field_id: int) -> HttpResponse:
 @require_POST
 @role_required(*MARKETING_SIDE)
 def event_kind_create(request: HttpRequest) -> HttpResponse:
-    form = EventKindForm(request.POST)
+    form = EventKindForm(request.POST, auto_id=KIND_FORM_IDS)
     if form.is_valid():
         try:
             kind = services.event_kind_create(**form.cleaned_data, now=timezone.now())
