@@ -91,7 +91,7 @@ class EventKindSerializer(serializers.Serializer):
     class Meta:
         ref_name = "EventKindDefinition"
 
-    id = serializers.IntegerField(read_only=True)
+    id = serializers.IntegerField(read_only=True, allow_null=True, help_text="null for a built-in kind.")
     name = serializers.CharField(max_length=32)
     label = serializers.CharField(max_length=100)
     built_in = serializers.BooleanField(read_only=True, default=False)
