@@ -11,6 +11,8 @@ from .models import Role
 NAVIGATION = [
     ("Nurture pool", "leads:pool", (Role.MARKETING, Role.ADMIN)),
     ("Imports", "leads:import_list", (Role.MARKETING, Role.ADMIN)),
+    ("Events import", "leads:event_import", (Role.MARKETING, Role.ADMIN)),
+    ("Custom fields", "leads:custom_fields", (Role.MARKETING, Role.ADMIN)),
     ("Rejections", "leads:rejections", (Role.MARKETING, Role.ADMIN)),
     ("Definition", "scoring:definition", (Role.MARKETING, Role.REP, Role.MANAGER, Role.ADMIN)),
     ("My queue", "leads:my_queue", (Role.REP,)),

@@ -219,6 +219,32 @@ def rejected(*, old: str, note: str, **data: Any) -> Entry:
     return Entry(HistoryAction.REJECTED, field="status", old=old, new=Status.NURTURE, note=note, data=data)
 
 
+# --- Consent ----------------------------------------------------------------------------------
+
+_CONSENT_LABELS = {"do_not_email": "do not email", "do_not_call": "do not call", "unsubscribed": "unsubscribed"}
+
+
+def consent_changed(*, changes: dict[str, dict[str, bool]], source: str) -> Entry:
+    """Consent flags changed (leads.fields.services.consent_apply): which, from what, and why."""
+    words = ", ".join(f"{_CONSENT_LABELS[n]} {'set' if c['new'] else 'cleared'}" for n, c in sorted(changes.items()))
+    return Entry(
+        HistoryAction.CONSENT_CHANGED,
+        field=next(iter(changes)) if len(changes) == 1 else "consent",
+        note=f"{words} (source: {source})" if source else words,
+        data={"changes": changes, "source": source},
+    )
+
+
+def consent_overridden(*, kind: str, flag: str, reason: str) -> Entry:
+    """A rep logged a touch the lead's consent refuses, overriding it explicitly (leads.queue.services.touch_log)."""
+    return Entry(
+        HistoryAction.CONSENT_OVERRIDDEN,
+        field=flag,
+        note=f"{kind} logged despite {_CONSENT_LABELS[flag]}" + (f": {reason}" if reason else ""),
+        data={"kind": kind, "flag": flag, "reason": reason},
+    )
+
+
 # --- The first-contact clock --------------------------------------------------------------
 
 
@@ -378,6 +404,13 @@ def sentence(row: LeadHistory, users: dict[int, User], tz: datetime.tzinfo = dat
         return f"{what} (due {due})" if due else what
     if action == HistoryAction.REJECTED:
         return f"{who or 'Sales'} sent the lead back to marketing: {row.note}" if row.note else "Sent back to marketing"
+    if action in (HistoryAction.CONSENT_CHANGED, HistoryAction.CONSENT_OVERRIDDEN):
+        said = (
+            f"Consent changed: {row.note}"
+            if action == HistoryAction.CONSENT_CHANGED
+            else row.note[:1].upper() + row.note[1:]
+        )
+        return f"{said} (by {who})" if who else said
     label = row.get_action_display()
     return f"{label}: {row.note}" if row.note else label
 

@@ -158,7 +158,18 @@ class Lead(models.Model):
     rejected_version = models.PositiveIntegerField(null=True, blank=True)
     recycled_count = models.PositiveIntegerField(default=0)
 
+    # Custom fields marketing declared (CustomField) and any other kept columns, by name.
+    # Declared fields are validated on the way in (leads.fields.services.attributes_clean).
     attributes = models.JSONField(default=dict, blank=True)
+
+    # Consent: set by imports and the API (leads.fields.services.consent_changes), each
+    # change with a history row; a definition gate can require contactability, and a
+    # touch of a refused kind needs an explicit override (leads.queue.services.touch_log).
+    do_not_email = models.BooleanField(default=False, db_default=False)
+    do_not_call = models.BooleanField(default=False, db_default=False)
+    unsubscribed = models.BooleanField(default=False, db_default=False)
+    consent_changed_at = models.DateTimeField(null=True, blank=True)
+    consent_source = models.CharField(max_length=100, blank=True, default="", db_default="")
     # Set when data or activity changed; scoring.tasks.rescore_dirty_leads rescoring
     # picks these up in batches and clears the flag.
     needs_rescore = models.BooleanField(default=False)
@@ -568,6 +579,8 @@ class HistoryAction(models.TextChoices):
     SLA_BREACHED = "sla_breached", "SLA breached"
     SLA_ESCALATED = "sla_escalated", "SLA escalated"
     SLA_MET = "sla_met", "First-contact clock stopped"
+    CONSENT_CHANGED = "consent_changed", "Consent changed"
+    CONSENT_OVERRIDDEN = "consent_override", "Contacted despite consent"
 
 
 class LeadHistory(models.Model):
@@ -598,6 +611,51 @@ class LeadHistory(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_action_display()} {self.old_value} → {self.new_value}".strip()
+
+
+class CustomFieldKind(models.TextChoices):
+    TEXT = "text", "Text"
+    NUMBER = "number", "Number"
+    DATE = "date", "Date"
+    YES_NO = "yes_no", "Yes/no"
+    CHOICE = "choice", "Choice"
+
+
+class CustomField(models.Model):
+    """A field marketing declared, kept in lead.attributes[name] (leads.fields).
+
+    Imports and the API validate its values by kind; the lead page, the pool's
+    filters, the CSV export and the definition's rules (as `attributes.<name>`,
+    scoring.rules) use it like a built-in field. A personal-data field is removed
+    by an erasure and may not be filtered on by sales nor tested for a value by a rule.
+    """
+
+    name = models.SlugField(max_length=50, unique=True)
+    label = models.CharField(max_length=100)
+    kind = models.CharField(max_length=8, choices=CustomFieldKind.choices, default=CustomFieldKind.TEXT)
+    choices = models.JSONField(default=list, blank=True)
+    personal = models.BooleanField("personal data", default=False)
+    created_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["label", "id"]
+
+    def __str__(self) -> str:
+        return self.label
+
+
+class EventKindDefinition(models.Model):
+    """An engagement event kind marketing added beyond the built-in EventKind values."""
+
+    name = models.SlugField(max_length=32, unique=True)
+    label = models.CharField(max_length=100)
+    created_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["label", "id"]
+
+    def __str__(self) -> str:
+        return self.label
 
 
 class ImportMapping(models.Model):
@@ -667,6 +725,35 @@ class ImportJob(Job):
     def lookup_rows(self) -> dict[str, list[dict[str, str]]]:
         """File name -> rows, as Plan.compile takes them."""
         return {f["name"]: f["rows"] for f in self.lookup_files or []}
+
+
+class EventImportJob(Job):
+    """An engagement-events import (leads.events): a CSV turned into events through the events API's
+    own path (leads.intake.services.events_ingest), run as a job like any other."""
+
+    task_name = "leads.tasks.event_import_run"
+    lock_namespace = 0x1E4E
+
+    file = models.FileField(upload_to="event-imports/%Y/%m/")
+    original_name = models.CharField(max_length=255)
+    # The checked mapping (leads.events.mapping): how rows become events.
+    mapping = models.JSONField(default=dict)
+    total_rows = models.PositiveIntegerField(default=0)
+    processed_rows = models.PositiveIntegerField(default=0)
+    stored_count = models.PositiveIntegerField(default=0)
+    duplicate_count = models.PositiveIntegerField(default=0)
+    leads_created = models.PositiveIntegerField(default=0)
+    rejected_count = models.PositiveIntegerField(default=0)
+    # [{"line": 12, "reason": "..."}, ...]
+    rejections = models.JSONField(default=list, blank=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"Event import {self.pk}: {self.original_name}"
 
 
 class AssignmentRule(models.Model):

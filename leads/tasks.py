@@ -34,3 +34,14 @@ def import_run(job_id: int) -> str:
     from leads.imports.services import import_job_run
 
     return import_job_run(job_id=job_id)
+
+
+# --- Engagement-events imports ---------------------------------------
+# The same pattern as import_run: claimed by a compare-and-set under the job's lock,
+# resumed by jobs_recover; a second run stores nothing twice (each event has an external id).
+@shared_task(acks_late=True, time_limit=settings.JOB_TIME_LIMIT_SECONDS)
+def event_import_run(job_id: int) -> str:
+    """Run one queued events import (safe twice)."""
+    from leads.events.services import event_import_run as run
+
+    return run(job_id=job_id)

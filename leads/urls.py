@@ -1,5 +1,7 @@
 from django.urls import path
 
+from leads.events import views as events
+from leads.fields import views as fields
 from leads.imports import views as imports
 from leads.pool import views as pool
 from leads.queue import views as queue
@@ -31,6 +33,16 @@ urlpatterns = [
     path("rules/<int:rule_id>/delete/", routing.rule_delete, name="rule_delete"),
     path("rules/<int:rule_id>/move/", routing.rule_move, name="rule_move"),
     path("rules/<int:rule_id>/toggle/", routing.rule_toggle, name="rule_toggle"),
+    # Marketing: custom fields and event kinds
+    path("fields/", fields.custom_fields, name="custom_fields"),
+    path("fields/<int:field_id>/", fields.custom_field_edit, name="custom_field_edit"),
+    path("fields/<int:field_id>/delete/", fields.custom_field_delete, name="custom_field_delete"),
+    path("event-kinds/", fields.event_kind_create, name="event_kind_create"),
+    path("event-kinds/<int:kind_id>/delete/", fields.event_kind_delete, name="event_kind_delete"),
+    # Marketing: engagement events from CSV
+    path("events/import/", events.event_import, name="event_import"),
+    path("events/import/<int:job_id>/", events.event_import_detail, name="event_import_detail"),
+    path("events/import/<int:job_id>/again/", events.event_import_again, name="event_import_again"),
     # Marketing: CSV import
     path("imports/", imports.import_list, name="import_list"),
     path("imports/upload/", imports.import_upload, name="import_upload"),

@@ -27,6 +27,18 @@ Number fields (company_size, annual_revenue)
     means equals) are false when the lead's value is NULL; their not_* forms are
     the negation, hence true on NULL. is_empty means NULL.
 
+Custom fields (`attributes.<name>`, the lead's attributes JSON; the rule stores its kind)
+  * text and choice: as text fields above; a JSON number or boolean is compared as its
+    JSON text ("5", "true").
+  * number: a JSON number, or a string that is a plain decimal (optional sign, digits,
+    optional fraction, surrounding spaces); anything else is NULL. Then as number fields.
+  * date: the normalised text, ordered as text (ISO dates order as dates); gt, lt,
+    between, equals, one_of are false on an empty value.
+
+Yes/no fields (consent: do_not_email, do_not_call, unsubscribed, and contactable =
+none of them set; yes/no custom fields) are "yes", "no" or empty (a custom field
+not set). A JSON boolean is yes or no; a string is normalised as text.
+
 Behaviour rules
   * Events of the rule's kind with now - within_days < occurred_at <= now count
     (a window of exactly within_days * 24 hours, open at the old end).
@@ -52,12 +64,22 @@ from __future__ import annotations
 
 import datetime
 import functools
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-from .rules import LEAD_FIELDS, BehaviourRule, Definition, FitRule, GateRule, operator_split
+from .rules import (
+    ATTRIBUTE_PREFIX,
+    LEAD_FIELDS,
+    BehaviourRule,
+    Definition,
+    FitRule,
+    GateRule,
+    field_kind,
+    operator_split,
+)
 
 # Characters trimmed from both ends of a text value (SQL: btrim(x, E' \t\n\r')).
 TRIM_CHARS = " \t\n\r"
@@ -108,6 +130,27 @@ def _lead_number(value: Any) -> Decimal | None:
     return number_value(value)
 
 
+# A custom number field's string value that counts as a number (the SQL twin: sql._NUMBER_TEXT).
+_NUMBER_TEXT = re.compile(r"[ \t\n\r]*[-+]?[0-9]+(\.[0-9]*)?[ \t\n\r]*")
+
+
+def attribute_number(value: Any) -> Decimal | None:
+    """A custom number field's value as a decimal, or None (see the module docstring)."""
+    if isinstance(value, bool) or value is None:
+        return None
+    if isinstance(value, (int, float, Decimal)):
+        return number_value(value)
+    if isinstance(value, str) and _NUMBER_TEXT.fullmatch(value):
+        return Decimal(value.strip(TRIM_CHARS))
+    return None
+
+
+def yes_no_normalise(value: Any) -> str:
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    return text_normalise(value)
+
+
 def email_domain(email: Any) -> str:
     """What follows the last "@" (the whole value when there is none)."""
     if email is None:
@@ -148,7 +191,7 @@ class LeadFacts:
 
     @classmethod
     def of(cls, *, events: Iterable[tuple[str, datetime.datetime]] = (), **values: Any) -> LeadFacts:
-        unknown = set(values) - set(LEAD_FIELDS)
+        unknown = {n for n in values if n not in LEAD_FIELDS and not n.startswith(ATTRIBUTE_PREFIX)}
         if unknown:
             raise ValueError(f"Unknown lead fields: {sorted(unknown)}")
         return cls(values=dict(values), events=tuple(events))
@@ -209,11 +252,36 @@ def condition_holds(rule: FitRule | GateRule, facts: LeadFacts) -> bool:
     """Whether a fit rule or gate holds for the lead (see the module docstring)."""
     positive, negate = operator_split(rule.op)
     raw = facts.value(rule.field)
-    if LEAD_FIELDS[rule.field] == "text":
+    kind = field_kind(rule.field, rule.kind)
+    if kind == "text":
         holds = _text_holds(positive, text_normalise(raw), rule.value)
+    elif kind == "yes_no":
+        holds = _text_holds(positive, yes_no_normalise(raw), rule.value)
+    elif kind == "date":
+        holds = _date_holds(positive, text_normalise(raw), rule.value)
+    elif rule.field.startswith(ATTRIBUTE_PREFIX):
+        holds = _number_holds(positive, attribute_number(raw), rule.value)
     else:
         holds = _number_holds(positive, _lead_number(raw), rule.value)
     return holds != negate
+
+
+def _date_holds(op: str, value: str, rule_value: Any) -> bool:
+    if op == "is_empty":
+        return value == ""
+    if value == "":
+        return False
+    if op == "equals":
+        return value == rule_value
+    if op == "one_of":
+        return value in set(rule_value)
+    if op == "gt":
+        return value > rule_value
+    if op == "lt":
+        return value < rule_value
+    if op == "between":
+        return rule_value[0] <= value <= rule_value[1]
+    raise ValueError(f"Operator {op!r} does not apply to date fields")
 
 
 def _text_holds(op: str, value: str, rule_value: Any) -> bool:

@@ -13,7 +13,8 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.forms import BaseFormSet, formset_factory
 
-from .rules import EVENT_KINDS, LEAD_FIELDS, LIST_OPS, NO_VALUE_OPS, OPERATORS, rules_parse
+from .rules import ATTRIBUTE_PREFIX, EVENT_KINDS, LEAD_FIELDS, LIST_OPS, NO_VALUE_OPS, OPERATORS, rules_parse
+from .selectors import rule_catalogue
 from .services import COMMENT_MAX, THRESHOLD_LIMIT, TITLE_MAX, value_display
 
 RULE_TYPES = [("fit", "Fit (lead field)"), ("behaviour", "Behaviour (events)"), ("gate", "Gate (must have)")]
@@ -53,6 +54,22 @@ class RuleRowForm(forms.Form):
     points = forms.IntegerField(required=False)
     cap = forms.IntegerField(required=False, min_value=0)
     half_life_days = forms.FloatField(label="Half-life (days)", required=False, min_value=0.01)
+
+    def __init__(self, *args, catalogue: dict | None = None, **kwargs):
+        super().__init__(*args, **kwargs)
+        catalogue = catalogue or {}
+        custom = catalogue.get("custom_fields") or {}
+        if custom:
+            self.fields["field"].choices = [
+                *self.fields["field"].choices,
+                *((f"{ATTRIBUTE_PREFIX}{name}", f"{name.replace('_', ' ')} (custom)") for name in sorted(custom)),
+            ]
+        kinds = sorted(set(catalogue.get("event_kinds") or ()) - set(EVENT_KINDS))
+        if kinds:
+            self.fields["event_kind"].choices = [
+                *self.fields["event_kind"].choices,
+                *((k, k.replace("_", " ")) for k in kinds),
+            ]
 
     def clean(self):
         data = super().clean()
@@ -122,6 +139,12 @@ class BaseRuleFormSet(BaseFormSet):
 
     rules: list[dict]
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Read once for every row (the field and event choices) and for rules_parse.
+        self.catalogue = rule_catalogue()
+        self.form_kwargs = {**self.form_kwargs, "catalogue": self.catalogue}
+
     def kept_forms(self) -> list[RuleRowForm]:
         """Rows that make up the rule list: not marked for removal, not added and left blank."""
         return [
@@ -138,7 +161,7 @@ class BaseRuleFormSet(BaseFormSet):
         checked = [form for form in kept if not form.errors]
         raw = [form.to_rule() for form in checked]
         try:
-            rules_parse(raw)
+            rules_parse(raw, **self.catalogue)
         except ValidationError as exc:
             leftovers = []
             for message in exc.message_dict.get("rules", exc.messages):

@@ -8,7 +8,10 @@ A version's `rules` column holds a JSON list; each item is one of:
   gate      {"id", "type": "gate", "label", "field", "op", "value"}
 
 `field` is a lead field from LEAD_FIELDS (plus "email_domain", derived from the
-email). `op` is one of OPERATORS. A behaviour rule fires when the lead has at
+email), or a custom field marketing declared, `attributes.<name>` (given to
+`rules_parse` as `custom_fields`; a fit rule or gate on one stores its kind, so a
+stored version keeps its meaning). Consent (`contactable` and its parts) is a yes/no
+field a gate can require. `op` is one of OPERATORS. A behaviour rule fires when the lead has at
 least `min_count` events of `event_kind` within the last `within_days` days and
 then scores `points` per occurrence (weighted by 0.5 ** (age_days / half_life_days)
 when a half-life is set), capped at `cap` when given, rounded to the nearest
@@ -22,8 +25,10 @@ API all parse rules through `rules_parse`, so they agree on one meaning.
 
 from __future__ import annotations
 
+import datetime
 import math
 import uuid
+from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -45,6 +50,38 @@ LEAD_FIELDS: dict[str, str] = {
     "campaign": "text",
 }
 
+# Consent (leads.models.Lead): "contactable" is true when none of do not email, do not
+# call or unsubscribed is set. Yes/no fields hold "yes" or "no" (engine and SQL alike).
+CONSENT_FIELDS: dict[str, str] = {
+    "contactable": "yes_no",
+    "do_not_email": "yes_no",
+    "do_not_call": "yes_no",
+    "unsubscribed": "yes_no",
+}
+LEAD_FIELDS.update(CONSENT_FIELDS)
+
+ATTRIBUTE_PREFIX = "attributes."
+# A custom field's kind (leads.models.CustomFieldKind) -> the kind rules compare it as.
+CUSTOM_KIND_RULE_KIND = {"text": "text", "choice": "text", "yes_no": "yes_no", "number": "number", "date": "date"}
+# And back, for a stored rule whose custom field is no longer declared (scoring.selectors.rule_catalogue).
+RULE_KIND_CUSTOM_KIND = {"text": "text", "yes_no": "yes_no", "number": "number", "date": "date"}
+YES_NO_VALUES = ("yes", "no")
+
+
+@dataclass(frozen=True)
+class CustomFieldSpec:
+    """What rules need of a declared custom field (leads.models.CustomField)."""
+
+    name: str
+    kind: str  # leads.models.CustomFieldKind value
+    personal: bool = False
+    choices: tuple[str, ...] = ()
+
+    @property
+    def rule_kind(self) -> str:
+        return CUSTOM_KIND_RULE_KIND[self.kind]
+
+
 OPERATORS: dict[str, str] = {
     "equals": "equals",
     "not_equals": "does not equal",
@@ -59,6 +96,13 @@ OPERATORS: dict[str, str] = {
     "is_not_empty": "is not empty",
 }
 NUMBER_ONLY_OPS = {"gt", "lt", "between"}
+# Operators each rule kind accepts (a date compares as its ISO text, so gt/lt/between order it).
+KIND_OPS = {
+    "text": set(OPERATORS) - NUMBER_ONLY_OPS,
+    "number": set(OPERATORS),
+    "date": set(OPERATORS) - {"contains", "not_contains"},
+    "yes_no": {"equals", "not_equals", "is_empty", "is_not_empty"},
+}
 LIST_OPS = {"one_of", "not_one_of"}
 NO_VALUE_OPS = {"is_empty", "is_not_empty"}
 # Fields that name one person. A rule may only ask whether they are empty: any test of
@@ -116,6 +160,8 @@ class FitRule:
     value: Any
     points: int
     type: str = "fit"
+    # The kind of a custom field (attributes.<name>) at the time the rule was saved; "" for built-in fields.
+    kind: str = ""
 
 
 @dataclass(frozen=True)
@@ -126,6 +172,7 @@ class GateRule:
     op: str
     value: Any
     type: str = "gate"
+    kind: str = ""
 
 
 @dataclass(frozen=True)
@@ -209,8 +256,23 @@ def _int(
     return number
 
 
-def _condition_value(op: str, field_name: str, value: Any, where: str, errors: list[str]) -> Any:
-    kind = LEAD_FIELDS[field_name]
+def field_kind(field_name: str, stored_kind: str = "") -> str:
+    """The kind a rule compares a field as: text, number, date or yes_no."""
+    return stored_kind or LEAD_FIELDS[field_name]
+
+
+def _iso_date(value: Any, where: str, errors: list[str]) -> str | None:
+    try:
+        return datetime.date.fromisoformat(str(value).strip()).isoformat()
+    except ValueError:
+        errors.append(f"{where}: must be a date (YYYY-MM-DD).")
+        return None
+
+
+def _condition_value(
+    op: str, field_name: str, value: Any, where: str, errors: list[str], *, kind: str = "", personal: bool = False
+) -> Any:
+    kind = field_kind(field_name, kind)
     if op in NO_VALUE_OPS:
         return None
     if field_name in IDENTIFYING_FIELDS:
@@ -220,7 +282,40 @@ def _condition_value(op: str, field_name: str, value: Any, where: str, errors: l
             f"it identifies one person{instead}."
         )
         return None
-    if op in NUMBER_ONLY_OPS and kind != "number":
+    if personal:
+        errors.append(
+            f"{where}: rules cannot test {field_name} for a value, only whether it is empty: it is personal data."
+        )
+        return None
+    if kind in ("date", "yes_no") and op not in KIND_OPS[kind]:
+        errors.append(f"{where}: '{OPERATORS[op]}' does not work on {field_name} ({kind.replace('_', '/')}).")
+        return None
+    if kind == "yes_no":
+        text = str(value or "").strip().lower()
+        if text not in YES_NO_VALUES:
+            errors.append(f"{where}: give yes or no.")
+            return None
+        return text
+    if kind == "date":
+        if op == "between":
+            if not isinstance(value, (list, tuple)) or len(value) != 2:
+                errors.append(f"{where}: 'between' needs two dates, first and last.")
+                return None
+            low, high = (_iso_date(v, where, errors) for v in value)
+            if low is None or high is None:
+                return None
+            if low > high:
+                errors.append(f"{where}: the first date of 'between' is after the last.")
+                return None
+            return [low, high]
+        if op in LIST_OPS:
+            items = value if isinstance(value, (list, tuple)) else str(value or "").split(",")
+            dates = [_iso_date(v, where, errors) for v in items if str(v).strip()]
+            if not dates:
+                errors.append(f"{where}: give at least one date.")
+            return None if not dates or None in dates else dates
+        return _iso_date(value, where, errors)
+    if op in NUMBER_ONLY_OPS and kind not in ("number", "date"):
         errors.append(f"{where}: '{OPERATORS[op]}' works only on number fields, not {field_name}.")
         return None
     if op == "between":
@@ -252,7 +347,13 @@ def _condition_value(op: str, field_name: str, value: Any, where: str, errors: l
     return str(value).strip()
 
 
-def _rule_parse(raw: Any, index: int, errors: list[str]) -> Rule | None:
+def _rule_parse(
+    raw: Any,
+    index: int,
+    errors: list[str],
+    custom_fields: Mapping[str, CustomFieldSpec],
+    event_kinds: frozenset[str],
+) -> Rule | None:
     where = f"Rule {index + 1}"
     if not isinstance(raw, dict):
         errors.append(f"{where}: must be an object.")
@@ -264,23 +365,30 @@ def _rule_parse(raw: Any, index: int, errors: list[str]) -> Rule | None:
     if rule_type in ("fit", "gate"):
         field_name = raw.get("field")
         op = raw.get("op")
-        if field_name not in LEAD_FIELDS:
+        kind, personal = "", False
+        if isinstance(field_name, str) and field_name.startswith(ATTRIBUTE_PREFIX):
+            spec = custom_fields.get(field_name[len(ATTRIBUTE_PREFIX) :])
+            if spec is None:
+                errors.append(f"{where}: unknown field {field_name!r}; declare it as a custom field first.")
+                return None
+            kind, personal = spec.rule_kind, spec.personal
+        elif field_name not in LEAD_FIELDS:
             errors.append(f"{where}: unknown field {field_name!r}.")
             return None
         if op not in OPERATORS:
             errors.append(f"{where}: unknown operator {op!r}.")
             return None
-        value = _condition_value(op, field_name, raw.get("value"), where, errors)
+        value = _condition_value(op, field_name, raw.get("value"), where, errors, kind=kind, personal=personal)
         label = label or f"{field_name} {OPERATORS[op]} {value if value is not None else ''}".strip()
         if rule_type == "gate":
-            return None if len(errors) > count_before else GateRule(rule_id, label, field_name, op, value)
+            return None if len(errors) > count_before else GateRule(rule_id, label, field_name, op, value, kind=kind)
         points = _int(raw.get("points"), f"{where} points", errors, minimum=-MAX_RULE_POINTS, maximum=MAX_RULE_POINTS)
         if len(errors) > count_before:
             return None
-        return FitRule(rule_id, label, field_name, op, value, points)
+        return FitRule(rule_id, label, field_name, op, value, points, kind=kind)
     if rule_type == "behaviour":
         kind = raw.get("event_kind")
-        if kind not in EVENT_KINDS:
+        if kind not in event_kinds:
             errors.append(f"{where}: unknown event kind {kind!r}.")
             return None
         min_count = _int(raw.get("min_count", 1), f"{where} at least", errors, minimum=1, maximum=MAX_MIN_COUNT)
@@ -312,8 +420,20 @@ def _size_check(rule: Rule | None, where: str, errors: list[str]) -> None:
         errors.append(f"{where} half-life: must be at least {MIN_HALF_LIFE_DAYS:g} days.")
 
 
-def rules_parse(raw_rules: Any) -> list[Rule]:
-    """Validate and normalise a JSON rule list; raise ValidationError naming each bad rule."""
+def rules_parse(
+    raw_rules: Any,
+    *,
+    custom_fields: Mapping[str, CustomFieldSpec] | None = None,
+    event_kinds: Iterable[str] = (),
+) -> list[Rule]:
+    """Validate and normalise a JSON rule list; raise ValidationError naming each bad rule.
+
+    `custom_fields` (by name) are the declared custom fields rules may test as
+    `attributes.<name>`; `event_kinds` the kinds marketing added to EVENT_KINDS.
+    Callers get both from scoring.selectors.rule_catalogue.
+    """
+    custom_fields = custom_fields or {}
+    kinds = frozenset(EVENT_KINDS) | frozenset(event_kinds)
     if not isinstance(raw_rules, list):
         raise ValidationError({"rules": ["Rules must be a list."]})
     if len(raw_rules) > MAX_RULES:
@@ -322,7 +442,7 @@ def rules_parse(raw_rules: Any) -> list[Rule]:
             {"rules": [f"A definition has at most {MAX_RULES} rules; this one has {len(raw_rules)}."]}
         )
     errors: list[str] = []
-    rules = [_rule_parse(raw, i, errors) for i, raw in enumerate(raw_rules)]
+    rules = [_rule_parse(raw, i, errors, custom_fields, kinds) for i, raw in enumerate(raw_rules)]
     for i, rule in enumerate(rules):
         _size_check(rule, f"Rule {i + 1}", errors)
     ids = [r.id for r in rules if r is not None]
@@ -334,4 +454,11 @@ def rules_parse(raw_rules: Any) -> list[Rule]:
 
 
 def rules_dump(rules: list[Rule]) -> list[dict]:
-    return [asdict(r) for r in rules]
+    """The stored JSON form; a built-in field's kind is left out (it is LEAD_FIELDS')."""
+    dumped = []
+    for rule in rules:
+        item = asdict(rule)
+        if "kind" in item and not item["kind"]:
+            del item["kind"]
+        dumped.append(item)
+    return dumped

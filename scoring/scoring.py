@@ -48,11 +48,14 @@ from leads.scores import explanation_render
 from .engine import LeadFacts, ScoreResult, evaluate
 from .legend import legend_ensure, legend_values
 from .models import DefinitionVersion, PoolRescore
-from .rules import LEAD_FIELDS, Definition, rules_parse
-from .selectors import fallback_version
+from .rules import ATTRIBUTE_PREFIX, LEAD_FIELDS, Definition, rules_parse
+from .selectors import fallback_version, rule_catalogue
 from .sql import changed_scores_select_sql, scores_select_sql
 
 logger = logging.getLogger(__name__)
+
+# Rule fields that are not lead columns: derived from others.
+DERIVED_FIELDS = ("email_domain", "contactable")
 
 # Advisory lock (two int4 keys: "scoring", "pool rescore") held by a whole-pool
 # rescore for its whole run: a second run (beat and an activation at once) waits
@@ -66,7 +69,10 @@ POOL_CHUNK_SIZE = 20_000
 
 def definition_for_version(version: DefinitionVersion) -> Definition:
     """The engine's view of a stored version (rules parsed through the one schema)."""
-    return Definition.from_rules(version=version.number, threshold=version.threshold, rules=rules_parse(version.rules))
+    catalogue = rule_catalogue(stored_rules=version.rules)
+    return Definition.from_rules(
+        version=version.number, threshold=version.threshold, rules=rules_parse(version.rules, **catalogue)
+    )
 
 
 def active_definition() -> Definition | None:
@@ -76,7 +82,9 @@ def active_definition() -> Definition | None:
 
 def facts_for_lead(lead: Lead, *, events: Sequence[tuple[str, datetime.datetime]] | None = None) -> LeadFacts:
     """A lead's facts for the pure engine (one query for its events unless given)."""
-    values = {name: getattr(lead, name) for name in LEAD_FIELDS if name != "email_domain"}
+    values = {name: getattr(lead, name) for name in LEAD_FIELDS if name not in DERIVED_FIELDS}
+    values["contactable"] = not (lead.do_not_email or lead.do_not_call or lead.unsubscribed)
+    values.update({f"{ATTRIBUTE_PREFIX}{name}": value for name, value in (lead.attributes or {}).items()})
     if events is None:
         events = list(EngagementEvent.objects.filter(lead=lead).values_list("kind", "occurred_at"))
     return LeadFacts(values=values, events=tuple(events))

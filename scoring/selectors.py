@@ -15,8 +15,11 @@ from django.db.models import F, Prefetch, QuerySet
 from django.shortcuts import get_object_or_404
 
 from accounts.models import User
+from leads.fields.selectors import custom_fields_list, event_kind_names
+from leads.models import EventKind
 
 from .models import Approval, Comment, DefinitionVersion, PoolRescore, Preview
+from .rules import ATTRIBUTE_PREFIX, RULE_KIND_CUSTOM_KIND, CustomFieldSpec
 
 # Figures about the pool are shown to sales in steps of this many leads.
 POOL_FIGURE_STEP = 10
@@ -27,6 +30,31 @@ PREVIEW_SALES_KEYS = ("version", "revision", "threshold", "active_version", "act
 PREVIEW_POOL_COUNTS = ("total", "qualify_proposed", "qualify_active", "newly_qualify_count", "drop_out_count")
 BACKTEST_COUNTS = ("count", "won")
 BACKTEST_RATES = ("conversion_rate", "median_cycle_days")
+
+
+def rule_catalogue(*, stored_rules: Any = None) -> dict[str, Any]:
+    """What rules may name beyond the built-in fields: rules_parse(raw, **rule_catalogue()).
+
+    The declared custom fields and marketing's event kinds. With `stored_rules` (a
+    stored version's), a custom field the rules name that is no longer declared is
+    still known by the kind stored in the rule, so an active version keeps scoring.
+    """
+    fields = {
+        f.name: CustomFieldSpec(f.name, f.kind, personal=f.personal, choices=tuple(f.choices))
+        for f in custom_fields_list()
+    }
+    kinds = set(event_kind_names() - set(EventKind.values))
+    for rule in stored_rules or ():
+        if not isinstance(rule, dict):
+            continue
+        name = str(rule.get("field") or "")
+        if name.startswith(ATTRIBUTE_PREFIX) and name[len(ATTRIBUTE_PREFIX) :] not in fields:
+            kind = RULE_KIND_CUSTOM_KIND.get(str(rule.get("kind") or ""))
+            if kind:
+                fields[name[len(ATTRIBUTE_PREFIX) :]] = CustomFieldSpec(name[len(ATTRIBUTE_PREFIX) :], kind)
+        if rule.get("type") == "behaviour" and rule.get("event_kind"):
+            kinds.add(str(rule["event_kind"]))
+    return {"custom_fields": fields, "event_kinds": frozenset(kinds)}
 
 
 def _live_approvals() -> Prefetch:

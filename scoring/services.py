@@ -40,6 +40,7 @@ from leads.models import ScoreLegend
 from .models import Approval, Comment, DefinitionVersion, PoolRescore, Preview
 from .rules import EVENT_KINDS, OPERATORS, Definition, rules_dump, rules_parse
 from .scoring import DefinitionUnscorableError, definition_trial
+from .selectors import rule_catalogue
 
 EDITABLE_STATES = (DefinitionVersion.State.DRAFT, DefinitionVersion.State.PROPOSED)
 TITLE_MAX = 150
@@ -79,7 +80,7 @@ class DefinitionConflictError(ConflictError):
 
 def _rules_clean(rules: Any) -> list[dict]:
     try:
-        return rules_dump(rules_parse(rules))
+        return rules_dump(rules_parse(rules, **rule_catalogue()))
     except ValidationError as exc:
         messages = exc.message_dict.get("rules", exc.messages)
         raise ApplicationError("Some rules are not valid.", fields={"rules": messages}) from exc
@@ -88,7 +89,7 @@ def _rules_clean(rules: Any) -> list[dict]:
 def _scoreable_check(rules: list[dict], *, threshold: int, now: datetime.datetime) -> None:
     """Refuse rules the SQL path cannot score: they are compiled and run on a sample of leads first."""
     try:
-        parsed = rules_parse(rules)
+        parsed = rules_parse(rules, **rule_catalogue(stored_rules=rules))
     except ValidationError as exc:  # stored before a limit existed, or written around the services
         messages = exc.message_dict.get("rules", exc.messages)
         raise ApplicationError("Some rules are not valid.", fields={"rules": messages}) from exc

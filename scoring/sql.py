@@ -11,8 +11,9 @@ gates_passed (jsonb arrays) are the explanation in compact form, as
 leads.LeadScore stores it: the points of each fit then behaviour rule (null
 where it did not fire) and each gate's verdict, in the definition's order.
 Events are aggregated once per lead, one FILTER clause per behaviour rule. Every value that comes from a
-rule (field values, labels, ids, points) travels as a query parameter; only column
-names from rules.LEAD_FIELDS and fixed SQL text are written into the statement.
+rule (field values, labels, ids, points, custom field names) travels as a query
+parameter; only column names from rules.LEAD_FIELDS and fixed SQL text are written
+into the statement.
 
 `where_sql` restricts the leads (the table is aliased `l`, e.g. "l.status = %s");
 its params are `where_params`. The restriction is applied to the events too, so
@@ -29,11 +30,29 @@ from decimal import Decimal
 from typing import Any
 
 from .engine import BEHAVIOUR_RULE_LIMIT, MAX_HALF_LIVES, number_value, text_normalise
-from .rules import LEAD_FIELDS, BehaviourRule, Definition, FitRule, GateRule, operator_split
+from .rules import (
+    ATTRIBUTE_PREFIX,
+    LEAD_FIELDS,
+    BehaviourRule,
+    Definition,
+    FitRule,
+    GateRule,
+    field_kind,
+    operator_split,
+)
 
 # Trim set of scoring.engine.TRIM_CHARS as an escape string constant.
 _TRIM_SQL = r"E' \t\n\r'"
 _NUMBER_COLUMNS = {"company_size": "l.company_size", "annual_revenue": "l.annual_revenue"}
+# Consent as yes/no text (engine.yes_no_normalise of the lead's booleans).
+_YES_NO_COLUMNS = {
+    "do_not_email": "CASE WHEN l.do_not_email THEN 'yes' ELSE 'no' END",
+    "do_not_call": "CASE WHEN l.do_not_call THEN 'yes' ELSE 'no' END",
+    "unsubscribed": "CASE WHEN l.unsubscribed THEN 'yes' ELSE 'no' END",
+    "contactable": "CASE WHEN l.do_not_email OR l.do_not_call OR l.unsubscribed THEN 'no' ELSE 'yes' END",
+}
+# engine._NUMBER_TEXT, as a PostgreSQL regular expression.
+_NUMBER_TEXT = r"^[ \t\n\r]*[-+]?[0-9]+(\.[0-9]*)?[ \t\n\r]*$"
 
 
 class _Sql:
@@ -63,42 +82,121 @@ def _text_column(field_name: str) -> str:
     return f"lower(btrim({raw}, {_TRIM_SQL}))"
 
 
+def _attribute_key(field_name: str) -> str:
+    return field_name[len(ATTRIBUTE_PREFIX) :]
+
+
+def _attribute_text(field_name: str, q: _Sql) -> None:
+    """engine.text_normalise of the attribute's JSON text (the key travels as a param)."""
+    q.add(f"lower(btrim(coalesce(l.attributes->>%s, ''), {_TRIM_SQL}))", _attribute_key(field_name))
+
+
+def _attribute_yes_no(field_name: str, q: _Sql) -> None:
+    """engine.yes_no_normalise: a JSON boolean is yes/no, anything else its normalised text."""
+    key = _attribute_key(field_name)
+    q.add("(CASE WHEN jsonb_typeof(l.attributes->%s) = 'boolean' THEN", key)
+    q.add(" CASE WHEN (l.attributes->>%s)::boolean THEN 'yes' ELSE 'no' END ELSE ", key)
+    _attribute_text(field_name, q)
+    q.add(" END)")
+
+
+def _attribute_number(field_name: str, q: _Sql) -> None:
+    """engine.attribute_number: a JSON number, or a string that is a plain decimal; else NULL."""
+    key = _attribute_key(field_name)
+    q.add("(CASE WHEN jsonb_typeof(l.attributes->%s) = 'number' THEN (l.attributes->>%s)::numeric", key, key)
+    q.add(
+        " WHEN jsonb_typeof(l.attributes->%s) = 'string' AND (l.attributes->>%s) ~ %s"
+        " THEN btrim(l.attributes->>%s, " + _TRIM_SQL + ")::numeric END)",
+        key,
+        key,
+        _NUMBER_TEXT,
+        key,
+    )
+
+
+def _text_value(rule: FitRule | GateRule, q: _Sql) -> None:
+    """The normalised text (or yes/no) value a text, date or yes/no rule compares."""
+    kind = field_kind(rule.field, rule.kind)
+    if rule.field.startswith(ATTRIBUTE_PREFIX):
+        (_attribute_yes_no if kind == "yes_no" else _attribute_text)(rule.field, q)
+    elif kind == "yes_no":
+        q.add(_YES_NO_COLUMNS[rule.field])
+    else:
+        q.add(_text_column(rule.field))
+
+
 def _condition(rule: FitRule | GateRule, q: _Sql) -> None:
     """Append a boolean expression that is never NULL (see engine.condition_holds)."""
     positive, negate = operator_split(rule.op)
     q.add("(NOT " if negate else "(")
-    if LEAD_FIELDS[rule.field] == "text":
-        column = _text_column(rule.field)
+    kind = field_kind(rule.field, rule.kind)
+    if kind == "date":
+        # Ordered as text, byte by byte (engine._date_holds compares code points: the same order in UTF-8).
+        value = _Sql()
+        _text_value(rule, value)
+        column = value.text() + ' COLLATE "C"'
+        params = value.params
+        if positive == "is_empty":
+            q.add(f"{column} = ''", *params)
+        else:
+            q.add(f"({column} <> '' AND ", *params)
+            if positive == "equals":
+                q.add(f"{column} = %s", *params, rule.value)
+            elif positive == "one_of":
+                q.add(f"{column} = ANY(%s::text[])", *params, sorted(rule.value))
+            elif positive == "gt":
+                q.add(f"{column} > %s", *params, rule.value)
+            elif positive == "lt":
+                q.add(f"{column} < %s", *params, rule.value)
+            elif positive == "between":
+                q.add(f"{column} BETWEEN %s AND %s", *params, rule.value[0], rule.value[1])
+            else:
+                raise ValueError(f"Operator {rule.op!r} does not apply to date fields")
+            q.add(")")
+    elif kind in ("text", "yes_no"):
+        value = _Sql()
+        _text_value(rule, value)
+        column, params = value.text(), value.params
         if positive == "equals":
-            q.add(f"{column} = %s", text_normalise(rule.value))
+            q.add(f"{column} = %s", *params, text_normalise(rule.value))
         elif positive == "one_of":
-            q.add(f"{column} = ANY(%s::text[])", sorted({text_normalise(v) for v in rule.value}))
+            q.add(f"{column} = ANY(%s::text[])", *params, sorted({text_normalise(v) for v in rule.value}))
         elif positive == "contains":
-            q.add(f"strpos({column}, %s) > 0", text_normalise(rule.value))
+            q.add(f"strpos({column}, %s) > 0", *params, text_normalise(rule.value))
         elif positive == "is_empty":
-            q.add(f"{column} = ''")
+            q.add(f"{column} = ''", *params)
         else:
             raise ValueError(f"Operator {rule.op!r} does not apply to text fields")
+    elif rule.field.startswith(ATTRIBUTE_PREFIX):
+        value = _Sql()
+        _attribute_number(rule.field, value)
+        _number_condition(positive, rule, value.text(), value.params, q)
     else:
-        column = _NUMBER_COLUMNS[rule.field]
-        if positive == "is_empty":
-            q.add(f"{column} IS NULL")
-        elif positive in ("equals", "contains"):
-            q.add(f"coalesce({column} = %s::numeric, false)", number_value(rule.value))
-        elif positive == "one_of":
-            q.add(f"coalesce({column} = ANY(%s::numeric[]), false)", [number_value(v) for v in rule.value])
-        elif positive == "gt":
-            q.add(f"coalesce({column} > %s::numeric, false)", number_value(rule.value))
-        elif positive == "lt":
-            q.add(f"coalesce({column} < %s::numeric, false)", number_value(rule.value))
-        elif positive == "between":
-            low, high = rule.value
-            q.add(
-                f"coalesce({column} BETWEEN %s::numeric AND %s::numeric, false)", number_value(low), number_value(high)
-            )
-        else:
-            raise ValueError(f"Unknown operator {rule.op!r}")
+        _number_condition(positive, rule, _NUMBER_COLUMNS[rule.field], [], q)
     q.add(")")
+
+
+def _number_condition(positive: str, rule: FitRule | GateRule, column: str, params: list[Any], q: _Sql) -> None:
+    if positive == "is_empty":
+        q.add(f"{column} IS NULL", *params)
+    elif positive in ("equals", "contains"):
+        q.add(f"coalesce({column} = %s::numeric, false)", *params, number_value(rule.value))
+    elif positive == "one_of":
+        q.add(f"coalesce({column} = ANY(%s::numeric[]), false)", *params, [number_value(v) for v in rule.value])
+    elif positive == "gt":
+        q.add(f"coalesce({column} > %s::numeric, false)", *params, number_value(rule.value))
+    elif positive == "lt":
+        q.add(f"coalesce({column} < %s::numeric, false)", *params, number_value(rule.value))
+    elif positive == "between":
+        low, high = rule.value
+        q.add(
+            f"coalesce({column} BETWEEN %s::numeric AND %s::numeric, false)",
+            *params,
+            number_value(low),
+            number_value(high),
+        )
+    else:
+        raise ValueError(f"Unknown operator {rule.op!r}")
 
 
 def _window_start(rule: BehaviourRule, now: datetime.datetime) -> datetime.datetime:

@@ -16,7 +16,7 @@ from django.utils import timezone
 
 from leadhandoff.jobs import MAX_ATTEMPTS, job_claim, job_lock, jobs_recover
 from leads.imports.services import import_job_create, import_job_run
-from leads.models import ImportJob, Lead
+from leads.models import EventImportJob, ImportJob, Lead
 
 T0 = datetime.datetime(2026, 3, 2, 9, 0, tzinfo=datetime.UTC)
 
@@ -170,5 +170,6 @@ def test_recovery_covers_every_job_that_has_a_task():
         Preview: "scoring.tasks.definition_preview_build",
         PoolRescore: "scoring.tasks.rescore_pool",
         ComparisonReport: "reports.tasks.comparison_report_build",
+        EventImportJob: "leads.tasks.event_import_run",
     }
-    assert len({m.lock_namespace for m in job_models()}) == 4  # no two jobs share a lock
+    assert len({m.lock_namespace for m in job_models()}) == 5  # no two jobs share a lock

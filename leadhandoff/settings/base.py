@@ -292,6 +292,7 @@ SPECTACULAR_SETTINGS = {
         "RepSourceChannelEnum": "leads.models.RepSourceChannel",
         "RejectReasonEnum": "leads.models.RejectReason",
         "OriginEnum": "leads.models.Origin",
+        "CustomFieldKindEnum": "leads.models.CustomFieldKind",
         "DefinitionStateEnum": "scoring.models.DefinitionVersion.State",
         # Previews and comparison reports share the job model's states.
         "JobStateEnum": "leadhandoff.jobs.Job.State",

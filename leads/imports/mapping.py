@@ -65,9 +65,14 @@ TARGETS: dict[str, tuple[str, str]] = {
     "owner_team": ("Owner's team", "the rep's team, created when missing"),
     "owner_manager": ("Owner's manager", "the team's manager: their reps form a team"),
     "owner_region": ("Owner's region", "the region (office) of the owner's team"),
+    # Consent (leads.fields): yes/no columns; a change is stamped with the import and written to history.
+    "do_not_email": ("Do not email", "yes/no (consent)"),
+    "do_not_call": ("Do not call", "yes/no (consent)"),
+    "unsubscribed": ("Unsubscribed", "yes/no (consent)"),
 }
 # Targets that describe the owner, not the lead: they build the file's roster (runner).
 OWNER_TEAM_FIELDS = {"owner_team": "team", "owner_manager": "manager", "owner_region": "region"}
+CONSENT_TARGETS = ("do_not_email", "do_not_call", "unsubscribed")
 KEY_FIELDS = ("email", "external_id")
 ATTRIBUTE_PREFIX = "attributes."
 IGNORE = ""
@@ -149,6 +154,9 @@ _SYNONYMS: dict[str, tuple[str, ...]] = {
     "owner_manager": ("manager", "salesmanager", "ownermanager", "teammanager"),
     "owner_team": ("team", "salesteam", "ownerteam", "teamname"),
     "owner_region": ("regionaloffice", "office", "salesregion", "territory"),
+    "do_not_email": ("donotemail", "emailoptout", "donotemailaddress"),
+    "do_not_call": ("donotcall", "calloptout"),
+    "unsubscribed": ("unsubscribed", "optout", "optedout"),
 }
 _GUESS = {spelling: field for field, spellings in _SYNONYMS.items() for spelling in spellings}
 

@@ -21,10 +21,12 @@ from django.utils import timezone
 
 from leadhandoff.api import ApplicationError
 from leadhandoff.csv_reader import CsvRow
+from leads.fields.services import yes_no_parse
 from leads.imports.derived import CellValueError, Evaluator, RuleError, rule_compile
 from leads.imports.mapping import (
     ATTRIBUTE_PREFIX,
     CHOICE_FIELDS,
+    CONSENT_TARGETS,
     OWNER_TEAM_FIELDS,
     STAGES,
     TEXT_LIMITS,
@@ -155,6 +157,13 @@ def _date(date_format: str | None, tz: datetime.tzinfo) -> Callable[[str], datet
         return when
 
     return convert
+
+
+def _yes_no(raw: str) -> bool:
+    try:
+        return yes_no_parse(raw)
+    except ValueError:
+        raise CellError(f"“{raw[:40]}” is not yes or no") from None
 
 
 def _choice(name: str) -> Callable[[str], str]:
@@ -299,6 +308,8 @@ class Plan:
                 converters[name] = _stage
             elif name in OWNER_TEAM_LIMITS:
                 converters[name] = _text(OWNER_TEAM_LIMITS[name])
+            elif name in CONSENT_TARGETS:  # issue 14: consent columns (leads.fields)
+                converters[name] = _yes_no
             else:  # owner, full_name, attributes.*
                 converters[name] = _plain
 

@@ -51,7 +51,9 @@ from accounts.services import user_create
 from leadhandoff.api import ApplicationError
 from leadhandoff.csv_reader import CsvFile, CsvRow
 from leadhandoff.sql import tables_analyze
-from leads.imports.mapping import ATTRIBUTE_PREFIX, OWNER_TEAM_FIELDS
+from leads.fields.selectors import custom_fields_by_name
+from leads.fields.services import attributes_clean, consent_import
+from leads.imports.mapping import ATTRIBUTE_PREFIX, CONSENT_TARGETS, OWNER_TEAM_FIELDS
 from leads.imports.parse import ParsedRow, Plan
 from leads.imports.writer import ChunkOutcome, LeadWrite, WriteContext, write_chunk
 from leads.intake.services import ORIGIN_FIELDS, origin_change_refusal
@@ -273,6 +275,7 @@ class Importer:
         self.chunk_size = chunk_size
         self.on_chunk = on_chunk
         self.writer = writer or write_chunk
+        self.custom_fields = custom_fields_by_name()
         self.owners: OwnerResolver | None = None
         self.result = ImportResult(dry_run=dry_run)
         self.seen_email: dict[str, int] = {}
@@ -286,11 +289,11 @@ class Importer:
         cols = []
         for name in mapped:
             if (
-                name in ("owner", "stage", "full_name")
+                name in ("owner", "stage", "full_name", *CONSENT_TARGETS)
                 or name in OWNER_TEAM_FIELDS
                 or name.startswith(ATTRIBUTE_PREFIX)
             ):
-                continue
+                continue  # consent is written apart (leads.fields.services.consent_import)
             cols.append(name)
         if "full_name" in mapped:
             cols += ["first_name", "last_name"]
@@ -506,6 +509,7 @@ class Importer:
         by_email, by_ext = self._lookup(rows) if rows else ({}, {})
         matched: dict[int, int] = {}
         writes: list[LeadWrite] = []
+        consent_by_key: dict[str, dict[str, bool]] = {}
         key_name = self.plan.key
         for row in parsed_rows:
             if isinstance(row, dict):
@@ -588,7 +592,15 @@ class Importer:
             write = dict(values)
             write["closed_at"] = closed_at
             if row.attributes:
-                write["attributes"] = row.attributes
+                # Declared custom fields are typed (issue 14, leads.fields); a bad value rejects the row.
+                attributes, faults = attributes_clean(row.attributes, self.custom_fields)
+                if faults:
+                    self._reject(rejections, row, "; ".join(faults[n] for n in sorted(faults)), key)
+                    continue
+                write["attributes"] = attributes
+            consent = {name: write.pop(name) for name in CONSENT_TARGETS if name in write}
+            if consent:
+                consent_by_key[key] = consent
             write["status"] = status
             if status == Status.NURTURE:
                 owner_id = None
@@ -628,6 +640,13 @@ class Importer:
         )
         outcome = self.writer(writes, context)
         outcome.closed_undated = undated
+        consent_import(
+            key_field=key_name,
+            flags_by_key=consent_by_key,
+            source=f"import #{self.job_id}" if self.job_id else "import",
+            now=self.now,
+            actor_id=context.actor_id,
+        )
         rejections.sort(key=lambda r: r["line"])
         return outcome, rejections, matched
 

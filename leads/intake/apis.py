@@ -74,7 +74,15 @@ class LeadInputSerializer(StrictSerializer):
     campaign = serializers.CharField(max_length=150, required=False, allow_blank=True)
     origin = serializers.ChoiceField(choices=Origin.choices, required=False)
     rep_source_channel = serializers.ChoiceField(choices=RepSourceChannel.choices, required=False, allow_blank=True)
-    attributes = serializers.DictField(required=False)
+    attributes = serializers.DictField(
+        required=False, help_text="Declared custom fields are checked by their kind; other keys are kept as sent."
+    )
+    do_not_email = serializers.BooleanField(required=False)
+    do_not_call = serializers.BooleanField(required=False)
+    unsubscribed = serializers.BooleanField(required=False)
+    consent_source = serializers.CharField(
+        max_length=100, required=False, allow_blank=True, help_text="Why consent changed (default: API)."
+    )
 
     def validate(self, attrs):
         if not (attrs.get("email") or attrs.get("external_id")):
@@ -161,7 +169,16 @@ class LeadDetailOutputSerializer(LeadOutputSerializer):
     attributes = serializers.DictField(read_only=True)
 
     class Meta(LeadOutputSerializer.Meta):
-        fields = (*LeadOutputSerializer.Meta.fields, "score_explanation", "attributes")
+        fields = (
+            *LeadOutputSerializer.Meta.fields,
+            "score_explanation",
+            "attributes",
+            "do_not_email",
+            "do_not_call",
+            "unsubscribed",
+            "consent_changed_at",
+            "consent_source",
+        )
         read_only_fields = fields
 
 

@@ -20,7 +20,8 @@ Both send leads.signals.lead_activity after commit so scoring can rescore.
 from __future__ import annotations
 
 import datetime
-from collections.abc import Iterable, Mapping, Sequence
+import functools
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -35,6 +36,8 @@ from leadhandoff.api import ApplicationError, ConflictError
 from leadhandoff.parsers import text_fault
 from leadhandoff.sql import insert_set
 from leads import history
+from leads.fields.selectors import custom_fields_by_name, event_kind_names
+from leads.fields.services import CONSENT_FIELDS, attributes_clean, consent_apply, yes_no_parse
 from leads.models import (
     LEAD_PROFILE_FIELDS,
     LEAD_SCORE_PROPERTIES,
@@ -49,7 +52,15 @@ from leads.signals import lead_activity
 
 # Lead fields a source system may set. Everything else on a lead (status, owner,
 # team, scores, dates of the handoff) belongs to the workflow.
-LEAD_INPUT_FIELDS: tuple[str, ...] = (*LEAD_PROFILE_FIELDS, "rep_source_channel", "attributes")
+LEAD_INPUT_FIELDS: tuple[str, ...] = (
+    *LEAD_PROFILE_FIELDS,
+    "rep_source_channel",
+    "attributes",
+    *CONSENT_FIELDS,
+    "consent_source",
+)
+# Where a consent change came from when the sender does not say (consent_source).
+CONSENT_SOURCE_DEFAULT = "API"
 LEAD_KEY_FIELDS = ("email", "external_id")
 WORKFLOW_FIELDS: frozenset[str] = (
     frozenset(f.name for f in Lead._meta.concrete_fields if f.name not in LEAD_INPUT_FIELDS)
@@ -105,6 +116,18 @@ def lead_data_clean(data: Mapping[str, Any]) -> dict[str, Any]:
             value = "" if isinstance(model_field, models.CharField) else value
         if name == "attributes" and not isinstance(value, dict):
             errors[name] = ["Give a JSON object."]
+            continue
+        if name == "attributes":
+            # Declared custom fields are typed (leads.fields); other keys are kept as sent.
+            value, faults = attributes_clean(value, custom_fields_by_name())
+            if faults:
+                errors[name] = [faults[key] for key in sorted(faults)]
+                continue
+        if name in CONSENT_FIELDS:
+            try:
+                clean[name] = yes_no_parse(value)
+            except ValueError:
+                errors[name] = ["Give true or false."]
             continue
         fault = text_fault(value, name)
         if fault:  # NUL or a lone surrogate: PostgreSQL cannot store it
@@ -166,6 +189,9 @@ def lead_upsert(*, data: Mapping[str, Any], actor: User | None, now: datetime.da
     ConflictError (409) when the keys point at two different leads.
     """
     clean = lead_data_clean(data)
+    # Consent is written apart, with its own time, source and history row (leads.fields.services).
+    consent = {name: clean.pop(name) for name in CONSENT_FIELDS if name in clean}
+    source = clean.pop("consent_source", "") or CONSENT_SOURCE_DEFAULT
     email, external_id = clean.get("email"), clean.get("external_id")
     with transaction.atomic():
         lead = _lead_by_key_locked(email=email, external_id=external_id)
@@ -186,9 +212,12 @@ def lead_upsert(*, data: Mapping[str, Any], actor: User | None, now: datetime.da
                     note="Created through intake.",
                     fields=sorted(k for k, v in clean.items() if v not in (None, "", {})),
                 ).write(lead=lead, at=now, actor=actor)
+                consent_apply(lead=lead, flags=consent, source=source, now=now, actor=actor)
                 _on_commit_activity([lead.pk])
                 return lead, True
         _lead_apply_changes(lead=lead, clean=clean, actor=actor, now=now)
+        if consent_apply(lead=lead, flags=consent, source=source, now=now, actor=actor):
+            _on_commit_activity([lead.pk])
     return lead, False
 
 
@@ -286,7 +315,13 @@ def _parse_when(value: Any) -> datetime.datetime:
     return when.astimezone(datetime.UTC)  # OverflowError at the edges of the calendar
 
 
-def _event_clean(index: int, raw: Any, now: datetime.datetime, emails_ok: dict[str, bool]) -> _Event | dict:
+def _event_clean(
+    index: int,
+    raw: Any,
+    now: datetime.datetime,
+    emails_ok: dict[str, bool],
+    kinds: Callable[[], frozenset[str]] = lambda: EVENT_KINDS,
+) -> _Event | dict:
     """One event checked in plain Python (the batch path cannot afford a serializer per event).
 
     Returns the event or the rejection {"index", "fields"}.
@@ -301,7 +336,7 @@ def _event_clean(index: int, raw: Any, now: datetime.datetime, emails_ok: dict[s
     kind = raw.get("kind")
     if kind is None or kind == "":
         errors["kind"] = ["This field is required."]
-    elif not isinstance(kind, str) or kind not in EVENT_KINDS:
+    elif not isinstance(kind, str) or (kind not in EVENT_KINDS and kind not in kinds()):
         errors["kind"] = [f"{str(kind)[:50]!r} is not a known event kind."]
 
     occurred_at = None
@@ -456,8 +491,10 @@ def events_ingest(*, events: Sequence[Any], actor: User | None, now: datetime.da
     result = IngestResult(received=len(events))
     valid: list[_Event] = []
     emails_ok: dict[str, bool] = {}
+    # Marketing's kinds are read once, and only for a batch that names a kind not built in.
+    kinds = functools.cache(event_kind_names)
     for index, raw in enumerate(events):
-        cleaned = _event_clean(index, raw, now, emails_ok)
+        cleaned = _event_clean(index, raw, now, emails_ok, kinds)
         if isinstance(cleaned, _Event):
             valid.append(cleaned)
         else:

@@ -10,9 +10,98 @@ import django_filters
 from django import forms
 from django.db.models import F, Q, QuerySet
 from django.utils import timezone
+from rest_framework.exceptions import ValidationError as ApiValidationError
 
-from leads.models import Lead, Origin, Status
+from accounts.access import MARKETING_SIDE, user_has_role
+from leads.fields.selectors import custom_fields_list
+from leads.models import CustomField, CustomFieldKind, Lead, Origin, Status
 from leads.search import lead_search_text
+
+# --- Custom fields (issue 14): filters named attr_<name> (min/max for numbers and dates) ---
+
+
+def custom_field_filters(fields: list[CustomField], *, widgets: bool = False) -> dict[str, django_filters.Filter]:
+    """Filters over declared custom fields, read from lead.attributes like a built-in column."""
+    filters: dict[str, django_filters.Filter] = {}
+    for field in fields:
+        lookup = f"attributes__{field.name}"
+        name = f"attr_{field.name}"
+        if field.kind == CustomFieldKind.NUMBER:
+            filters[f"{name}_min"] = django_filters.NumberFilter(
+                field_name=lookup,
+                lookup_expr="gte",
+                method=_number_filter(lookup, "gte"),
+                label=f"{field.label} from",
+                widget=_number_input() if widgets else None,
+            )
+            filters[f"{name}_max"] = django_filters.NumberFilter(
+                field_name=lookup,
+                lookup_expr="lte",
+                method=_number_filter(lookup, "lte"),
+                label=f"{field.label} to",
+                widget=_number_input() if widgets else None,
+            )
+        elif field.kind == CustomFieldKind.DATE:
+            for suffix, expr, word in (("from", "gte", "from"), ("to", "lte", "to")):
+                filters[f"{name}_{suffix}"] = django_filters.DateFilter(
+                    field_name=lookup,
+                    lookup_expr=expr,
+                    label=f"{field.label} {word}",
+                    method=_date_filter(lookup, expr),
+                    widget=forms.DateInput(attrs={"type": "date", "class": "form-control form-control-sm"})
+                    if widgets
+                    else None,
+                )
+        elif field.kind in (CustomFieldKind.CHOICE, CustomFieldKind.YES_NO):
+            choices = (
+                [(c, c) for c in field.choices]
+                if field.kind == CustomFieldKind.CHOICE
+                else [("yes", "Yes"), ("no", "No")]
+            )
+            filters[name] = django_filters.ChoiceFilter(
+                field_name=lookup,
+                choices=choices,
+                label=field.label,
+                empty_label="Any",
+                widget=_select() if widgets else None,
+            )
+        else:
+            filters[name] = django_filters.CharFilter(
+                field_name=lookup,
+                lookup_expr="iexact",
+                label=field.label,
+                widget=_text_input(field.label) if widgets else None,
+            )
+    return filters
+
+
+def _number_filter(lookup: str, expr: str):
+    def apply(queryset: QuerySet[Lead], name: str, value) -> QuerySet[Lead]:
+        # Compared as JSON numbers (custom numbers are stored as such: leads.fields.services).
+        number = int(value) if value == value.to_integral_value() else float(value)
+        return queryset.filter(**{f"{lookup}__{expr}": number})
+
+    return apply
+
+
+def _date_filter(lookup: str, expr: str):
+    def apply(queryset: QuerySet[Lead], name: str, value: datetime.date) -> QuerySet[Lead]:
+        # Stored as ISO text (leads.fields.services): ISO dates order as text.
+        return queryset.filter(**{f"{lookup}__{expr}": value.isoformat()})
+
+    return apply
+
+
+def _number_input() -> forms.NumberInput:
+    return forms.NumberInput(attrs={"class": "form-control form-control-sm"})
+
+
+def _personal_refused(label: str):
+    def refuse(queryset: QuerySet[Lead], name: str, value) -> QuerySet[Lead]:
+        raise ApiValidationError({name: [f"{label} is personal data: sales cannot filter on it."]})
+
+    return refuse
+
 
 # --- API --------------------------------------------------------------------
 
@@ -31,6 +120,21 @@ class LeadApiFilter(django_filters.FilterSet):
     class Meta:
         model = Lead
         fields = ("status", "origin", "source", "campaign", "country", "industry", "owner", "team")
+
+    def __init__(self, data=None, queryset=None, *, request=None, **kwargs):
+        super().__init__(data, queryset, request=request, **kwargs)
+        # Declared custom fields filter like columns; sales asking for a personal one get a 400.
+        user = getattr(request, "user", None)
+        marketing = user is not None and user_has_role(user, MARKETING_SIDE)
+        fields = list(custom_fields_list())
+        self.filters.update(custom_field_filters([f for f in fields if marketing or not f.personal]))
+        if not marketing:
+            for field in fields:
+                if field.personal:
+                    for suffix in ("", "_min", "_max", "_from", "_to"):
+                        self.filters[f"attr_{field.name}{suffix}"] = django_filters.CharFilter(
+                            method=_personal_refused(field.label)
+                        )
 
 
 # --- Nurture pool page ------------------------------------------------------
@@ -127,6 +231,10 @@ class PoolFilter(django_filters.FilterSet):
     def __init__(self, data=None, *args, now: datetime.datetime | None = None, **kwargs):
         super().__init__(data, *args, **kwargs)
         self.now = now or timezone.now()
+        # The pool is marketing's: every declared custom field filters, personal ones included.
+        sort = self.filters.pop("sort")
+        self.filters.update(custom_field_filters(list(custom_fields_list()), widgets=True))
+        self.filters["sort"] = sort
 
     def filter_search(self, queryset: QuerySet[Lead], name: str, value: str) -> QuerySet[Lead]:
         # Every word must match somewhere: "ana acme" finds Ana at Acme. One text per

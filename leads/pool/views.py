@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from accounts.access import MARKETING_SIDE, role_required
 from leadhandoff.csv_files import csv_lines
+from leads.fields.selectors import custom_fields_list, custom_values
 from leads.models import LEAD_PROFILE_FIELDS
 from leads.pool.filters import PoolFilter
 from leads.pool.selectors import LeadsInScoreOrder, nurture_pool
@@ -80,9 +81,16 @@ def pool(request: HttpRequest) -> HttpResponse:
     return render(request, "leads/pool.html", {"filter": filterset, "page": page, "leads": page.object_list})
 
 
+CONSENT_EXPORT_COLUMNS = ("do_not_email", "do_not_call", "unsubscribed", "consent_changed_at", "consent_source")
+
+
 def _export_rows(queryset) -> Iterator[str]:
-    lookups = [_EXPORT_LOOKUPS.get(column, column) for column in EXPORT_COLUMNS]
-    yield from csv_lines(itertools.chain([EXPORT_COLUMNS], queryset.values_list(*lookups).iterator(chunk_size=2000)))
+    # Declared custom fields are columns like built-in ones (attributes.<name>, as imports name them).
+    custom = [f.name for f in custom_fields_list()]
+    columns = (*EXPORT_COLUMNS, *CONSENT_EXPORT_COLUMNS, *(f"attributes.{name}" for name in custom))
+    lookups = [_EXPORT_LOOKUPS.get(column, column) for column in (*EXPORT_COLUMNS, *CONSENT_EXPORT_COLUMNS)]
+    lookups += [f"attributes__{name}" for name in custom]
+    yield from csv_lines(itertools.chain([columns], queryset.values_list(*lookups).iterator(chunk_size=2000)))
 
 
 @role_required(*MARKETING_SIDE)
@@ -107,5 +115,6 @@ def lead_detail(request: HttpRequest, lead_id: int) -> HttpResponse:
             "explanation": lead.score_explanation,
             "timeline": lead_timeline(lead=lead, limit=TIMELINE_LIMIT, tz=request.user.tz),
             "timeline_limit": TIMELINE_LIMIT,
+            "custom_values": custom_values(lead=lead),
         },
     )

@@ -112,6 +112,12 @@ class LeadTouchesApi(APIView):
         kind = serializers.ChoiceField(choices=TouchKind.choices)
         outcome = serializers.ChoiceField(choices=TouchOutcome.choices, required=False, default=TouchOutcome.NONE)
         notes = serializers.CharField(max_length=5000, required=False, allow_blank=True, default="")
+        consent_override = serializers.BooleanField(
+            required=False,
+            default=False,
+            help_text="Log a call to a do-not-call lead or an email to a do-not-email lead anyway (kept in history).",
+        )
+        override_reason = serializers.CharField(max_length=500, required=False, allow_blank=True, default="")
         occurred_at = serializers.DateTimeField(required=False, allow_null=True, default=None)
 
     class CreateOutputSerializer(serializers.Serializer):

@@ -64,6 +64,9 @@ class TouchForm(forms.Form):
     kind = forms.ChoiceField(choices=TouchKind.choices)
     outcome = forms.ChoiceField(choices=TouchOutcome.choices, initial=TouchOutcome.CONNECTED, required=False)
     notes = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), max_length=5000, required=False)
+    # Consent (issue 14): a call to a do-not-call lead or an email to a do-not-email lead needs this.
+    consent_override = forms.BooleanField(required=False)
+    override_reason = forms.CharField(max_length=500, required=False)
 
 
 class StageForm(forms.Form):

@@ -108,6 +108,14 @@ def _status_label(status: str) -> str:
     return Status(status).label.lower()
 
 
+# Which consent flag refuses which touch (issue 14); the rep may override it explicitly.
+CONSENT_REFUSES = {TouchKind.CALL: "do_not_call", TouchKind.EMAIL: "do_not_email"}
+CONSENT_REFUSAL_MESSAGES = {
+    "do_not_call": "This lead asked not to be called: tick “Override consent” to log the call anyway.",
+    "do_not_email": "This lead asked not to be emailed: tick “Override consent” to log the email anyway.",
+}
+
+
 @transaction.atomic
 def touch_log(
     *,
@@ -117,9 +125,14 @@ def touch_log(
     outcome: str = TouchOutcome.NONE,
     notes: str = "",
     occurred_at: datetime.datetime | None = None,
+    consent_override: bool = False,
+    override_reason: str = "",
     now: datetime.datetime,
 ) -> Touch:
     """Log a call, email, meeting, social message or note on the caller's lead.
+
+    A call to a do-not-call lead or an email to a do-not-email lead is refused
+    unless `consent_override` says so explicitly; the override is written to history.
 
     The first contact attempt (not a note) records first contact, stops the
     first-contact clock (sla_due_at cleared) and moves an assigned lead to
@@ -138,6 +151,16 @@ def touch_log(
 
     lead = _lead_to_work(user=user, lead_id=lead_id)
     _require_open(lead)
+    refused_by = CONSENT_REFUSES.get(kind)
+    if refused_by and getattr(lead, refused_by):
+        if not consent_override:
+            message = CONSENT_REFUSAL_MESSAGES[refused_by]
+            raise ApplicationError(
+                "The touch was not logged.", fields={"kind": [message], "consent_override": [message]}
+            )
+        history.consent_overridden(kind=kind, flag=refused_by, reason=override_reason.strip()[:500]).write(
+            lead=lead, at=now, actor=user
+        )
     occurred_at = min(occurred_at, now)
     if lead.origin == Origin.MARKETING and lead.assigned_at and occurred_at < lead.assigned_at:
         # Otherwise a back-dated call could stop a clock that had not started.

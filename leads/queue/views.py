@@ -132,6 +132,8 @@ def touch_log(request: HttpRequest, lead_id: int) -> HttpResponse:
                 kind=form.cleaned_data["kind"],
                 outcome=form.cleaned_data["outcome"] or TouchOutcome.NONE,
                 notes=form.cleaned_data["notes"],
+                consent_override=form.cleaned_data["consent_override"],
+                override_reason=form.cleaned_data["override_reason"],
                 now=timezone.now(),
             )
         except queue_services.NotInQueueError as error:

@@ -133,11 +133,11 @@ def test_a_bad_filter_value_shows_an_error_and_still_lists(marketer_client):
 def test_the_pool_page_makes_the_same_queries_whatever_its_size(marketer_client, django_assert_num_queries):
     LeadFactory.create_batch(3, last_activity_at=days_ago(1), score=40)
     marketer_client.get(POOL)
-    # user (the session comes from the cache), count, page
-    with django_assert_num_queries(3):
+    # user (the session comes from the cache), the declared custom fields (their filters), count, page
+    with django_assert_num_queries(4):
         marketer_client.get(POOL + "?sort=-score&activity=30")
     LeadFactory.create_batch(80, last_activity_at=days_ago(1), score=40, rejected_at=days_ago(2))
-    with django_assert_num_queries(3):
+    with django_assert_num_queries(4):
         response = marketer_client.get(POOL + "?sort=-score&activity=30")
     assert len(response.context["leads"]) == 50
 
@@ -243,11 +243,11 @@ def test_the_lead_page_makes_a_fixed_number_of_queries(marketer_client, cast, dj
     grow(2)
     lead_score_set(lead, 67, explanation=EXPLANATION)
     # user (the session comes from the cache), lead (+owner, team, score, legend), rejected_by, events,
-    # touches (+rep), history (+actor)
-    with django_assert_num_queries(6):
+    # touches (+rep), history (+actor), the declared custom fields (their labels)
+    with django_assert_num_queries(7):
         marketer_client.get(url)
     grow(20)
-    with django_assert_num_queries(6):
+    with django_assert_num_queries(7):
         marketer_client.get(url)
 
 

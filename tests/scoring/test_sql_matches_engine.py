@@ -15,7 +15,16 @@ from hypothesis import strategies as st
 
 from leads.models import EngagementEvent, Lead
 from scoring.engine import evaluate
-from scoring.rules import IDENTIFYING_FIELDS, LEAD_FIELDS, MAX_WINDOW_DAYS, NO_VALUE_OPS, Definition, rules_parse
+from scoring.rules import (
+    IDENTIFYING_FIELDS,
+    LEAD_FIELDS,
+    MAX_WINDOW_DAYS,
+    NO_VALUE_OPS,
+    CustomFieldSpec,
+    Definition,
+    field_kind,
+    rules_parse,
+)
 from scoring.scoring import facts_for_lead, leads_rescore, scores_fetch
 
 pytestmark = pytest.mark.django_db
@@ -34,24 +43,56 @@ NUMBERS = [0, 1, 9, 10, 50, 99.5, 100, 250, 1000, 1000.5, 123456.78]
 EVENT_KINDS = ["page_view", "pricing_page_view", "demo_request"]
 HALF_LIVES = [None, None, 0.5, 1, 2.5, 3, 7, 1 / 3]
 
+# Custom fields (issue 14): one of each kind, one personal (rules may test only its emptiness).
+CUSTOM_FIELDS = {
+    "total_visits": CustomFieldSpec("total_visits", "number"),
+    "occupation": CustomFieldSpec("occupation", "choice", choices=("Student", "Working Professional")),
+    "signup_date": CustomFieldSpec("signup_date", "date"),
+    "newsletter": CustomFieldSpec("newsletter", "yes_no"),
+    "notes": CustomFieldSpec("notes", "text"),
+    "birthday": CustomFieldSpec("birthday", "date", personal=True),
+}
+RULE_FIELDS = sorted(LEAD_FIELDS) + [f"attributes.{name}" for name in CUSTOM_FIELDS]
+DATES = ["2024-01-31", "2024-02-01", "2025-06-01", "2025-12-31", "1999-05-05"]
+# What a lead's attributes may hold, typed or not: imports and the API store typed values,
+# but keys declared later (or kept untyped) may hold anything.
+ATTRIBUTE_VALUES = {
+    "total_visits": [0, 1, 5, 7.5, 250, -3, "5", " 12 ", "7.25", "+4", "abc", "", True, None, "1e3", "5."],
+    "occupation": ["Student", "student ", "Working Professional", "ΣΟΦΙΑΣ", "", 5, None],
+    "signup_date": [*DATES, "", "soon", None],
+    "newsletter": ["yes", "no", " YES", True, False, "", None, "maybe"],
+    "notes": WORDS,
+    "birthday": [*DATES, ""],
+}
+YES_NO_OPS = ["equals", "not_equals", "is_empty", "is_not_empty"]
+DATE_OPS = ["equals", "not_equals", "one_of", "not_one_of", "gt", "lt", "between", "is_empty", "is_not_empty"]
+
 TEXT_OPS = ["equals", "not_equals", "one_of", "not_one_of", "contains", "not_contains", "is_empty", "is_not_empty"]
 NUMBER_OPS = [*TEXT_OPS, "gt", "lt", "between"]
 
 
 @st.composite
 def conditions(draw, kind):
-    field = draw(st.sampled_from(sorted(LEAD_FIELDS)))
-    is_number = LEAD_FIELDS[field] == "number"
-    # Identifying fields (email) may only be tested for presence (scoring.rules).
-    ops = sorted(NO_VALUE_OPS) if field in IDENTIFYING_FIELDS else NUMBER_OPS if is_number else TEXT_OPS
+    field = draw(st.sampled_from(RULE_FIELDS))
+    spec = CUSTOM_FIELDS.get(field.removeprefix("attributes.")) if field.startswith("attributes.") else None
+    field_type = spec.rule_kind if spec else field_kind(field)
+    # Identifying fields (email) and personal data may only be tested for presence (scoring.rules).
+    if field in IDENTIFYING_FIELDS or (spec and spec.personal):
+        ops = sorted(NO_VALUE_OPS)
+    else:
+        ops = {"number": NUMBER_OPS, "yes_no": YES_NO_OPS, "date": DATE_OPS}.get(field_type, TEXT_OPS)
     op = draw(st.sampled_from(ops))
-    values = NUMBERS if is_number else [w for w in WORDS + DOMAINS if w.strip()]
+    values = {"number": NUMBERS, "yes_no": ["yes", "no", "YES "], "date": DATES}.get(
+        field_type, [w for w in WORDS + DOMAINS if w.strip()]
+    )
     if op in ("is_empty", "is_not_empty"):
         value = None
     elif op in ("one_of", "not_one_of"):
         value = draw(st.lists(st.sampled_from(values), min_size=1, max_size=3))
     elif op == "between":
-        value = sorted(draw(st.lists(st.sampled_from(NUMBERS), min_size=2, max_size=2)))
+        value = sorted(
+            draw(st.lists(st.sampled_from(DATES if field_type == "date" else NUMBERS), min_size=2, max_size=2))
+        )
     else:
         value = draw(st.sampled_from(values))
     rule = {
@@ -89,7 +130,9 @@ def definitions(draw):
     for i, rule in enumerate(raw):
         rule["id"] = f"r{i}"
     return Definition.from_rules(
-        version=draw(st.integers(1, 9)), threshold=draw(st.integers(-10, 120)), rules=rules_parse(raw)
+        version=draw(st.integers(1, 9)),
+        threshold=draw(st.integers(-10, 120)),
+        rules=rules_parse(raw, custom_fields=CUSTOM_FIELDS),
     )
 
 
@@ -127,6 +170,14 @@ def leads_data(draw):
             "campaign": draw(TEXT),
             "company_size": draw(st.one_of(st.none(), st.sampled_from([0, 1, 9, 10, 50, 100, 250, 1000]))),
             "annual_revenue": None if revenue is None else Decimal(str(revenue)).quantize(Decimal("0.01")),
+            "do_not_email": draw(st.booleans()),
+            "do_not_call": draw(st.booleans()),
+            "unsubscribed": draw(st.booleans()),
+            "attributes": draw(
+                st.fixed_dictionaries(
+                    {}, optional={name: st.sampled_from(options) for name, options in ATTRIBUTE_VALUES.items()}
+                )
+            ),
         },
         "events": draw(st.lists(st.tuples(st.sampled_from(EVENT_KINDS), AGES), max_size=10)),
         # Events right at a behaviour rule's window start: (rule index, microseconds after it).
