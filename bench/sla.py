@@ -99,6 +99,8 @@ CLOCK_COLUMNS = {
     "team_id": "l.team_id",
     "policy_id": "NULL",
     "business_time": "false",
+    "holiday_country": "''",
+    "holiday_subdivision": "''",
     "stop_on": "'attempt'",
     "window_minutes": "1440",
     "reassign_on_breach": "false",

@@ -162,7 +162,7 @@ def test_a_failed_import_shows_its_error_and_run_again_queues_it_with_fresh_atte
 
 def test_recovery_covers_every_job_that_has_a_task():
     from leadhandoff.jobs import job_models
-    from reports.models import ComparisonReport
+    from reports.models import Analysis, ComparisonReport
     from scoring.models import PoolRescore, Preview
 
     assert {m: m.task_name for m in job_models()} == {
@@ -171,5 +171,6 @@ def test_recovery_covers_every_job_that_has_a_task():
         PoolRescore: "scoring.tasks.rescore_pool",
         ComparisonReport: "reports.tasks.comparison_report_build",
         EventImportJob: "leads.tasks.event_import_run",
+        Analysis: "reports.tasks.analysis_build",
     }
-    assert len({m.lock_namespace for m in job_models()}) == 5  # no two jobs share a lock
+    assert len({m.lock_namespace for m in job_models()}) == 6  # no two jobs share a lock
