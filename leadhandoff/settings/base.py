@@ -293,6 +293,7 @@ SPECTACULAR_SETTINGS = {
         "RejectReasonEnum": "leads.models.RejectReason",
         "OriginEnum": "leads.models.Origin",
         "CustomFieldKindEnum": "leads.models.CustomFieldKind",
+        "AnalysisKindEnum": "reports.models.Analysis.Kind",
         "DefinitionStateEnum": "scoring.models.DefinitionVersion.State",
         # Previews and comparison reports share the job model's states.
         "JobStateEnum": "leadhandoff.jobs.Job.State",

@@ -17,6 +17,7 @@ from playwright.sync_api import Page, expect
 
 from leads.models import ImportJob, Lead, Status
 from tests.browser.conftest import PHONE
+from tests.browser.test_signoff_journey import add_rule
 from tests.conftest import running_worker
 
 pytestmark = [pytest.mark.browser, pytest.mark.worker, pytest.mark.django_db(transaction=True)]
@@ -107,3 +108,52 @@ def test_a_marketer_imports_a_two_file_funnel_with_the_outcome_derived_from_the_
     assert not rest.filter(closed_at__isnull=False).exists()
     first = Lead.objects.get(external_id=f"{0:032x}")
     assert (first.industry, first.source, first.attributes["declared_monthly_revenue"]) == ("pet", "social", "1000")
+
+
+def test_a_funnel_with_a_custom_number_field_is_imported_and_the_definition_scores_that_field(
+    page: Page, login_as, cast, import_worker, funnel
+):
+    """Issue 14, "Done means": the two-file funnel with its derived outcome and a typed custom
+    field, then a draft definition scoring that field, whose preview changes accordingly."""
+    leads_file, deals_file, won = funnel
+    rows = list(csv.reader(leads_file.open(encoding="utf-8")))
+    rows[0].append("total_visits")
+    visits = {row[0]: (i * 3) % 11 for i, row in enumerate(rows[1:])}
+    for row in rows[1:]:
+        row.append(str(visits[row[0]]))
+    _write(leads_file, rows)
+
+    login_as(page, "marketer")
+    page.get_by_role("link", name="Custom fields").click()
+    form = page.get_by_test_id("custom-field-form")
+    form.get_by_label("Name").fill("total_visits")
+    form.get_by_label("Label").fill("Total visits")
+    form.get_by_label("Kind").select_option("number")
+    form.get_by_role("button", name="Declare").click()
+    expect(page.get_by_test_id("custom-field-total_visits")).to_contain_text("Number")
+
+    page.goto("/leads/imports/upload/")
+    page.get_by_label("CSV file").set_input_files(leads_file)
+    page.get_by_label("Lookup files (optional)").set_input_files(deals_file)
+    page.get_by_role("button", name="Upload and map columns").click()
+    page.get_by_label("total_visits", exact=True).select_option("__attribute__")
+    page.get_by_label("Derived values").fill("stage: won if lookup closed_deals matched")
+    page.get_by_role("button", name="Save mapping and preview").click()
+    page.get_by_test_id("start-import").click()
+    expect(page.get_by_test_id("import-progress")).to_contain_text(f"Created {LEADS} · updated 0 · rejected 0")
+    assert set(Lead.objects.filter(status=Status.WON).values_list("external_id", flat=True)) == won
+    # The declared field is stored typed: a number, not the file's text.
+    assert {lead.external_id: lead.attributes["total_visits"] for lead in Lead.objects.all()} == visits
+
+    # A draft that scores the field: the preview names exactly the pool leads with 5+ visits.
+    in_pool_with_visits = {mql for mql, n in visits.items() if n > 4 and mql not in won}
+    page.get_by_role("link", name="Definition").click()
+    page.get_by_test_id("new-draft").click()
+    page.get_by_label("Title").fill("Frequent visitors")
+    page.get_by_label("Threshold").fill("50")
+    add_rule(page, "Fit rule", label="5+ visits", field="attributes.total_visits", op="gt", value="4", points="60")
+    page.get_by_test_id("save").click()
+    page.get_by_test_id("propose").click()
+    page.get_by_test_id("run-preview").click()
+    expect(page.get_by_test_id("preview-panel")).to_have_attribute("data-state", "done", timeout=60_000)
+    expect(page.get_by_test_id("newly-qualify-count")).to_have_text(f"+{len(in_pool_with_visits)}")
