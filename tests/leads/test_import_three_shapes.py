@@ -221,6 +221,7 @@ def test_a_lead_scoring_export_is_guessed_without_origin_and_its_placeholders_re
         "Converted": "stage",
         "City": "city",
         "Lead Origin": "campaign",  # a traffic channel: never the marketing/rep-sourced origin
+        "Do Not Email": "do_not_email",  # consent, honoured from the file
     }
 
     job = upload(marketer_client, data, "Leads.csv")
