@@ -335,6 +335,7 @@ def generate_leads(db, *, leads: int, reps: list, queued: int) -> dict:
 
 def make_sessions(reps: list) -> dict[int, str]:
     """A logged-in session per rep (the same rows the login form writes)."""
+    from django.conf import settings
     from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
     from django.contrib.sessions.backends.db import SessionStore
 
@@ -342,7 +343,7 @@ def make_sessions(reps: list) -> dict[int, str]:
     for rep in reps:
         session = SessionStore()
         session[SESSION_KEY] = str(rep.pk)
-        session[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
+        session[BACKEND_SESSION_KEY] = settings.AUTHENTICATION_BACKENDS[-1]
         session[HASH_SESSION_KEY] = rep.get_session_auth_hash()
         session.create()
         cookies[rep.pk] = session.session_key

@@ -134,7 +134,7 @@ AUTH_PASSWORD_VALIDATORS = [
 # django-axes first: it refuses a locked-out login before any password is checked.
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
-    "django.contrib.auth.backends.ModelBackend",
+    "accounts.backends.UserWithProfileBackend",
 ]
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"

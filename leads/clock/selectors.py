@@ -209,7 +209,8 @@ def open_breaches(*, rep_ids: Iterable[int], now: datetime.datetime) -> QuerySet
 def free_to_cold_call(*, rep: User, now: datetime.datetime) -> FreeToColdCall:
     """A rep with no breached lead still open and compliance over the policy's last N days at
     least its X% is free to cold-call. A rep with no clock due in the period has nothing to fail."""
-    team_id = RepProfile.objects.filter(user=rep).values_list("team_id", flat=True).first()
+    # The signed-in user's profile came with them (accounts.backends); anyone else's is one query.
+    team_id = getattr(getattr(rep, "rep_profile", None), "team_id", None)
     return free_to_cold_call_many(rep_teams={rep.id: team_id}, now=now)[rep.id]
 
 

@@ -9,6 +9,7 @@ the queue is.
 import datetime
 from dataclasses import dataclass, field
 
+from django.db import connection
 from django.db.models import Count, F, Q, QuerySet
 from django.http import Http404
 
@@ -63,13 +64,21 @@ def _end_of_day(now: datetime.datetime, tz: datetime.tzinfo) -> datetime.datetim
     return tomorrow.astimezone(datetime.UTC)
 
 
+def _due_bounds(
+    due: str, *, now: datetime.datetime, tz: datetime.tzinfo
+) -> tuple[datetime.datetime | None, datetime.datetime]:
+    """[start, end) of a summary figure's deadline window (start None: overdue, open-ended)."""
+    if due == DUE_OVERDUE:
+        return None, now
+    if due == DUE_WITHIN_HOUR:
+        return now, now + datetime.timedelta(hours=1)
+    return now, _end_of_day(now, tz)
+
+
 def _due_window(due: str, *, now: datetime.datetime, tz: datetime.tzinfo) -> Q:
     """The deadline window of a summary figure (an open clock: sla_due_at is cleared at first contact)."""
-    if due == DUE_OVERDUE:
-        return Q(sla_due_at__lt=now)
-    if due == DUE_WITHIN_HOUR:
-        return Q(sla_due_at__gte=now, sla_due_at__lt=now + datetime.timedelta(hours=1))
-    return Q(sla_due_at__gte=now, sla_due_at__lt=_end_of_day(now, tz))
+    start, end = _due_bounds(due, now=now, tz=tz)
+    return Q(sla_due_at__lt=end) if start is None else Q(sla_due_at__gte=start, sla_due_at__lt=end)
 
 
 @dataclass(frozen=True)
@@ -78,26 +87,46 @@ class QueueSummary:
     due_within_hour: int
     due_today: int
     rep_sourced_open: int
+    sources: list[str] = field(default_factory=list)  # among all the rep's leads, for the source filter
 
 
 def my_queue_summary(*, user: User, now: datetime.datetime, tz: datetime.tzinfo) -> QueueSummary:
-    """The strip above the queue: the caller's open leads by deadline window, in one query.
+    """The strip above the queue (the caller's open leads by deadline window) and the sources
+    of all their leads (the source filter), in one query.
 
     "Due today" counts what is still to come before the rep's midnight (the hour's included).
+    The counts are written in SQL around the access door's own query: the ORM spent more CPU
+    compiling five filtered counts than PostgreSQL spends running them, on the page a rep
+    opens fifty times a day.
     """
-    row = (
-        leads_visible_to(user=user)
-        .filter(owner=user, status__in=OPEN_STATUSES)
-        .aggregate(
-            overdue=Count("id", filter=_due_window(DUE_OVERDUE, now=now, tz=tz)),
-            hour=Count("id", filter=_due_window(DUE_WITHIN_HOUR, now=now, tz=tz)),
-            today=Count("id", filter=_due_window(DUE_TODAY, now=now, tz=tz)),
-            rep_sourced=Count("id", filter=Q(origin=Origin.REP_SOURCED)),
+    leads_sql, leads_params = (
+        leads_visible_to(user=user).filter(owner=user).values("status", "sla_due_at", "origin", "source").query
+    ).sql_with_params()
+    _, hour_end = _due_bounds(DUE_WITHIN_HOUR, now=now, tz=tz)
+    _, today_end = _due_bounds(DUE_TODAY, now=now, tz=tz)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""
+            SELECT count(*) FILTER (WHERE o AND sla_due_at < %s),
+                   count(*) FILTER (WHERE o AND sla_due_at >= %s AND sla_due_at < %s),
+                   count(*) FILTER (WHERE o AND sla_due_at >= %s AND sla_due_at < %s),
+                   count(*) FILTER (WHERE o AND origin = %s),
+                   coalesce(array_agg(DISTINCT source ORDER BY source) FILTER (WHERE source <> ''), '{{}}')
+            FROM (SELECT l.*, l.status = ANY(%s) AS o FROM ({leads_sql}) l) l
+            """,  # noqa: S608 - the door's compiled query; values are parameters
+            [
+                now,
+                now,
+                hour_end,
+                now,
+                today_end,
+                Origin.REP_SOURCED.value,
+                [str(s) for s in OPEN_STATUSES],
+                *leads_params,
+            ],
         )
-    )
-    return QueueSummary(
-        overdue=row["overdue"], due_within_hour=row["hour"], due_today=row["today"], rep_sourced_open=row["rep_sourced"]
-    )
+        overdue, hour, today, rep_sourced, sources = cursor.fetchone()
+    return QueueSummary(overdue, hour, today, rep_sourced, sources)
 
 
 def my_queue(
@@ -166,18 +195,6 @@ QUEUE_FIELDS = (
     "owner_id",
     "scorecard__total",  # the score badge, joined (select_related in my_queue)
 )
-
-
-def my_queue_sources(*, user: User) -> list[str]:
-    """The distinct sources among the caller's own leads, for the source filter."""
-    return list(
-        leads_visible_to(user=user)
-        .filter(owner=user)
-        .exclude(source="")
-        .order_by("source")
-        .values_list("source", flat=True)
-        .distinct()
-    )
 
 
 @dataclass

@@ -29,7 +29,6 @@ from leads.queue.selectors import (
     QueueFilters,
     RejectionFilters,
     brief_lead_get,
-    my_queue_sources,
     my_queue_summary,
     rejection_counts,
     rejection_versions,
@@ -55,6 +54,7 @@ def my_queue(request: HttpRequest) -> HttpResponse:
     clocks = clock_statuses(lead_ids=[lead.pk for lead in page.object_list], now=now, tz=tz)
     for lead in page.object_list:
         lead.clock = clocks.get(lead.pk)
+    summary = my_queue_summary(user=request.user, now=now, tz=tz)
     return render(
         request,
         "leads/my_queue.html",
@@ -63,8 +63,8 @@ def my_queue(request: HttpRequest) -> HttpResponse:
             "filters": filters,
             "page": page,
             "leads": page.object_list,
-            "sources": my_queue_sources(user=request.user),
-            "summary": my_queue_summary(user=request.user, now=now, tz=tz),
+            "summary": summary,
+            "sources": summary.sources,
             # "/leads/" — one reverse() instead of one per row (the page is rendered on every visit).
             "brief_prefix": reverse("leads:brief", kwargs={"lead_id": 0}).removesuffix("0/brief/"),
             "now": now,
