@@ -2,6 +2,7 @@
 ended by closing or reassigning; time left in the policy's terms; compliance; free to cold-call."""
 
 import datetime
+import random
 
 import pytest
 import time_machine
@@ -12,6 +13,7 @@ from leads.clock.selectors import (
     clock_statuses,
     compliance,
     free_to_cold_call,
+    free_to_cold_call_many,
     lead_sla_timeline,
 )
 from leads.models import ClockOutcome, FirstContactClock, Lead, Origin, Status, TouchKind, TouchOutcome
@@ -232,6 +234,28 @@ def test_compliance_counts_met_among_the_clocks_that_came_due(cast):
     _clock(cast, cast.rep, due=now + HOUR)  # not due yet
     figure = compliance(clocks=FirstContactClock.objects.filter(rep=cast.rep), now=now)
     assert (figure.met, figure.came_due, figure.percent) == (2, 4, 50)
+
+
+def test_free_to_cold_call_counts_as_the_compliance_function_does(cast):
+    """Free to cold-call counts clocks in hand-written SQL (MET_SQL, CAME_DUE_SQL); every mix of
+    outcome, deadline and end gives the figures of `compliance` and the overdue clocks of the ORM."""
+    rng = random.Random(4)
+    outcomes = ["", *ClockOutcome.values]
+    for rep in (cast.rep, cast.teammate):
+        for _ in range(40):
+            due = FRIDAY + rng.choice([-45, -29, -3, -1, 0, 1, 5]) * 24 * HOUR + rng.choice([-HOUR, 0 * HOUR, HOUR])
+            outcome = rng.choice(outcomes)
+            ended = due + rng.choice([-2, 3]) * HOUR if outcome or rng.random() < 0.2 else None
+            _clock(cast, rep, due=due, outcome=outcome, ended=ended)
+    statuses = free_to_cold_call_many(rep_teams={cast.rep.pk: cast.team.pk, cast.teammate.pk: cast.team.pk}, now=FRIDAY)
+    for rep in (cast.rep, cast.teammate):
+        in_period = FirstContactClock.objects.filter(rep=rep, due_at__gte=FRIDAY - 30 * 24 * HOUR, due_at__lt=FRIDAY)
+        expected = compliance(clocks=in_period, now=FRIDAY)
+        overdue = FirstContactClock.objects.filter(rep=rep, ended_at__isnull=True, due_at__lte=FRIDAY).count()
+        status = statuses[rep.pk]
+        assert (status.compliance.met, status.compliance.came_due) == (expected.met, expected.came_due)
+        assert expected.came_due > 0
+        assert len(status.open_breaches) == overdue
 
 
 def test_a_rep_with_an_overdue_lead_is_not_free_and_is_told_which(cast):
