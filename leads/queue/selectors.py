@@ -7,6 +7,7 @@ the queue is.
 """
 
 import datetime
+from collections import Counter
 from dataclasses import dataclass, field
 
 from django.db import connection
@@ -225,14 +226,22 @@ def brief_lead_get(*, user: User, lead_id: int, with_score: bool = False) -> Lea
 
 
 def brief(*, lead: Lead, tz: datetime.tzinfo = datetime.UTC) -> Brief:
-    """Touches, history and the latest engagement of one lead: four queries whatever their length.
+    """Touches, history and the latest engagement of one lead: three queries whatever their length,
+    four when it has more events than the brief lists.
 
     The lead comes from brief_lead_get(with_score=True), so its score is joined already.
     """
-    events = list(EngagementEvent.objects.filter(lead=lead).order_by("-occurred_at", "-id")[:BRIEF_EVENTS_LIMIT])
-    event_counts = list(
-        EngagementEvent.objects.filter(lead=lead).values("kind").annotate(n=Count("id")).order_by("-n", "kind")
-    )
+    # One row more than shown tells whether these are all the lead's events; when they are (most
+    # leads), their counts by kind are counted here rather than by a second query.
+    events = list(EngagementEvent.objects.filter(lead=lead).order_by("-occurred_at", "-id")[: BRIEF_EVENTS_LIMIT + 1])
+    if len(events) <= BRIEF_EVENTS_LIMIT:
+        by_kind = Counter(event.kind for event in events)
+        event_counts = [{"kind": kind, "n": n} for kind, n in sorted(by_kind.items(), key=lambda kv: (-kv[1], kv[0]))]
+    else:
+        events = events[:BRIEF_EVENTS_LIMIT]
+        event_counts = list(
+            EngagementEvent.objects.filter(lead=lead).values("kind").annotate(n=Count("id")).order_by("-n", "kind")
+        )
     for row in event_counts:
         row["label"] = EventKind(row["kind"]).label if row["kind"] in EventKind.values else row["kind"]
     touches = list(Touch.objects.filter(lead=lead).select_related("rep").order_by("-occurred_at", "-id"))
