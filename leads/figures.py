@@ -164,7 +164,6 @@ def _hours_sql(lead_set: LeadSet, *, group_sql: str, buckets: bool) -> str:
     """  # noqa: S608
 
 
-SIDE_FIELDS = ("leads", "won", "lost", "open", "won_cycles", "open_ages")
 _COUNTS = ("leads", "contacted", "won", "lost", "open", "closed_before_start", "closed_without_start", "won_with_value")
 _HISTOGRAMS = ("won_cycle_counts", "open_age_counts", "touches_won_counts", "touches_lost_counts")
 
@@ -240,14 +239,25 @@ def merge_rows(rows) -> dict:
     return out
 
 
+class _Row(dict):
+    """A group's aggregates. Its won cycles and open ages as vectors (`won_cycles`,
+    `open_ages`) are expanded from the histograms when first read: the figures and the
+    verdict work on the histograms and the sides' vectors."""
+
+    def __missing__(self, key):
+        if key not in ("won_cycles", "open_ages"):
+            raise KeyError(key)
+        self[key] = histogram_values(self["won_cycle_counts" if key == "won_cycles" else "open_age_counts"])
+        return self[key]
+
+
 def _with_figures(row: dict) -> dict:
-    # The percentiles (percentile_cont) and the vectors of the verdict's tests, from the histograms.
+    # The percentiles (percentile_cont) from the histograms.
+    row = _Row(row)
     row["median_cycle_days_won"] = histogram_percentile(row["won_cycle_counts"], 0.5)
     row["p75_cycle_days_won"] = histogram_percentile(row["won_cycle_counts"], 0.75)
     row["median_touches_won"] = histogram_percentile(row["touches_won_counts"], 0.5)
     row["median_touches_lost"] = histogram_percentile(row["touches_lost_counts"], 0.5)
-    row["won_cycles"] = histogram_values(row["won_cycle_counts"])
-    row["open_ages"] = histogram_values(row["open_age_counts"])
     return row
 
 
@@ -412,14 +422,14 @@ def histogram_percentile(counts: Mapping[float, int], q: float) -> float | None:
     return float(at_low + (at_high - at_low) * (pos - low))
 
 
-def histogram_values(counts: Mapping[float, int]) -> list:
+def histogram_values(counts: Mapping[float, int], dtype=None) -> list:
     """The values a histogram stands for, ascending (what the verdict's scipy tests take)."""
     if not counts:
         return []
     import numpy as np
 
     values = sorted(counts)
-    return np.repeat(values, [counts[v] for v in values]).tolist()
+    return np.repeat(np.array(values, dtype=dtype), [counts[v] for v in values]).tolist()
 
 
 def histogram_km_median(events: Mapping[float, int], censored: Mapping[float, int]) -> float | None:
@@ -555,8 +565,8 @@ def side_from_row(label: str, row: dict | None) -> Side:
         row["leads"],
         row["won"],
         row["lost"],
-        [float(c) for c in histogram_values(won_cycles)],
-        [float(a) for a in histogram_values(open_ages)],
+        histogram_values(won_cycles, dtype=float),
+        histogram_values(open_ages, dtype=float),
         _num(histogram_percentile(won_cycles, 0.5)),
     )
 
