@@ -2,10 +2,11 @@
 
 The comparison report (reports.services) and the definition preview's backtest
 (scoring.preview) both count through `group_figures`: one set-based statement
-(GROUP BY with FILTER clauses and percentile_cont) over the lead table, then a
-few pure functions here (Wilson interval, Kaplan–Meier median, the verdict's
-tests from scipy) on the aggregated rows. It lives in leads, below scoring and
-reports, so both can import it.
+over the lead table counting leads into a histogram (group, status, day, touch
+count: a parallel hash aggregate), one more for the hours to first contact, then
+pure functions here on the histograms (percentile_cont's ranks and
+interpolation, Wilson interval, Kaplan–Meier median, the verdict's tests from
+scipy). It lives in leads, below scoring and reports, so both can import it.
 
 Definitions (README, "The comparison report"):
 - a lead is won or lost by its status; open is every status between queued and
