@@ -2,10 +2,11 @@
 
 The comparison report (reports.services) and the definition preview's backtest
 (scoring.preview) both count through `group_figures`: one set-based statement
-(GROUP BY with FILTER clauses and percentile_cont) over the lead table, then a
-few pure functions here (Wilson interval, Kaplan–Meier median, the verdict's
-tests from scipy) on the aggregated rows. It lives in leads, below scoring and
-reports, so both can import it.
+over the lead table counting leads into a histogram (group, status, day, touch
+count: a parallel hash aggregate), one more for the hours to first contact, then
+pure functions here on the histograms (percentile_cont's ranks and
+interpolation, Wilson interval, Kaplan–Meier median, the verdict's tests from
+scipy). It lives in leads, below scoring and reports, so both can import it.
 
 Definitions (README, "The comparison report"):
 - a lead is won or lost by its status; open is every status between queued and
@@ -27,14 +28,15 @@ Definitions (README, "The comparison report"):
 
 from __future__ import annotations
 
+import contextlib
 import datetime
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from django.db import connection
+from django.db import connection, transaction
 
 from .models import OPEN_STATUSES, Status
 
@@ -106,117 +108,261 @@ def _base_sql(lead_set: LeadSet, *, start_sql: str, group_sql: str) -> str:
     """  # noqa: S608 - fragments are the module's own constants; values are parameters
 
 
-_WON_CYCLE = f"status = '{_WON}' AND closed_at >= start_at"
-_OPEN_AGE = f"status = ANY({_OPEN}) AND age >= 0"
-
-
-def _figures_sql(lead_set: LeadSet, *, start_sql: str) -> str:
-    # Every count and percentile of every group and of all leads in one statement
-    # (GROUPING SETS). Both percentiles of the won cycles come from one sort.
-    return f"""
-        WITH b AS ({_base_sql(lead_set, start_sql=start_sql, group_sql=lead_set.group_sql)})
-        SELECT GROUPING(grp) = 1, grp,
-          count(*),
-          count(*) FILTER (WHERE first_contact_at IS NOT NULL),
-          count(*) FILTER (WHERE status = '{_WON}'),
-          count(*) FILTER (WHERE status = '{_LOST}'),
-          count(*) FILTER (WHERE status = ANY({_OPEN})),
-          count(*) FILTER (WHERE closed_at < start_at AND status IN ('{_WON}', '{_LOST}')),
-          count(*) FILTER (WHERE status IN ('{_WON}', '{_LOST}') AND start_at IS NULL),
-          percentile_cont(ARRAY[0.5, 0.75]) WITHIN GROUP (ORDER BY cycle) FILTER (WHERE {_WON_CYCLE}),
-          percentile_cont(0.5) WITHIN GROUP (ORDER BY touch_count) FILTER (WHERE status = '{_WON}'),
-          percentile_cont(0.5) WITHIN GROUP (ORDER BY touch_count) FILTER (WHERE status = '{_LOST}'),
-          sum(deal_value) FILTER (WHERE status = '{_WON}'),
-          count(deal_value) FILTER (WHERE status = '{_WON}'),
-          percentile_cont(0.5) WITHIN GROUP (
-            ORDER BY extract(epoch FROM first_contact_at - assigned_at) / 3600.0
-          ) FILTER (WHERE first_contact_at >= assigned_at),
-          array_agg(cycle) FILTER (WHERE {_WON_CYCLE}),
-          array_agg(age) FILTER (WHERE {_OPEN_AGE})
-        FROM b GROUP BY GROUPING SETS ((grp), ())
-    """  # noqa: S608
-
-
-def _sides_sql(lead_set: LeadSet, *, start_sql: str) -> str:
-    # What the verdict needs per side: counts and the vectors of its tests; no sorting.
-    return f"""
-        WITH b AS ({_base_sql(lead_set, start_sql=start_sql, group_sql=lead_set.side_sql)})
-        SELECT grp, count(*),
-          count(*) FILTER (WHERE status = '{_WON}'),
-          count(*) FILTER (WHERE status = '{_LOST}'),
-          count(*) FILTER (WHERE status = ANY({_OPEN})),
-          array_agg(cycle) FILTER (WHERE {_WON_CYCLE}),
-          array_agg(age) FILTER (WHERE {_OPEN_AGE})
-        FROM b GROUP BY grp
-    """  # noqa: S608
-
-
-FIELDS = (
-    "leads",
-    "contacted",
-    "won",
-    "lost",
-    "open",
-    "closed_before_start",
-    "closed_without_start",
-    "cycle_percentiles_won",
-    "median_touches_won",
-    "median_touches_lost",
-    "won_value",
-    "won_with_value",
-    "median_hours_to_first_contact",
-    "won_cycles",
-    "open_ages",
+# A won deal's cycle counts unless it closed before it started (a data error); an
+# open deal is censored at its age unless it has not started yet.
+_WON_CYCLE = "closed_at >= start_at"
+# Status classes in the histogram's key: 1 won, 2 lost, 3 open, 0 neither (recycled back to the pool).
+_CLASS = (
+    f"CASE WHEN status = '{_WON}' THEN 1 WHEN status = '{_LOST}' THEN 2 WHEN status = ANY({_OPEN}) THEN 3 ELSE 0 END"
 )
-SIDE_FIELDS = ("leads", "won", "lost", "open", "won_cycles", "open_ages")
+WON, LOST, OPEN = 1, 2, 3
+
+
+def _histogram_sql(lead_set: LeadSet, *, start_sql: str, group_sql: str) -> str:
+    # Every lead counted once into a cell (group, status class, day, touches): the won
+    # deal's cycle or the open deal's age in days, the closed deal's touch count. Days and
+    # touches are whole numbers, so the cells are few (thousands for a million leads) and
+    # every percentile, total and side is exact from them in Python (histogram_*). Plain
+    # count/sum aggregates: PostgreSQL runs this as a parallel hash aggregate, where
+    # percentile_cont and array_agg (no combine function before PostgreSQL 16) run on one
+    # core after a sort.
+    return f"""
+        WITH b AS ({_base_sql(lead_set, start_sql=start_sql, group_sql=group_sql)})
+        SELECT grp, {_CLASS} AS k,
+          CASE WHEN status = '{_WON}' THEN CASE WHEN {_WON_CYCLE} THEN cycle END
+               WHEN status = ANY({_OPEN}) THEN age END AS d,
+          CASE WHEN status IN ('{_WON}', '{_LOST}') THEN touch_count END AS t,
+          count(*),
+          count(first_contact_at),
+          count(*) FILTER (WHERE closed_at < start_at),
+          count(*) FILTER (WHERE start_at IS NULL),
+          sum(deal_value),
+          count(deal_value)
+        FROM b GROUP BY 1, 2, 3, 4
+    """  # noqa: S608 - fragments are the module's own constants; values are parameters
+
+
+def _hours_sql(lead_set: LeadSet, *, group_sql: str, buckets: bool) -> str:
+    # Hours from assignment to first contact are continuous: counted per whole hour with
+    # the bucket's least and greatest value (a median falling on a bucket whose values are
+    # all equal, or on its first or last, is known from these); `buckets=False` reads the
+    # values of the few buckets still needed. The bucket is only a partition (float
+    # date_part: cheap, and monotone like the figure); each value is the figure's own
+    # expression (numeric extract), taken on the interval's least and greatest only.
+    hours = "extract(epoch FROM {}) / 3600.0"
+    span = "l.first_contact_at - l.assigned_at"
+    bucket = f"floor(date_part('epoch', {span}) / 3600)::bigint"
+    where = f"{lead_set.where_sql} AND l.first_contact_at >= l.assigned_at"
+    if buckets:
+        return f"""
+            SELECT {group_sql}, {bucket}, count(*),
+                   {hours.format(f"min({span})")}, {hours.format(f"max({span})")}
+            FROM {lead_set.from_sql} WHERE {where} GROUP BY 1, 2
+        """  # noqa: S608 - fragments are the module's own constants; values are parameters
+    return f"""
+        SELECT {group_sql}, {bucket}, {hours.format(span)}
+        FROM {lead_set.from_sql} WHERE {where} AND {bucket} = ANY(%s)
+    """  # noqa: S608
+
+
+_COUNTS = ("leads", "contacted", "won", "lost", "open", "closed_before_start", "closed_without_start", "won_with_value")
+_HISTOGRAMS = ("won_cycle_counts", "open_age_counts", "touches_won_counts", "touches_lost_counts")
 
 
 def _params(lead_set: LeadSet, group_params: Sequence[Any], now: datetime.datetime) -> list:
     return [*group_params, now, *lead_set.from_params, *lead_set.where_params]
 
 
-def group_rows(lead_set: LeadSet, *, now: datetime.datetime, cycle_from: str | None = None) -> dict[str, Any]:
-    """The raw aggregates per group and in total: counts, percentiles, and the won cycles
-    and open ages (arrays, for the Kaplan–Meier median and the verdict's tests).
+@contextlib.contextmanager
+def _aggregating():
+    """A cursor in a transaction whose work_mem fits the histograms' hash aggregates.
 
-    {"groups": {name: row}, "total": row or None}; a group whose expression is NULL
-    is named "(none)".
+    The histogram has a few thousand cells, but PostgreSQL cannot estimate that from the
+    expressions (it guesses 100,000) and at the default 4 MB plans a sort instead of the
+    hash aggregate; the cells take about 5 MB. Transaction-local (set_config's `true`).
     """
-    sql = _figures_sql(lead_set, start_sql=cycle_start_sql(cycle_from))
-    with connection.cursor() as cursor:
-        cursor.execute(sql, _params(lead_set, lead_set.group_params, now))
-        rows = cursor.fetchall()
-    out: dict[str, Any] = {"groups": {}, "total": None}
-    for is_total, name, *values in rows:
-        row = dict(zip(FIELDS, values, strict=True))
-        cycles = row.pop("cycle_percentiles_won") or [None, None]
-        row["median_cycle_days_won"], row["p75_cycle_days_won"] = cycles
-        if is_total:
-            out["total"] = row
-        else:
-            out["groups"]["(none)" if name is None else name] = row
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("SELECT set_config('work_mem', '32MB', true)")
+        yield cursor
+
+
+def _empty_row() -> dict:
+    return dict.fromkeys(_COUNTS, 0) | {"won_value": None} | {name: {} for name in _HISTOGRAMS}
+
+
+def _add(counts: dict, key, n: int) -> None:
+    counts[key] = counts.get(key, 0) + n
+
+
+def _histogram_rows(lead_set: LeadSet, *, now, cycle_from, group_sql: str, group_params) -> dict[Any, dict]:
+    """Per group: the counts, won value and the four histograms ({value: count})."""
+    sql = _histogram_sql(lead_set, start_sql=cycle_start_sql(cycle_from), group_sql=group_sql)
+    with _aggregating() as cursor:
+        cursor.execute(sql, _params(lead_set, group_params, now))
+        cells = cursor.fetchall()
+    rows: dict[Any, dict] = {}
+    for grp, k, d, t, n, contacted, before_start, without_start, value, with_value in cells:
+        row = rows.get(grp) or rows.setdefault(grp, _empty_row())
+        row["leads"] += n
+        row["contacted"] += contacted
+        if k in (WON, LOST):
+            row["closed_before_start"] += before_start
+            row["closed_without_start"] += without_start
+            if t is not None:
+                _add(row["touches_won_counts" if k == WON else "touches_lost_counts"], t, n)
+        if k == WON:
+            row["won"] += n
+            row["won_with_value"] += with_value
+            if value is not None:
+                row["won_value"] = value if row["won_value"] is None else row["won_value"] + value
+            if d is not None:
+                _add(row["won_cycle_counts"], d, n)
+        elif k == LOST:
+            row["lost"] += n
+        elif k == OPEN:
+            row["open"] += n
+            if d is not None and d >= 0:
+                _add(row["open_age_counts"], d, n)
+    return rows
+
+
+def merge_rows(rows) -> dict:
+    """One row of several groups' rows: counts and money add up, histograms merge."""
+    out = _empty_row()
+    for row in rows:
+        for key in _COUNTS:
+            out[key] += row[key]
+        if row["won_value"] is not None:
+            out["won_value"] = row["won_value"] if out["won_value"] is None else out["won_value"] + row["won_value"]
+        for name in _HISTOGRAMS:
+            for value, n in row[name].items():
+                _add(out[name], value, n)
     return out
 
 
+class _Row(dict):
+    """A group's aggregates. Its won cycles and open ages as vectors (`won_cycles`,
+    `open_ages`) are expanded from the histograms when first read: the figures and the
+    verdict work on the histograms and the sides' vectors."""
+
+    def __missing__(self, key):
+        if key not in ("won_cycles", "open_ages"):
+            raise KeyError(key)
+        self[key] = histogram_values(self["won_cycle_counts" if key == "won_cycles" else "open_age_counts"])
+        return self[key]
+
+
+def _with_figures(row: dict) -> dict:
+    # The percentiles (percentile_cont) from the histograms.
+    row = _Row(row)
+    row["median_cycle_days_won"] = histogram_percentile(row["won_cycle_counts"], 0.5)
+    row["p75_cycle_days_won"] = histogram_percentile(row["won_cycle_counts"], 0.75)
+    row["median_touches_won"] = histogram_percentile(row["touches_won_counts"], 0.5)
+    row["median_touches_lost"] = histogram_percentile(row["touches_lost_counts"], 0.5)
+    return row
+
+
+_TOTAL = ("total",)  # the key of all leads (a group's own key may be None)
+
+
+def _hours_medians(lead_set: LeadSet, *, group_sql: str, group_params) -> dict[Any, float | None]:
+    """The median hours from assignment to first contact per group and in total (key _TOTAL):
+    percentile_cont over the leads contacted at or after assignment, exact, without a sort of
+    every lead (see _hours_sql)."""
+    params = [*group_params, *lead_set.from_params, *lead_set.where_params]
+    with _aggregating() as cursor:
+        cursor.execute(_hours_sql(lead_set, group_sql=group_sql, buckets=True), params)
+        cells = cursor.fetchall()
+    buckets: dict[Any, dict[int, list]] = {}
+    for grp, bucket, n, low, high in cells:
+        for key in (grp, _TOTAL):
+            cell = buckets.setdefault(key, {}).setdefault(bucket, [0, low, high])
+            if cell[0]:
+                cell[1], cell[2] = min(cell[1], low), max(cell[2], high)
+            cell[0] += n
+    # Which rank of which bucket each median needs; known at once when the bucket's
+    # values are equal or the rank is its first or last.
+    wanted: dict[Any, list] = {}
+    missing: set[int] = set()
+    for key, by_bucket in buckets.items():
+        ranks = []
+        for rank in _median_ranks(sum(c[0] for c in by_bucket.values())):
+            before = 0
+            for bucket in sorted(by_bucket):
+                n, low, high = by_bucket[bucket]
+                if rank < before + n:
+                    offset = rank - before
+                    if low == high or offset == 0:
+                        ranks.append(low)
+                    elif offset == n - 1:
+                        ranks.append(high)
+                    else:
+                        ranks.append((bucket, offset))
+                        missing.add(bucket)
+                    break
+                before += n
+        wanted[key] = ranks
+    if missing:
+        with connection.cursor() as cursor:
+            sql = _hours_sql(lead_set, group_sql=group_sql, buckets=False)
+            cursor.execute(sql, [*params, sorted(missing)])
+            values: dict[Any, list] = {}
+            for grp, bucket, h in cursor.fetchall():
+                if bucket in missing:
+                    values.setdefault((grp, bucket), []).append(h)
+                    values.setdefault((_TOTAL, bucket), []).append(h)
+        for vector in values.values():
+            vector.sort()
+        for key, ranks in wanted.items():
+            wanted[key] = [values[(key, r[0])][r[1]] if isinstance(r, tuple) else r for r in ranks]
+    out: dict[Any, float | None] = {}
+    for key, ranks in wanted.items():
+        n = sum(c[0] for c in buckets[key].values())
+        low, high = (float(v) for v in ranks) if len(ranks) == 2 else (float(ranks[0]),) * 2
+        pos = (n - 1) * 0.5
+        out[key] = low + (high - low) * (pos - int(pos))
+    return out
+
+
+def _median_ranks(n: int) -> list[int]:
+    # The 0-based ranks percentile_cont(0.5) interpolates between (one when n is odd).
+    low = (n - 1) // 2
+    return [low] if (n - 1) % 2 == 0 else [low, low + 1]
+
+
+def group_rows(lead_set: LeadSet, *, now: datetime.datetime, cycle_from: str | None = None) -> dict[str, Any]:
+    """The aggregates per group and in total: counts, percentiles, histograms of the won
+    cycles and open ages and those vectors themselves (for the Kaplan–Meier median and the
+    verdict's tests).
+
+    {"groups": {name: row}, "total": row}; a group whose expression is NULL is named "(none)".
+    """
+    by_group = _histogram_rows(
+        lead_set, now=now, cycle_from=cycle_from, group_sql=lead_set.group_sql, group_params=lead_set.group_params
+    )
+    hours = _hours_medians(lead_set, group_sql=lead_set.group_sql, group_params=lead_set.group_params)
+    total = merge_rows(by_group.values())
+    total["median_hours_to_first_contact"] = hours.get(_TOTAL)
+    groups = {}
+    for name, row in by_group.items():
+        row["median_hours_to_first_contact"] = hours.get(name)
+        groups["(none)" if name is None else name] = _with_figures(row)
+    return {"groups": groups, "total": _with_figures(total)}
+
+
 def side_rows(lead_set: LeadSet, *, now: datetime.datetime, cycle_from: str | None = None) -> dict[str, dict]:
-    """Per side (lead_set.side_sql): counts, won cycles and open ages, for the verdict."""
-    sql = _sides_sql(lead_set, start_sql=cycle_start_sql(cycle_from))
-    with connection.cursor() as cursor:
-        cursor.execute(sql, _params(lead_set, (), now))
-        return {name: dict(zip(SIDE_FIELDS, values, strict=True)) for name, *values in cursor.fetchall()}
+    """Per side (lead_set.side_sql): counts and histograms, for the verdict."""
+    rows = _histogram_rows(lead_set, now=now, cycle_from=cycle_from, group_sql=lead_set.side_sql, group_params=())
+    return {name: _with_figures(row) for name, row in rows.items()}
 
 
 def sides_from_groups(groups: dict[str, dict], side_of) -> dict[str, dict]:
     """The sides' rows from groups that partition them (`side_of(group)` names its side):
-    counts add up and vectors join, so no second pass over the leads is needed."""
-    sides: dict[str, dict] = {}
+    counts add up and histograms merge, so no second pass over the leads is needed."""
+    parts: dict[str, list] = {}
     for name, row in groups.items():
-        side = sides.setdefault(side_of(name), dict.fromkeys(SIDE_FIELDS[:4], 0) | {"won_cycles": [], "open_ages": []})
-        for key in SIDE_FIELDS[:4]:
-            side[key] += row[key]
-        side["won_cycles"] += row["won_cycles"] or []
-        side["open_ages"] += row["open_ages"] or []
-    return sides
+        parts.setdefault(side_of(name), []).append(row)
+    return {side: _with_figures(merge_rows(rows)) for side, rows in parts.items()}
 
 
 def group_figures(
@@ -254,6 +400,56 @@ def percentile_cont(values: Sequence[float], q: float) -> float | None:
     low = int(pos)
     high = min(low + 1, len(ordered) - 1)
     return float(ordered[low] + (ordered[high] - ordered[low]) * (pos - low))
+
+
+def histogram_percentile(counts: Mapping[float, int], q: float) -> float | None:
+    """percentile_cont over the values a histogram ({value: how many}) stands for: the
+    same ranks, the same interpolation as `percentile_cont` on the expanded values."""
+    n = sum(counts.values())
+    if n <= 0:
+        return None
+    pos = (n - 1) * q
+    low = int(pos)
+    high = min(low + 1, n - 1)
+    at_low = at_high = None
+    seen = 0
+    for value in sorted(counts):
+        seen += counts[value]
+        if at_low is None and low < seen:
+            at_low = value
+        if high < seen:
+            at_high = value
+            break
+    return float(at_low + (at_high - at_low) * (pos - low))
+
+
+def histogram_values(counts: Mapping[float, int], dtype=None) -> list:
+    """The values a histogram stands for, ascending (what the verdict's scipy tests take)."""
+    if not counts:
+        return []
+    import numpy as np
+
+    values = sorted(counts)
+    return np.repeat(np.array(values, dtype=dtype), [counts[v] for v in values]).tolist()
+
+
+def histogram_km_median(events: Mapping[float, int], censored: Mapping[float, int]) -> float | None:
+    """`km_median` from histograms of the event times and the censoring times: the same
+    product-limit estimate, computed over the distinct values only."""
+    import numpy as np
+
+    times = np.array(sorted(t for t, n in events.items() if n), dtype=float)
+    if not len(times):
+        return None
+    died = np.array([events[t] for t in sorted(t for t, n in events.items() if n)], dtype=np.int64)
+    every = sorted(set(events) | set(censored))
+    counts = np.array([events.get(v, 0) + censored.get(v, 0) for v in every], dtype=np.int64)
+    # At risk at t: every deal whose time is t or later.
+    later = np.cumsum(counts[::-1])[::-1]
+    at_risk = later[np.searchsorted(np.array(every, dtype=float), times, side="left")]
+    survival = np.cumprod(1.0 - died / at_risk)
+    below = np.nonzero(survival <= 0.5 + 1e-12)[0]
+    return float(times[below[0]]) if len(below) else None
 
 
 def km_median(events: Sequence[float], censored: Sequence[float]) -> float | None:
@@ -302,8 +498,6 @@ def figures_from_row(row: dict, *, cohort: bool) -> dict:
     won, lost = row["won"], row["lost"]
     win = _rate(won, won + lost)
     conv = _rate(won, row["leads"]) if cohort else None
-    won_cycles = [float(c) for c in row["won_cycles"] or []]
-    open_ages = [float(a) for a in row["open_ages"] or []]
     won_value = row["won_value"]
     return {
         "leads": row["leads"],
@@ -320,7 +514,7 @@ def figures_from_row(row: dict, *, cohort: bool) -> dict:
         "conversion_high": conv["high"] if conv else None,
         "median_cycle_days_won": _num(row["median_cycle_days_won"]),
         "p75_cycle_days_won": _num(row["p75_cycle_days_won"]),
-        "km_median_cycle_days": km_median(won_cycles, open_ages),
+        "km_median_cycle_days": histogram_km_median(_counts(row, "won_cycle"), _counts(row, "open_age")),
         "closed_before_start": row["closed_before_start"],
         "closed_without_start": row["closed_without_start"],
         "median_touches_won": _num(row["median_touches_won"]),
@@ -351,18 +545,30 @@ class Side:
     median_cycle: float | None = None
 
 
+def _counts(row: dict, name: str) -> dict:
+    # A row's histogram of won cycles or open ages ({value: how many}); a row made by
+    # hand may give the values instead (`won_cycles`, `open_ages`).
+    counts = row.get(f"{name}_counts")
+    if counts is not None:
+        return counts
+    out: dict = {}
+    for value in row.get(f"{name}s") or []:
+        _add(out, value, 1)
+    return out
+
+
 def side_from_row(label: str, row: dict | None) -> Side:
     if row is None:
         return Side(label, 0, 0, 0)
-    won_cycles = [float(c) for c in row["won_cycles"] or []]
+    won_cycles, open_ages = _counts(row, "won_cycle"), _counts(row, "open_age")
     return Side(
         label,
         row["leads"],
         row["won"],
         row["lost"],
-        won_cycles,
-        [float(a) for a in row["open_ages"] or []],
-        _num(percentile_cont(won_cycles, 0.5)),
+        histogram_values(won_cycles, dtype=float),
+        histogram_values(open_ages, dtype=float),
+        _num(histogram_percentile(won_cycles, 0.5)),
     )
 
 
@@ -370,7 +576,7 @@ def side_figures(row: dict, *, cohort: bool) -> dict:
     """A side's figures: counts, rates, the median and Kaplan–Meier median of its won cycles."""
     won, lost = row["won"], row["lost"]
     win, conv = _rate(won, won + lost), _rate(won, row["leads"]) if cohort else None
-    cycles = [float(c) for c in row["won_cycles"] or []]
+    cycles, ages = _counts(row, "won_cycle"), _counts(row, "open_age")
     return {
         "leads": row["leads"],
         "won": won,
@@ -378,8 +584,8 @@ def side_figures(row: dict, *, cohort: bool) -> dict:
         "open": row["open"],
         "win_rate": win["rate"],
         "conversion": conv["rate"] if conv else None,
-        "median_cycle_days_won": _num(percentile_cont(cycles, 0.5)),
-        "km_median_cycle_days": km_median(cycles, [float(a) for a in row["open_ages"] or []]),
+        "median_cycle_days_won": _num(histogram_percentile(cycles, 0.5)),
+        "km_median_cycle_days": histogram_km_median(cycles, ages),
     }
 
 

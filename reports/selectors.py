@@ -2,8 +2,8 @@
 
 `comparison_compute(params=..., now=...)` states which leads (the filters, the
 period in cohort or close-date mode) and how they are grouped, as SQL over the
-lead table; leads.figures counts them in one set-based statement and the
-verdict's tests run on the aggregated vectors. The report job
+lead table; leads.figures counts them into histograms with set-based statements
+and takes every figure and the verdict's tests from those. The report job
 (reports.services) stores the result; pages read stored snapshots
 (`report_for_user` shapes one for the reader's role).
 """
