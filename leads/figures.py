@@ -30,8 +30,11 @@ from __future__ import annotations
 
 import contextlib
 import datetime
+import functools
 import math
+import threading
 from collections.abc import Mapping, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -243,9 +246,17 @@ def merge_rows(rows) -> dict:
 class _Row(dict):
     """A group's aggregates. Its won cycles and open ages as vectors (`won_cycles`,
     `open_ages`) are expanded from the histograms when first read: the figures and the
-    verdict work on the histograms and the sides' vectors."""
+    verdict work on the histograms and the sides' vectors. Its median hours to first
+    contact, when still being counted on a second connection (group_rows), is waited for
+    when first read."""
+
+    hours_later: tuple[Future, Any] | None = None  # (the hours medians being counted, this row's key)
 
     def __missing__(self, key):
+        if key == "median_hours_to_first_contact" and self.hours_later is not None:
+            pending, name = self.hours_later
+            self[key] = pending.result().get(name)
+            return self[key]
         if key not in ("won_cycles", "open_ages"):
             raise KeyError(key)
         self[key] = histogram_values(self["won_cycle_counts" if key == "won_cycles" else "open_age_counts"])
@@ -330,24 +341,88 @@ def _median_ranks(n: int) -> list[int]:
     return [low] if (n - 1) % 2 == 0 else [low, low + 1]
 
 
-def group_rows(lead_set: LeadSet, *, now: datetime.datetime, cycle_from: str | None = None) -> dict[str, Any]:
+@contextlib.contextmanager
+def _shared_snapshot():
+    """This connection's transaction at REPEATABLE READ with its snapshot exported: a second
+    connection that imports it (_in_snapshot) reads exactly the rows this one reads."""
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+        cursor.execute("SELECT pg_export_snapshot(), current_setting('statement_timeout')")
+        yield cursor.fetchone()
+
+
+def _in_snapshot(snapshot: str, statement_timeout: str, work, imported: threading.Event):
+    """work() on this thread's own connection, in the exported snapshot and under the same
+    statement timeout (the job's); `imported` is set once the snapshot is held (the exporting
+    transaction may end then). The connection is closed afterwards."""
+    try:
+        with transaction.atomic(), connection.cursor() as cursor:
+            try:
+                cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+                cursor.execute("SET TRANSACTION SNAPSHOT %s", [snapshot])
+                cursor.execute("SELECT set_config('statement_timeout', %s, true)", [statement_timeout])
+            finally:
+                imported.set()
+            return work()
+    finally:
+        connection.close()
+
+
+def group_rows(
+    lead_set: LeadSet, *, now: datetime.datetime, cycle_from: str | None = None, concurrent: bool = False
+) -> dict[str, Any]:
     """The aggregates per group and in total: counts, percentiles, histograms of the won
     cycles and open ages and those vectors themselves (for the Kaplan–Meier median and the
     verdict's tests).
 
     {"groups": {name: row}, "total": row}; a group whose expression is NULL is named "(none)".
+
+    `concurrent` (the comparison's build, a job): the hours to first contact are counted on a
+    second connection, in the same snapshot, while this one counts the histogram and the
+    caller works on the rows (the verdict); a row's median hours is waited for when first
+    read. Each statement alone leaves part of the two cores idle (its plan's serial start and
+    finish, the Python after it): together they take about 0.2 s less at a million leads.
+    Inside a transaction (a test, a request) they run one after the other: a second
+    connection would not see its rows.
     """
-    by_group = _histogram_rows(
-        lead_set, now=now, cycle_from=cycle_from, group_sql=lead_set.group_sql, group_params=lead_set.group_params
+    hours_of = functools.partial(
+        _hours_medians, lead_set, group_sql=lead_set.group_sql, group_params=lead_set.group_params
     )
-    hours = _hours_medians(lead_set, group_sql=lead_set.group_sql, group_params=lead_set.group_params)
+    histogram_of = functools.partial(
+        _histogram_rows,
+        lead_set,
+        now=now,
+        cycle_from=cycle_from,
+        group_sql=lead_set.group_sql,
+        group_params=lead_set.group_params,
+    )
+    pending = None
+    if concurrent and not connection.in_atomic_block:
+        pool = ThreadPoolExecutor(max_workers=1)
+        try:
+            with _shared_snapshot() as (snapshot, timeout):
+                imported = threading.Event()
+                pending = pool.submit(_in_snapshot, snapshot, timeout, hours_of, imported)
+                by_group = histogram_of()
+                imported.wait()  # the second connection holds the snapshot: this transaction may end
+        finally:
+            pool.shutdown(wait=False)
+        hours = {}
+    else:
+        by_group = histogram_of()
+        hours = hours_of()
     total = merge_rows(by_group.values())
-    total["median_hours_to_first_contact"] = hours.get(_TOTAL)
     groups = {}
-    for name, row in by_group.items():
-        row["median_hours_to_first_contact"] = hours.get(name)
-        groups["(none)" if name is None else name] = _with_figures(row)
-    return {"groups": groups, "total": _with_figures(total)}
+    for name, row in [*by_group.items(), (_TOTAL, total)]:
+        if pending is None:
+            row["median_hours_to_first_contact"] = hours.get(name)
+        row = _with_figures(row)
+        row.hours_later = (pending, name) if pending is not None else None
+        if name == _TOTAL:
+            total = row
+        else:
+            groups["(none)" if name is None else name] = row
+    return {"groups": groups, "total": total}
 
 
 def side_rows(lead_set: LeadSet, *, now: datetime.datetime, cycle_from: str | None = None) -> dict[str, dict]:

@@ -189,12 +189,19 @@ def comparison_compute(*, params: ComparisonParams, now: datetime.datetime, on_p
     lead_set = LeadSet(
         group_sql=group_sql, side_sql=SIDE_SQL, from_sql=FROM_SQL, where_sql=where_sql, where_params=where_params
     )
-    rows = group_rows(lead_set, now=now, cycle_from=params.cycle_from)
+    rows = group_rows(lead_set, now=now, cycle_from=params.cycle_from, concurrent=True)
     if params.group_by == "origin":  # the groups partition the sides: join them, no second pass
         side_data = sides_from_groups(rows["groups"], side_of=side_of_group)
     else:
         side_data = side_rows(lead_set, now=now, cycle_from=params.cycle_from)
     on_progress(70)
+    # The verdict first: it needs only the histograms, so it is worked out while the median
+    # hours to first contact are still being counted (group_rows, concurrent).
+    judged = verdict(
+        side_from_row(SIDE_LABELS["mql"], side_data.get("mql")),
+        side_from_row(SIDE_LABELS["rep_sourced"], side_data.get("rep_sourced")),
+        cohort=params.cohort,
+    )
     sla = _sla_by_group(where_sql, where_params, group_sql, now)
     groups = {}
     for name in sorted(rows["groups"]):
@@ -209,11 +216,6 @@ def comparison_compute(*, params: ComparisonParams, now: datetime.datetime, on_p
     total_figures = figures_from_row(total, cohort=params.cohort) if total else empty_figures(cohort=params.cohort)
     total_figures |= sla[None]
     on_progress(90)
-    judged = verdict(
-        side_from_row(SIDE_LABELS["mql"], side_data.get("mql")),
-        side_from_row(SIDE_LABELS["rep_sourced"], side_data.get("rep_sourced")),
-        cohort=params.cohort,
-    )
     return {
         "params": params.as_json(),
         "as_of": now.isoformat(),

@@ -6,8 +6,10 @@ percentile_cont and a plain-Python computation."""
 
 import datetime
 import random
+import threading
 from collections import Counter
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -128,3 +130,55 @@ def test_median_hours_to_first_contact_is_percentile_cont_per_group_and_in_total
         else:
             assert got is None
     assert rows["total"]["median_hours_to_first_contact"] == _postgres_median(ids)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_builds_hours_counted_on_a_second_connection_read_the_same_snapshot(cast, monkeypatch):
+    """The comparison's build (group_rows, concurrent) counts the hours to first contact on a
+    second connection, in the snapshot of the first: a lead changed after the build began is
+    seen by neither, and every figure equals the one-connection path's."""
+    import psycopg2
+    from django.db import connection
+
+    import leads.figures as figures
+
+    rng = random.Random(5)
+    # The lead changed while the build runs is a group of its own ("c"), contacted after 30 minutes.
+    leads = [_lead(cast.rep, 30)] + [
+        _lead(cast.rep, rng.choice([None, 5, 30, 59, 61, 90, 240, 600])) for _ in range(40)
+    ]
+    changed = leads[0]
+    names = ["c"] + ["a" if i % 3 else "b" for i in range(len(leads) - 1)]
+    lead_set = LeadSet(
+        group_sql="s.grp",
+        from_sql="leads_lead l JOIN unnest(%s::bigint[], %s::text[]) AS s(id, grp) ON s.id = l.id",
+        from_params=[[lead.id for lead in leads], names],
+    )
+    before = group_rows(lead_set, now=NOW)
+    threads = []
+    real = figures._in_snapshot
+
+    def in_snapshot_after_a_change(*args):
+        threads.append(threading.get_ident())
+        # Committed by someone else after the snapshot was exported, before it is imported.
+        other = psycopg2.connect(**connection.get_connection_params())
+        other.autocommit = True
+        with other.cursor() as cursor:
+            cursor.execute(
+                "UPDATE leads_lead SET first_contact_at = assigned_at + interval '100 hours' WHERE id = %s",
+                [changed.id],
+            )
+        other.close()
+        return real(*args)
+
+    monkeypatch.setattr(figures, "_in_snapshot", in_snapshot_after_a_change)
+    concurrent = group_rows(lead_set, now=NOW, concurrent=True)
+    assert threads and threads[0] != threading.get_ident()  # counted on another thread's connection
+    assert before["groups"]["c"]["median_hours_to_first_contact"] == 0.5
+    for name in ("a", "b", "c"):
+        for key, value in before["groups"][name].items():
+            assert concurrent["groups"][name][key] == value, (name, key)
+    for key, value in before["total"].items():
+        assert concurrent["total"][key] == value, key
+    # The change is there for the next build.
+    assert group_rows(lead_set, now=NOW)["groups"]["c"]["median_hours_to_first_contact"] == 100.0
