@@ -411,18 +411,17 @@ def group_rows(
     else:
         by_group = histogram_of()
         hours = hours_of()
-    total = merge_rows(by_group.values())
-    groups = {}
-    for name, row in [*by_group.items(), (_TOTAL, total)]:
+
+    def finished(name, row: dict) -> _Row:
+        row = _with_figures(row)
         if pending is None:
             row["median_hours_to_first_contact"] = hours.get(name)
-        row = _with_figures(row)
-        row.hours_later = (pending, name) if pending is not None else None
-        if name == _TOTAL:
-            total = row
         else:
-            groups["(none)" if name is None else name] = row
-    return {"groups": groups, "total": total}
+            row.hours_later = (pending, name)
+        return row
+
+    groups = {("(none)" if name is None else name): finished(name, row) for name, row in by_group.items()}
+    return {"groups": groups, "total": finished(_TOTAL, merge_rows(by_group.values()))}
 
 
 def side_rows(lead_set: LeadSet, *, now: datetime.datetime, cycle_from: str | None = None) -> dict[str, dict]:

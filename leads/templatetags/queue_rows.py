@@ -23,6 +23,12 @@ CHANNEL_LABELS = dict(RepSourceChannel.choices)
 DASH = "—"
 
 
+@register.filter
+def status_badge(status: str) -> str:
+    """{{ lead.status|status_badge }} → the Bootstrap colour of a status's badge."""
+    return STATUS_BADGE.get(status, "primary")
+
+
 @register.simple_tag
 def clock_status(clock) -> SafeString:
     """An open first-contact clock in words and colour (leads.clock.selectors.ClockStatus)."""
@@ -74,7 +80,7 @@ def queue_row(lead, *, reader, brief_prefix: str) -> SafeString:
         email=lead.email,
         company=lead.company or DASH,
         title=format_html('<div class="small text-muted">{}</div>', lead.title) if lead.title else "",
-        status_css=STATUS_BADGE.get(lead.status, "primary"),
+        status_css=status_badge(lead.status),
         status=STATUS_LABELS.get(lead.status, lead.status),
         score=format_html(
             '<span class="badge text-bg-light border score-pill"><span class="visually-hidden">Score </span>{}</span>',
