@@ -157,6 +157,7 @@ class MappingForm(forms.Form):
         }
         self.lookup_fields = []
         all_columns = list(header)
+        samples = dict(samples)  # the lookup files' columns are added to a copy of the caller's
         for n, upload in enumerate(self.uploaded):
             chosen = by_file.get(upload["name"]) or {}
             common = next((c for c in upload["header"] if c in header), "")
@@ -176,7 +177,7 @@ class MappingForm(forms.Form):
             self.lookup_fields.append((upload, self[f"lookup_{n}_column"], self[f"lookup_{n}_key"]))
             for column in upload["header"]:
                 all_columns.append(f"{upload['as']}.{column}")
-                samples = {**samples, f"{upload['as']}.{column}": [r.get(column, "") for r in upload["rows"][:200]]}
+                samples[f"{upload['as']}.{column}"] = [r.get(column, "") for r in upload["rows"][:200]]
         self.all_columns = all_columns
         for index, column in enumerate(all_columns):
             name = f"col_{index}"
