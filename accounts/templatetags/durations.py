@@ -4,9 +4,9 @@ import datetime
 import zoneinfo
 
 from django import template
-from django.utils.html import format_html
 
 from leadhandoff.durations import date_words, duration_words, timestamp_full
+from leadhandoff.html import markup
 
 register = template.Library()
 UTC = zoneinfo.ZoneInfo("UTC")
@@ -44,7 +44,7 @@ def when(moment, reader=None) -> str:
     if not isinstance(moment, datetime.datetime):
         return "" if moment is None else str(moment)
     tz = _tz(reader)
-    return format_html(
+    return markup(
         '<time datetime="{}" title="{}">{}</time>',
         moment.isoformat(),
         timestamp_full(moment, tz=tz),
