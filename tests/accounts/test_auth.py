@@ -1,8 +1,9 @@
 import pytest
-from django.contrib.auth.models import Group
+from django.contrib.auth.models import AnonymousUser, Group
+from django.test import Client
 from django.urls import reverse
 
-from accounts.models import ROLE_GROUPS, Role
+from accounts.models import ROLE_GROUPS, Role, User
 from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -110,3 +111,17 @@ def test_a_server_error_shows_the_friendly_500_page_without_touching_the_databas
         response = server_error(rf.get("/anything/"))
     assert response.status_code == 500
     assert "Something went wrong" in response.content.decode()
+
+
+def test_a_signed_in_request_carries_the_user_itself_and_their_team(client, cast, django_assert_num_queries):
+    """accounts.middleware resolves request.user up front (no lazy proxy on each read), with the
+    rep's profile joined (accounts.backends): one query for both."""
+    client.force_login(cast.rep)
+    with django_assert_num_queries(0):
+        anonymous = Client().get(reverse("login"))
+    assert type(anonymous.wsgi_request.user) is AnonymousUser
+    response = client.get(reverse("leads:my_queue"))
+    user = response.wsgi_request.user
+    assert type(user) is User and user.pk == cast.rep.pk
+    with django_assert_num_queries(0):
+        assert user.rep_profile.team_id == cast.team.pk
