@@ -14,6 +14,7 @@ from accounts.access import MARKETING_SIDE, role_required
 from accounts.models import Role
 from leadhandoff.api import ApplicationError, ConflictError
 from leadhandoff.forms import form_errors_add
+from leadhandoff.paging import page_with_count
 from leads.clock.selectors import clock_statuses, free_to_cold_call, lead_clocks, lead_sla_timeline
 from leads.models import RejectReason, Status, TouchOutcome
 from leads.queue import services as queue_services
@@ -50,7 +51,7 @@ def my_queue(request: HttpRequest) -> HttpResponse:
     filters = form.filters() if form.is_valid() else QueueFilters()
     now, tz = timezone.now(), request.user.tz
     leads = my_queue_select(user=request.user, filters=filters, now=now, tz=tz)
-    page = Paginator(leads, QUEUE_PAGE_SIZE).get_page(request.GET.get("page"))
+    page = page_with_count(leads, request.GET.get("page"), QUEUE_PAGE_SIZE)
     clocks = clock_statuses(lead_ids=[lead.pk for lead in page.object_list], now=now, tz=tz)
     for lead in page.object_list:
         lead.clock = clocks.get(lead.pk)
