@@ -25,20 +25,20 @@ def reps_of_team(*, team: Team) -> QuerySet[RepProfile]:
     return RepProfile.objects.filter(team=team).select_related("user").order_by("user__username")
 
 
-def _policy_from_settings() -> FirstContactPolicy:
+def policy_from_settings() -> FirstContactPolicy:
     return FirstContactPolicy(window_minutes=settings.FIRST_CONTACT_SLA_HOURS * 60, warn_at_percent=[50, 90])
 
 
 def policy_default() -> FirstContactPolicy:
     """The policy of teams without their own; unsaved from settings until an admin saves it."""
-    return FirstContactPolicy.objects.filter(team__isnull=True).first() or _policy_from_settings()
+    return FirstContactPolicy.objects.filter(team__isnull=True).first() or policy_from_settings()
 
 
 def policies_for_teams(*, team_ids: Iterable[int | None]) -> dict[int | None, FirstContactPolicy]:
     """Each team's policy (its own, else the default), in one query; key None is the default."""
     ids = {i for i in team_ids if i is not None}
     rows = list(FirstContactPolicy.objects.filter(Q(team__isnull=True) | Q(team_id__in=ids)))
-    default = next((p for p in rows if p.team_id is None), None) or _policy_from_settings()
+    default = next((p for p in rows if p.team_id is None), None) or policy_from_settings()
     own = {p.team_id: p for p in rows if p.team_id is not None}
     return {None: default, **{i: own.get(i, default) for i in ids}}
 

@@ -15,7 +15,7 @@ from django.db.models import Count, Q, QuerySet
 
 from accounts.business_time import working_time_between
 from accounts.models import RepProfile, User
-from accounts.selectors import calendar_for_rep, closed_dates_for_teams, policies_for_teams
+from accounts.selectors import calendar_for_rep, closed_dates_for_teams, policies_for_teams, policy_from_settings
 from leadhandoff.durations import duration_words, moment_words
 from leads.models import ClockOutcome, FirstContactClock, Lead
 
@@ -217,31 +217,88 @@ def open_breaches(*, rep_ids: Iterable[int], now: datetime.datetime) -> QuerySet
     return FirstContactClock.objects.filter(rep_id__in=list(rep_ids), ended_at__isnull=True, due_at__lte=now)
 
 
+# Clocks of the reps in %(reps)s counted for free to cold-call: (rep id, met and came due among
+# those due in [{since}, now), overdue now). `{since}` is SQL: a parameter, or the policy's.
+_FREE_COUNTS_SQL = f"""
+    SELECT rep_id,
+           count(*) FILTER (WHERE in_period AND {MET_SQL}) AS met,
+           count(*) FILTER (WHERE in_period AND {CAME_DUE_SQL}) AS came_due,
+           count(*) FILTER (WHERE ended_at IS NULL AND due_at <= %(now)s) AS overdue
+    FROM (
+        SELECT rep_id, outcome, due_at, ended_at, due_at >= {{since}} AND due_at < %(now)s AS in_period
+        FROM leads_firstcontactclock
+        WHERE rep_id = ANY(%(reps)s)
+          AND (due_at >= {{since}} AND due_at < %(now)s OR ended_at IS NULL AND due_at <= %(now)s)
+    ) c
+    GROUP BY rep_id
+"""  # noqa: S608 - the module's constant fragments; values are parameters
+# One rep, with their policy's period and threshold read in the same statement: the team's
+# own policy, else the default one, else settings' (accounts.selectors.policies_for_teams).
+_FREE_ONE_SQL = f"""
+    WITH policy AS (
+        SELECT days, min_percent FROM (
+            SELECT free_days AS days, free_min_compliance AS min_percent, 0 AS preference
+            FROM accounts_firstcontactpolicy WHERE team_id = %(team)s
+            UNION ALL
+            SELECT free_days, free_min_compliance, 1 FROM accounts_firstcontactpolicy WHERE team_id IS NULL
+            UNION ALL
+            SELECT %(days)s, %(min_percent)s, 2
+        ) p ORDER BY preference LIMIT 1
+    )
+    SELECT policy.days, policy.min_percent, coalesce(c.met, 0), coalesce(c.came_due, 0), coalesce(c.overdue, 0)
+    FROM policy LEFT JOIN LATERAL ({_FREE_COUNTS_SQL.format(since="%(now)s - make_interval(days => policy.days)")}) c
+    ON true
+"""  # noqa: S608 - the module's constant fragments; values are parameters
+
+
 def free_to_cold_call(*, rep: User, now: datetime.datetime) -> FreeToColdCall:
     """A rep with no breached lead still open and compliance over the policy's last N days at
-    least its X% is free to cold-call. A rep with no clock due in the period has nothing to fail."""
+    least its X% is free to cold-call. A rep with no clock due in the period has nothing to fail.
+
+    Every queue page asks: the policy and the counts are one statement (free_to_cold_call_many
+    gives the same answer for many reps; a test holds the two equal).
+    """
     # The signed-in user's profile came with them (accounts.backends); anyone else's is one query.
     team_id = getattr(getattr(rep, "rep_profile", None), "team_id", None)
-    return free_to_cold_call_many(rep_teams={rep.id: team_id}, now=now)[rep.id]
+    fallback = policy_from_settings()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _FREE_ONE_SQL,
+            {
+                "team": team_id,
+                "days": fallback.free_days,
+                "min_percent": fallback.free_min_compliance,
+                "now": now,
+                "reps": [rep.id],
+            },
+        )
+        days, min_percent, met, came_due, overdue = cursor.fetchone()
+    return _free_status(
+        Compliance(met, came_due),
+        days=days,
+        min_percent=min_percent,
+        breaches=_open_breach_leads(rep_ids=[rep.id], now=now).get(rep.id, []) if overdue else [],
+    )
+
+
+def _free_status(figure: Compliance, *, days: int, min_percent: int, breaches: list[Lead]) -> FreeToColdCall:
+    ok = not breaches and (figure.rate is None or figure.rate * 100 >= min_percent)
+    return FreeToColdCall(ok, figure, days, min_percent, breaches)
+
+
+def _open_breach_leads(*, rep_ids: list[int], now: datetime.datetime) -> dict[int, list[Lead]]:
+    """The leads of reps' overdue clocks, by rep, most overdue first."""
+    breaches: dict[int, list[Lead]] = {}
+    for clock in open_breaches(rep_ids=rep_ids, now=now).select_related("lead").order_by("due_at"):
+        breaches.setdefault(clock.rep_id, []).append(clock.lead)
+    return breaches
 
 
 def _free_counts(*, rep_ids: list[int], now: datetime.datetime, days: int) -> list[tuple[int, int, int, int]]:
     """(rep id, met, came due, overdue) of reps with a clock due in the last `days` or overdue now."""
     with connection.cursor() as cursor:
         cursor.execute(
-            f"""
-            SELECT rep_id,
-                   count(*) FILTER (WHERE in_period AND {MET_SQL}),
-                   count(*) FILTER (WHERE in_period AND {CAME_DUE_SQL}),
-                   count(*) FILTER (WHERE ended_at IS NULL AND due_at <= %(now)s)
-            FROM (
-                SELECT rep_id, outcome, due_at, ended_at, due_at >= %(since)s AND due_at < %(now)s AS in_period
-                FROM leads_firstcontactclock
-                WHERE rep_id = ANY(%(reps)s)
-                  AND (due_at >= %(since)s AND due_at < %(now)s OR ended_at IS NULL AND due_at <= %(now)s)
-            ) c
-            GROUP BY rep_id
-            """,  # noqa: S608 - the module's constant fragments; values are parameters
+            _FREE_COUNTS_SQL.format(since="%(since)s"),
             {"now": now, "since": now - datetime.timedelta(days=days), "reps": list(rep_ids)},
         )
         return cursor.fetchall()
@@ -259,18 +316,17 @@ def free_to_cold_call_many(*, rep_teams: dict[int, int | None], now: datetime.da
     for days, rep_ids in by_days.items():
         for rep_id, met, came_due, overdue in _free_counts(rep_ids=rep_ids, now=now, days=days):
             figures[rep_id] = (Compliance(met, came_due), overdue)
-    breaches: dict[int, list[Lead]] = {}
     late_reps = [rep_id for rep_id, (_, n) in figures.items() if n]
-    if late_reps:
-        for clock in open_breaches(rep_ids=late_reps, now=now).select_related("lead").order_by("due_at"):
-            breaches.setdefault(clock.rep_id, []).append(clock.lead)
+    breaches = _open_breach_leads(rep_ids=late_reps, now=now) if late_reps else {}
     result = {}
     for rep_id, team_id in rep_teams.items():
         policy = policies[team_id]
-        figure = figures.get(rep_id, (Compliance(0, 0), 0))[0]
-        own = breaches.get(rep_id, [])
-        ok = not own and (figure.rate is None or figure.rate * 100 >= policy.free_min_compliance)
-        result[rep_id] = FreeToColdCall(ok, figure, policy.free_days, policy.free_min_compliance, own)
+        result[rep_id] = _free_status(
+            figures.get(rep_id, (Compliance(0, 0), 0))[0],
+            days=policy.free_days,
+            min_percent=policy.free_min_compliance,
+            breaches=breaches.get(rep_id, []),
+        )
     return result
 
 

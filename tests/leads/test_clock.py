@@ -7,7 +7,7 @@ import random
 import pytest
 import time_machine
 
-from accounts.models import FirstContactPolicy, RepProfile
+from accounts.models import FirstContactPolicy, RepProfile, Role
 from leads.clock.selectors import (
     ClockState,
     clock_statuses,
@@ -19,7 +19,7 @@ from leads.clock.selectors import (
 from leads.models import ClockOutcome, FirstContactClock, Lead, Origin, Status, TouchKind, TouchOutcome
 from leads.queue.services import lead_reject, lead_stage_change, rep_sourced_create, touch_log
 from leads.routing.services import leads_reassign, leads_route
-from tests.factories import AssignmentRuleFactory, LeadFactory, make_clock, make_queue_lead
+from tests.factories import AssignmentRuleFactory, LeadFactory, UserFactory, make_clock, make_queue_lead
 
 pytestmark = pytest.mark.django_db
 
@@ -256,6 +256,39 @@ def test_free_to_cold_call_counts_as_the_compliance_function_does(cast):
         assert (status.compliance.met, status.compliance.came_due) == (expected.met, expected.came_due)
         assert expected.came_due > 0
         assert len(status.open_breaches) == overdue
+
+
+def test_one_reps_status_reads_the_policy_as_the_many_reps_path_does(cast):
+    """free_to_cold_call picks the policy and counts in one statement of its own; for the team's
+    own policy, the default one, settings' (no policy saved) and a rep with no team, it says what
+    free_to_cold_call_many says, reasons and all."""
+    rng = random.Random(11)
+    for rep in (cast.rep, cast.other_rep):
+        for _ in range(30):
+            due = FRIDAY + rng.choice([-50, -35, -20, -3, -1, 1]) * 24 * HOUR + rng.choice([-HOUR, HOUR])
+            outcome = rng.choice(["", ClockOutcome.MET, ClockOutcome.MET, ClockOutcome.BREACHED])
+            _clock(cast, rep, due=due, outcome=outcome, ended=due + HOUR if outcome else None)
+    teamless = UserFactory(username="teamless", role=Role.REP)  # no profile, so no team
+    _clock(cast, teamless, due=FRIDAY - 2 * 24 * HOUR, outcome=ClockOutcome.MET, ended=FRIDAY - 49 * HOUR)
+
+    def both_paths():
+        for rep in (cast.rep, cast.other_rep, teamless):
+            rep = type(rep).objects.select_related("rep_profile").get(pk=rep.pk)
+            team_id = getattr(getattr(rep, "rep_profile", None), "team_id", None)
+            many = free_to_cold_call_many(rep_teams={rep.pk: team_id}, now=FRIDAY)[rep.pk]
+            assert free_to_cold_call(rep=rep, now=FRIDAY) == many, rep
+            yield many
+
+    settings_only = list(both_paths())
+    FirstContactPolicy.objects.create(team=None, free_days=40, free_min_compliance=55)
+    with_default = list(both_paths())
+    FirstContactPolicy.objects.create(team=cast.team, free_days=10, free_min_compliance=99)
+    with_team_policy = list(both_paths())
+    # The three situations are told apart: the periods and thresholds of each policy were used.
+    assert [(s.days, s.min_percent) for s in settings_only] == [(30, 90)] * 3
+    assert [(s.days, s.min_percent) for s in with_default] == [(40, 55)] * 3
+    assert [(s.days, s.min_percent) for s in with_team_policy] == [(10, 99), (40, 55), (40, 55)]
+    assert settings_only[0].compliance != with_default[0].compliance != with_team_policy[0].compliance
 
 
 def test_a_rep_with_an_overdue_lead_is_not_free_and_is_told_which(cast):

@@ -108,15 +108,15 @@ def test_the_page_makes_the_same_number_of_queries_for_1_or_30_leads(cast, clien
     client.force_login(cast.rep)
     make_queue_lead(rep=cast.rep, at=T0, source="webinar")
     client.get(reverse("leads:my_queue"))  # warm the session
-    # user (the session comes from the cache; the rep's team comes with the user), count, page of
-    # leads, the page's clocks, free to cold-call (the policies, one aggregate, and the names of the
-    # overdue leads: leads assigned in March are long overdue), and one aggregate for the summary
-    # strip and the source filter's choices.
-    with django_assert_num_queries(8):
+    # user (the session comes from the cache; the rep's team comes with the user), the page of
+    # leads with the list's length, the page's clocks, free to cold-call (the policy with one
+    # aggregate, and the names of the overdue leads: leads assigned in March are long overdue),
+    # and one aggregate for the summary strip and the source filter's choices.
+    with django_assert_num_queries(6):
         one = client.get(reverse("leads:my_queue"))
     for n in range(29):
         make_queue_lead(rep=cast.rep, at=hours(-n), source=f"source {n % 4}", touch_count=n)
-    with django_assert_num_queries(8):
+    with django_assert_num_queries(6):
         thirty = client.get(reverse("leads:my_queue"), {"q": "", "source": "", "status": "open"})
     assert one.context["page"].paginator.count == 1
     assert thirty.context["page"].paginator.count == 30
