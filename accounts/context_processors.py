@@ -43,12 +43,30 @@ def _routed(script_prefix: str, urlconf: str) -> tuple[tuple[str, str, tuple[str
     return tuple(routed)
 
 
+# The links base.html writes on every page (the brand, the bell, the user menu).
+BASE_LINKS = {
+    "home": "home",
+    "notifications": "notifications:list",
+    "bell": "notifications:bell",
+    "schedule": "my_schedule",
+    "password_change": "password_change",
+    "notification_preferences": "notifications:preferences",
+    "logout": "logout",
+}
+
+
+@functools.cache
+def _base_links(script_prefix: str, urlconf: str) -> dict[str, str]:
+    return {key: reverse(url_name, urlconf=urlconf) for key, url_name in BASE_LINKS.items()}
+
+
 def navigation(request: HttpRequest) -> dict:
+    links = _base_links(get_script_prefix(), get_urlconf() or settings.ROOT_URLCONF)
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
-        return {"nav_items": []}
+        return {"nav_items": [], "links": links}
     items = []
     for label, url, roles in _routed(get_script_prefix(), get_urlconf() or settings.ROOT_URLCONF):
         if user_has_role(user, roles):
             items.append({"label": label, "url": url, "active": request.path.startswith(url)})
-    return {"nav_items": items}
+    return {"nav_items": items, "links": links}
