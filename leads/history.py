@@ -415,15 +415,19 @@ def sentence(row: LeadHistory, users: dict[int, User], tz: datetime.tzinfo = dat
     return f"{label}: {row.note}" if row.note else label
 
 
-def sentences(rows: Iterable[LeadHistory], *, tz: datetime.tzinfo = datetime.UTC) -> list[LeadHistory]:
+def sentences(
+    rows: Iterable[LeadHistory], *, tz: datetime.tzinfo = datetime.UTC, users: dict[int, User] | None = None
+) -> list[LeadHistory]:
     """Give each row a `.sentence` (times in the reader's `tz`), the users its payload names fetched in one query.
 
     Load the rows with select_related("actor"): then a page of history costs two queries.
+    `users`: the caller has them already (the brief reads them with its lists), by id.
     """
     rows = list(rows)
-    ids = {row.data.get(key) for row in rows for key in ("owner_id", "old_owner_id") if isinstance(row.data, dict)}
-    ids.discard(None)
-    users = User.objects.in_bulk(ids) if ids else {}
+    if users is None:
+        ids = {row.data.get(key) for row in rows for key in ("owner_id", "old_owner_id") if isinstance(row.data, dict)}
+        ids.discard(None)
+        users = User.objects.in_bulk(ids) if ids else {}
     for row in rows:
         row.sentence = sentence(row, users, tz)
     return rows

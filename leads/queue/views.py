@@ -15,7 +15,7 @@ from accounts.models import Role
 from leadhandoff.api import ApplicationError, ConflictError
 from leadhandoff.forms import form_errors_add
 from leadhandoff.paging import page_with_count
-from leads.clock.selectors import clock_statuses, free_to_cold_call, lead_clocks, lead_sla_timeline
+from leads.clock.selectors import clock_statuses, free_to_cold_call, lead_sla_timeline
 from leads.models import RejectReason, Status, TouchOutcome
 from leads.queue import services as queue_services
 from leads.queue.forms import (
@@ -78,7 +78,7 @@ def _render_brief(request: HttpRequest, lead, *, status: int = 200, **forms) -> 
     data = brief_select(lead=lead, tz=request.user.tz)
     can_work = lead.owner_id == request.user.pk and lead.status in queue_services.WORKABLE_STATUSES
     now = timezone.now()
-    clocks = list(lead_clocks(lead=lead))
+    clocks = data.clocks
     context = {
         "brief": data,
         "lead": lead,

@@ -1,14 +1,17 @@
 """The lead brief: everything a rep needs before the first call, on one page."""
 
 import datetime
+import random
 
 import pytest
 from django.urls import reverse
 from django.utils.html import escape
 
 from leads import history
-from leads.models import EventKind, Origin, Status, TouchKind
-from tests.factories import EngagementEventFactory, TouchFactory, make_queue_lead
+from leads.models import EngagementEvent, EventKind, FirstContactClock, LeadHistory, Origin, Status, Touch, TouchKind
+from leads.queue.selectors import BRIEF_EVENTS_LIMIT
+from leads.queue.selectors import brief as brief_select
+from tests.factories import EngagementEventFactory, TouchFactory, make_clock, make_queue_lead
 
 pytestmark = pytest.mark.django_db
 
@@ -102,29 +105,29 @@ def test_the_brief_shows_prior_touches(cast, client, lead):
 def test_the_brief_makes_a_fixed_number_of_queries(cast, client, lead, django_assert_num_queries):
     client.force_login(cast.rep)
     client.get(brief_url(lead))
-    # user (the session comes from the cache), lead (+owner, team), events (counted by kind from
-    # the rows when they are all the lead's), touches (+rep), history (+actor), the lead's clocks
-    # (read once for the time left and the timeline)
-    with django_assert_num_queries(6):
+    # user (the session comes from the cache), lead (+owner, team), and one statement for the
+    # events (counted by kind from the rows when they are all the lead's), touches, history, the
+    # lead's clocks (read once for the time left and the timeline) and the people they name
+    with django_assert_num_queries(3):
         client.get(brief_url(lead))
     for n in range(25):
         EngagementEventFactory(lead=lead, kind=EventKind.PAGE_VIEW)
         TouchFactory(lead=lead, rep=cast.rep if n % 2 else cast.teammate, notes=f"touch {n}")
         history.updated(field="phone", old="", new="+1 555").write(lead=lead, at=T0, actor=cast.manager)
-    with django_assert_num_queries(6):
+    with django_assert_num_queries(3):
         content = client.get(brief_url(lead)).content.decode()
     assert "Page view × 25" in content and "Pricing page view × 2" in content
-    # Rows naming users in their payload: one more query for all of them, however many.
+    # Rows naming users in their payload: those users come in the same statement.
     for n in range(12):
         old, new = (cast.rep, cast.teammate) if n % 2 else (cast.teammate, cast.rep)
         history.reassigned(old_owner=old, owner=new, note="Cover").write(lead=lead, at=T0, actor=cast.manager)
-    with django_assert_num_queries(7):
+    with django_assert_num_queries(3):
         content = client.get(brief_url(lead)).content.decode()
     assert escape(f"Reassigned from {cast.teammate} to {cast.rep} by {cast.manager}") in content
     # More events than the brief lists (BRIEF_EVENTS_LIMIT): their counts by kind come from one more query.
     for _ in range(30):
         EngagementEventFactory(lead=lead, kind=EventKind.PAGE_VIEW)
-    with django_assert_num_queries(8):
+    with django_assert_num_queries(4):
         content = client.get(brief_url(lead)).content.decode()
     assert "Page view × 55" in content and "Pricing page view × 2" in content
 
@@ -210,3 +213,50 @@ def test_the_reasons_a_score_moved_name_the_definition_and_each_rule():
     assert score_change_reasons(at_promotion=then, current=profile) == [
         "Its engagement or profile changed since the promotion."
     ]
+
+
+HOUR = datetime.timedelta(hours=1)
+
+
+def _fields(obj) -> dict:
+    return {f.attname: getattr(obj, f.attname) for f in type(obj)._meta.concrete_fields}
+
+
+def test_the_briefs_one_statement_reads_what_the_orm_reads(cast, lead):
+    """queue.selectors.brief reads its lists as JSON in one statement; every field of every row,
+    the people named and the history's sentences equal what the ORM's own queries give."""
+    rng = random.Random(5)
+    kinds = [EventKind.PAGE_VIEW, EventKind.PRICING_PAGE_VIEW, EventKind.CONTENT_DOWNLOAD]
+    for n in range(60):  # more than the brief lists
+        properties = rng.choice([{}, {"url": f"/p/{n}?a=1&b=2"}, {"title": f'"Guide" {n}', "nested": {"x": [1, 2.5]}}])
+        at = T0 + datetime.timedelta(minutes=rng.randrange(600), microseconds=rng.randrange(10**6))
+        EngagementEventFactory(lead=lead, kind=rng.choice(kinds), occurred_at=at, properties=properties)
+    for n in range(7):
+        at = T0 + datetime.timedelta(hours=n, microseconds=n)
+        TouchFactory(lead=lead, rep=rng.choice([cast.rep, cast.teammate]), occurred_at=at, notes=f"n{n}" * n)
+    for n in range(6):
+        old, new = (cast.rep, cast.teammate) if n % 2 else (cast.teammate, cast.rep)
+        history.reassigned(old_owner=old, owner=new, note="Cover").write(lead=lead, at=T0, actor=cast.manager)
+    history.updated(field="phone", old="", new="+1 555").write(lead=lead, at=T0, actor=None)
+    clock = FirstContactClock.objects.get(lead=lead)
+    FirstContactClock.objects.filter(pk=clock.pk).update(
+        outcome="reassigned", ended_at=T0 + datetime.timedelta(hours=2)
+    )
+    make_clock(lead=lead, started_at=T0 + datetime.timedelta(hours=2), due_at=T0 + datetime.timedelta(hours=26))
+
+    data = brief_select(lead=lead)
+
+    events = list(EngagementEvent.objects.filter(lead=lead).order_by("-occurred_at", "-id")[:BRIEF_EVENTS_LIMIT])
+    touches = list(Touch.objects.filter(lead=lead).select_related("rep").order_by("-occurred_at", "-id"))
+    rows = history.sentences(
+        LeadHistory.objects.filter(lead=lead).select_related("actor").order_by("-created_at", "-id")
+    )
+    clocks = list(FirstContactClock.objects.filter(lead=lead).select_related("rep").order_by("-started_at", "-id"))
+    assert [_fields(e) for e in data.events] == [_fields(e) for e in events]
+    assert [(_fields(t), str(t.rep)) for t in data.touches] == [(_fields(t), str(t.rep)) for t in touches]
+    assert [(_fields(h), str(h.actor), h.sentence) for h in data.history] == [
+        (_fields(h), str(h.actor), h.sentence) for h in rows
+    ]
+    assert [(_fields(c), str(c.rep)) for c in data.clocks] == [(_fields(c), str(c.rep)) for c in clocks]
+    assert len(data.clocks) == 2 and data.clocks[1].warn_at and len(data.history) > 6
+    assert data.event_total == EngagementEvent.objects.filter(lead=lead).count() > BRIEF_EVENTS_LIMIT
