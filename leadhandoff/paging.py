@@ -23,5 +23,13 @@ def page_with_count(queryset: QuerySet, number, per_page: int) -> Page:
     rows = list(queryset.annotate(**{_TOTAL: Window(Count("*"))})[(n - 1) * per_page : n * per_page])
     if not rows:
         return paginator.get_page(n)
-    paginator.count = getattr(rows[0], _TOTAL)  # Paginator.count is a cached_property: this is its value
+    first = rows[0]
+    # Paginator.count is a cached_property: this is its value. Rows are instances or, from
+    # values(), dicts (which then leave the total out).
+    if isinstance(first, dict):
+        paginator.count = first[_TOTAL]
+        for row in rows:
+            del row[_TOTAL]
+    else:
+        paginator.count = getattr(first, _TOTAL)
     return Page(rows, n, paginator)

@@ -36,3 +36,12 @@ def test_every_page_number_gives_paginators_page_in_one_query(django_assert_num_
 def test_an_empty_list_is_one_empty_page():
     page = page_with_count(Lead.objects.order_by("id"), "1", 25)
     assert (list(page), page.number, page.paginator.count, page.paginator.num_pages) == ([], 1, 0, 1)
+
+
+@pytest.mark.django_db
+def test_a_page_of_values_carries_the_count_and_only_the_values(django_assert_num_queries):
+    LeadFactory.create_batch(4)
+    values = Lead.objects.order_by("id").values("id", "email")
+    with django_assert_num_queries(1):
+        page = page_with_count(values, "2", 3)
+    assert page.paginator.count == 4 and list(page) == list(values[3:])

@@ -28,9 +28,11 @@ from leads.queue.forms import (
 )
 from leads.queue.selectors import (
     QueueFilters,
+    QueueRow,
     RejectionFilters,
     brief_lead_get,
     my_queue_summary,
+    queue_page_rows,
     rejection_counts,
     rejection_versions,
     rejections,
@@ -51,7 +53,8 @@ def my_queue(request: HttpRequest) -> HttpResponse:
     filters = form.filters() if form.is_valid() else QueueFilters()
     now, tz = timezone.now(), request.user.tz
     leads = my_queue_select(user=request.user, filters=filters, now=now, tz=tz)
-    page = page_with_count(leads, request.GET.get("page"), QUEUE_PAGE_SIZE)
+    page = page_with_count(queue_page_rows(leads), request.GET.get("page"), QUEUE_PAGE_SIZE)
+    page.object_list = [QueueRow(**values) for values in page.object_list]
     clocks = clock_statuses(lead_ids=[lead.pk for lead in page.object_list], now=now, tz=tz)
     for lead in page.object_list:
         lead.clock = clocks.get(lead.pk)

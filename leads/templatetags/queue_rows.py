@@ -79,7 +79,7 @@ def queue_row(lead, *, reader, brief_prefix: str) -> SafeString:
         pk=lead.pk,
         prefix=brief_prefix,
         name=str(lead),
-        email=lead.email,
+        email=lead.email or "",
         company=lead.company or DASH,
         title=markup('<div class="small text-muted">{}</div>', lead.title) if lead.title else "",
         status_css=status_badge(lead.status),

@@ -85,6 +85,15 @@ def test_the_page_marks_rep_sourced_leads_and_applies_filters(cast, client):
     assert "Rep-sourced" in response.content.decode() and "Referral" in response.content.decode()
 
 
+def test_a_lead_with_no_name_or_email_is_shown_by_its_crm_id(cast, client, django_assert_num_queries):
+    lead = make_queue_lead(rep=cast.rep, at=T0, first_name="", last_name="", email=None, external_id="CRM-7")
+    client.force_login(cast.rep)
+    client.get(reverse("leads:my_queue"))
+    with django_assert_num_queries(6):  # as for any page: the fallback reads no deferred field
+        content = client.get(reverse("leads:my_queue")).content.decode()
+    assert f'data-lead-id="{lead.pk}"' in content and ">CRM-7</a>" in content and ">None<" not in content
+
+
 def test_bad_filters_fall_back_to_the_open_queue(cast, client):
     make_queue_lead(rep=cast.rep, at=T0)
     client.force_login(cast.rep)
