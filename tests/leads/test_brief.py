@@ -2,15 +2,28 @@
 
 import datetime
 import random
+from decimal import Decimal
 
 import pytest
+from django.http import Http404
 from django.urls import reverse
 from django.utils.html import escape
 
 from leads import history
-from leads.models import EngagementEvent, EventKind, FirstContactClock, LeadHistory, Origin, Status, Touch, TouchKind
-from leads.queue.selectors import BRIEF_EVENTS_LIMIT
+from leads.models import (
+    EngagementEvent,
+    EventKind,
+    FirstContactClock,
+    Lead,
+    LeadHistory,
+    Origin,
+    Status,
+    Touch,
+    TouchKind,
+)
+from leads.queue.selectors import BRIEF_EVENTS_LIMIT, brief_lead_get
 from leads.queue.selectors import brief as brief_select
+from leads.selectors import lead_get_for_user
 from tests.factories import EngagementEventFactory, TouchFactory, make_clock, make_queue_lead
 
 pytestmark = pytest.mark.django_db
@@ -219,7 +232,8 @@ HOUR = datetime.timedelta(hours=1)
 
 
 def _fields(obj) -> dict:
-    return {f.attname: getattr(obj, f.attname) for f in type(obj)._meta.concrete_fields}
+    """Every column's value, as repr: Decimal("12000.5") is not Decimal("12000.50") here."""
+    return {f.attname: repr(getattr(obj, f.attname)) for f in type(obj)._meta.concrete_fields}
 
 
 def test_the_briefs_one_statement_reads_what_the_orm_reads(cast, lead):
@@ -260,3 +274,37 @@ def test_the_briefs_one_statement_reads_what_the_orm_reads(cast, lead):
     assert [(_fields(c), str(c.rep)) for c in data.clocks] == [(_fields(c), str(c.rep)) for c in clocks]
     assert len(data.clocks) == 2 and data.clocks[1].warn_at and len(data.history) > 6
     assert data.event_total == EngagementEvent.objects.filter(lead=lead).count() > BRIEF_EVENTS_LIMIT
+
+
+def test_the_briefs_lead_read_in_one_statement_is_the_orms(cast, lead, django_assert_num_queries):
+    """brief_lead_get(with_score=True) reads the lead, owner, team, score and legend as JSON in one
+    statement: every field equals lead_get_for_user's (decimals to the cent, JSON floats as floats),
+    the related objects are cached as select_related caches them, and access is the door's."""
+    Lead.objects.filter(pk=lead.pk).update(
+        deal_value=Decimal("12000.50"),
+        annual_revenue=Decimal("1500000.05"),
+        attributes={"ratio": 0.25, "tags": ["a", "b"], "n": 3},
+    )
+    unscored = make_queue_lead(rep=cast.rep, at=T0, score=None, deal_value=None)
+    nurture = make_queue_lead(rep=cast.rep, at=T0, status=Status.NURTURE, owner=None, sla_hours=None)
+    for user, target in [(cast.rep, lead), (cast.manager, lead), (cast.admin, lead), (cast.rep, unscored)]:
+        expected = lead_get_for_user(user=user, lead_id=target.pk, with_score=True)
+        with django_assert_num_queries(1):
+            got = brief_lead_get(user=user, lead_id=target.pk, with_score=True)
+            related = (got.owner, got.team, got.scorecard_or_none, got.scorecard_or_none and got.scorecard.legend)
+        assert _fields(got) == _fields(expected)
+        assert [_fields(x) if x else x for x in related] == [
+            _fields(x) if x else x
+            for x in (
+                expected.owner,
+                expected.team,
+                expected.scorecard_or_none,
+                expected.scorecard_or_none and expected.scorecard.legend,
+            )
+        ]
+        assert got.score == expected.score and got.score_explanation == expected.score_explanation
+    assert str(lead_get_for_user(user=cast.rep, lead_id=lead.pk).deal_value) == "12000.50"
+    assert unscored.score is None
+    for user, target in [(cast.other_rep, lead), (cast.rep, nurture), (cast.admin, nurture)]:
+        with pytest.raises(Http404):
+            brief_lead_get(user=user, lead_id=target.pk, with_score=True)
