@@ -3,6 +3,7 @@ from django.contrib.auth.models import AnonymousUser, Group
 from django.test import Client
 from django.urls import reverse
 
+from accounts.backends import UserWithProfileBackend
 from accounts.models import ROLE_GROUPS, Role, User
 from tests.factories import UserFactory
 
@@ -125,3 +126,26 @@ def test_a_signed_in_request_carries_the_user_itself_and_their_team(client, cast
     assert type(user) is User and user.pk == cast.rep.pk
     with django_assert_num_queries(0):
         assert user.rep_profile.team_id == cast.team.pk
+
+
+def _columns(obj) -> dict:
+    return {f.attname: repr(getattr(obj, f.attname)) for f in type(obj)._meta.concrete_fields}
+
+
+def test_the_backend_reads_the_user_and_profile_as_the_orm_does(cast, django_assert_num_queries):
+    """accounts.backends loads the user and their rep profile in a statement of its own: every
+    column equals the ORM's select_related("rep_profile"), the profile (or its absence) is cached,
+    and inactive or unknown users are nobody."""
+    backend = UserWithProfileBackend()
+    for user in (cast.rep, cast.marketer, cast.admin):
+        expected = User.objects.select_related("rep_profile").get(pk=user.pk)
+        with django_assert_num_queries(1):
+            got = backend.get_user(str(user.pk))
+            profile = getattr(got, "rep_profile", None)
+        assert _columns(got) == _columns(expected)
+        expected_profile = getattr(expected, "rep_profile", None)
+        assert (_columns(profile) if profile else None) == (_columns(expected_profile) if expected_profile else None)
+    assert backend.get_user(cast.rep.pk).rep_profile.team_id == cast.team.pk
+    User.objects.filter(pk=cast.marketer.pk).update(is_active=False)
+    assert backend.get_user(cast.marketer.pk) is None
+    assert backend.get_user(10**9) is None and backend.get_user("not a number") is None
