@@ -15,7 +15,7 @@ from rest_framework.views import APIView
 
 from accounts.access import MARKETING_SIDE, HasRole
 from leadhandoff.api import ErrorSerializer, validated
-from leads.models import CustomField, CustomFieldKind, EventKindDefinition
+from leads.models import CustomField, CustomFieldKind, EventKind, EventKindDefinition
 
 from . import selectors, services
 
@@ -104,12 +104,11 @@ class EventKindListApi(APIView):
 
     @extend_schema(responses=EventKindSerializer(many=True))
     def get(self, request):
-        custom = {k.name: k.pk for k in selectors.event_kinds_custom()}
+        # The marketers' kinds read once (event_kind_choices would read them again).
+        custom = list(selectors.event_kinds_custom())
         return Response(
-            [
-                {"id": custom.get(name), "name": name, "label": label, "built_in": name not in custom}
-                for name, label in selectors.event_kind_choices()
-            ]
+            [{"id": None, "name": name, "label": label, "built_in": True} for name, label in EventKind.choices]
+            + [{"id": k.pk, "name": k.name, "label": k.label, "built_in": False} for k in custom]
         )
 
 

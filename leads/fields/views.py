@@ -9,7 +9,7 @@ from django.views.decorators.http import require_POST
 from accounts.access import MARKETING_SIDE, role_required
 from leadhandoff.api import ApplicationError
 from leadhandoff.forms import form_errors_add
-from leads.models import CustomField, EventKindDefinition
+from leads.models import CustomField, EventKind, EventKindDefinition
 
 from . import selectors, services
 from .forms import CustomFieldForm, EventKindForm
@@ -25,7 +25,7 @@ def _page(request, *, field_form=None, kind_form=None, editing=None, status=200)
         {
             "fields": selectors.custom_fields_list(),
             "event_kinds": selectors.event_kinds_custom(),
-            "builtin_kinds": selectors.event_kind_choices()[:7],
+            "builtin_kinds": EventKind.choices,
             "field_form": field_form or CustomFieldForm(),
             "kind_form": kind_form or EventKindForm(auto_id=KIND_FORM_IDS),
             "editing": editing,
