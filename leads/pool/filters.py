@@ -129,12 +129,10 @@ class LeadApiFilter(django_filters.FilterSet):
         fields = list(custom_fields_list())
         self.filters.update(custom_field_filters([f for f in fields if marketing or not f.personal]))
         if not marketing:
-            for field in fields:
-                if field.personal:
-                    for suffix in ("", "_min", "_max", "_from", "_to"):
-                        self.filters[f"attr_{field.name}{suffix}"] = django_filters.CharFilter(
-                            method=_personal_refused(field.label)
-                        )
+            # Every name a personal field's filters would take (the same builder), refused.
+            for field in (f for f in fields if f.personal):
+                for name in custom_field_filters([field]):
+                    self.filters[name] = django_filters.CharFilter(method=_personal_refused(field.label))
 
 
 # --- Nurture pool page ------------------------------------------------------

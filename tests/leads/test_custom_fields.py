@@ -10,7 +10,8 @@ from django.utils import timezone
 from leadhandoff.api import ApplicationError
 from leads.fields import services as fields
 from leads.imports import CsvFile, Importer
-from leads.models import CustomField, Lead
+from leads.models import CustomField, CustomFieldKind, Lead
+from leads.pool.filters import custom_field_filters
 from scoring.engine import evaluate
 from scoring.rules import Definition
 from scoring.scoring import definition_for_version, facts_for_lead, scores_fetch
@@ -270,3 +271,18 @@ def test_the_definition_editor_offers_custom_fields_and_saves_a_rule_on_one(cast
     assert saved.status_code == 302
     rule = DefinitionVersion.objects.get().rules[0]
     assert (rule["field"], rule["op"], rule["value"], rule["kind"]) == ("attributes.total_visits", "gt", 4.0, "number")
+
+
+@pytest.mark.parametrize("kind", CustomFieldKind.values)
+def test_every_filter_of_a_personal_field_is_refused_to_sales(cast, api, kind):
+    """Whatever its kind, each filter name a personal field would have (attr_x, attr_x_min, …,
+    as custom_field_filters names them) answers sales with a 400, and marketing may use it."""
+    extra = {"choices": ["gold", "silver"]} if kind == CustomFieldKind.CHOICE else {}
+    field = declare("secret", kind=kind, personal=True, **extra)
+    names = list(custom_field_filters([field]))
+    assert names
+    value = {"number": "3", "date": "2026-01-01", "yes_no": "yes", "choice": "gold"}.get(kind, "x")
+    for name in names:
+        refused = api.as_user(cast.rep).get("/api/v1/leads/", {name: value})
+        assert refused.status_code == 400 and "personal data" in str(refused.json()), name
+        assert api.as_user(cast.marketer).get("/api/v1/leads/", {name: value}).status_code == 200, name
