@@ -298,16 +298,14 @@ def _condition_value(
         return text
     if kind == "date":
         if op == "between":
-            if not isinstance(value, (list, tuple)) or len(value) != 2:
-                errors.append(f"{where}: 'between' needs two dates, first and last.")
-                return None
-            low, high = (_iso_date(v, where, errors) for v in value)
-            if low is None or high is None:
-                return None
-            if low > high:
-                errors.append(f"{where}: the first date of 'between' is after the last.")
-                return None
-            return [low, high]
+            return _between(
+                value,
+                _iso_date,
+                where,
+                errors,
+                needs="two dates, first and last",
+                reversed_="the first date of 'between' is after the last",
+            )
         if op in LIST_OPS:
             items = value if isinstance(value, (list, tuple)) else str(value or "").split(",")
             dates = [_iso_date(v, where, errors) for v in items if str(v).strip()]
@@ -315,20 +313,18 @@ def _condition_value(
                 errors.append(f"{where}: give at least one date.")
             return None if not dates or None in dates else dates
         return _iso_date(value, where, errors)
-    if op in NUMBER_ONLY_OPS and kind not in ("number", "date"):
+    if op in NUMBER_ONLY_OPS and kind != "number":  # dates were answered above
         errors.append(f"{where}: '{OPERATORS[op]}' works only on number fields, not {field_name}.")
         return None
     if op == "between":
-        if not isinstance(value, (list, tuple)) or len(value) != 2:
-            errors.append(f"{where}: 'between' needs two numbers, low and high.")
-            return None
-        low, high = (_number(v, where, errors) for v in value)
-        if low is None or high is None:
-            return None
-        if low > high:
-            errors.append(f"{where}: the low end of 'between' is above the high end.")
-            return None
-        return [low, high]
+        return _between(
+            value,
+            _number,
+            where,
+            errors,
+            needs="two numbers, low and high",
+            reversed_="the low end of 'between' is above the high end",
+        )
     if op in LIST_OPS:
         items = value if isinstance(value, (list, tuple)) else str(value or "").split(",")
         items = [str(v).strip() for v in items if str(v).strip()]
@@ -345,6 +341,20 @@ def _condition_value(
     if kind == "number" or op in NUMBER_ONLY_OPS:
         return _number(value, where, errors)
     return str(value).strip()
+
+
+def _between(value, parse, where: str, errors: list[str], *, needs: str, reversed_: str) -> list | None:
+    """The two ends of 'between', each read by `parse` (_number, _iso_date), low first."""
+    if not isinstance(value, (list, tuple)) or len(value) != 2:
+        errors.append(f"{where}: 'between' needs {needs}.")
+        return None
+    low, high = (parse(v, where, errors) for v in value)
+    if low is None or high is None:
+        return None
+    if low > high:
+        errors.append(f"{where}: {reversed_}.")
+        return None
+    return [low, high]
 
 
 def _rule_parse(

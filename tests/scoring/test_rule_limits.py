@@ -10,6 +10,7 @@ and every rescore failed.)
 import datetime
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.urls import reverse
 
 from leads.models import EngagementEvent, Lead, LeadScore
@@ -22,6 +23,7 @@ from scoring.rules import (
     MAX_RULE_POINTS,
     MAX_RULES,
     MIN_HALF_LIFE_DAYS,
+    CustomFieldSpec,
     Definition,
     rules_parse,
 )
@@ -228,3 +230,19 @@ def test_the_limits_are_those_documented_and_the_editor_can_post_a_definition_of
     # Every row field and DELETE per rule, plus the form's own and the formset's management fields.
     fields = (MAX_RULES + 1) * (len(RuleRowForm.base_fields) + 1) + 10
     assert fields <= settings.DATA_UPLOAD_MAX_NUMBER_FIELDS
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "message"),
+    [
+        ("company_size", [500, 50], "the low end of 'between' is above the high end."),
+        ("company_size", [5], "'between' needs two numbers, low and high."),
+        ("attributes.renewal", ["2026-05-01", "2026-01-01"], "the first date of 'between' is after the last."),
+        ("attributes.renewal", "2026-01-01", "'between' needs two dates, first and last."),
+    ],
+)
+def test_between_is_refused_backwards_or_with_one_end_for_numbers_and_dates(field, value, message):
+    rule = {"id": "r1", "type": "fit", "label": "Range", "field": field, "op": "between", "value": value, "points": 5}
+    with pytest.raises(ValidationError) as refused:
+        rules_parse([rule], custom_fields={"renewal": CustomFieldSpec("renewal", "date")})
+    assert message in str(refused.value)
