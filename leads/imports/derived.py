@@ -141,7 +141,7 @@ class _Parser:
     # -- grammar --
 
     def rule(self) -> Evaluator:
-        if any(t.kind == "word" and t.text.lower() == "if" for t in self.tokens):
+        if self.is_word("if", 1):  # a value, then "if": a choice
             result = self.choice()
         else:
             result = self.calc_rule()
@@ -172,7 +172,7 @@ class _Parser:
         otherwise: Evaluator | None = None
         if self.is_word("else"):
             self.take()
-            if any(t.kind == "word" and t.text.lower() == "if" for t in self.tokens[self.position :]):
+            if self.is_word("if", 1):  # "else lost if …": another choice
                 otherwise = self.choice()
             else:
                 fallback = self.value()
