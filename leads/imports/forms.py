@@ -14,6 +14,7 @@ from leads.imports.derived import rules_from_text, rules_to_text
 from leads.imports.mapping import (
     ATTRIBUTE_PREFIX,
     attribute_name,
+    join_column_guess,
     lookup_as,
     target_choices,
     targets_of,
@@ -160,7 +161,7 @@ class MappingForm(forms.Form):
         samples = dict(samples)  # the lookup files' columns are added to a copy of the caller's
         for n, upload in enumerate(self.uploaded):
             chosen = by_file.get(upload["name"]) or {}
-            common = next((c for c in upload["header"] if c in header), "")
+            common = join_column_guess(header, upload["header"]) or ""
             join = forms.ChoiceField(
                 label=f"Join “{upload['name']}” on the file's column",
                 choices=[("", "— not joined —")] + [(c, c) for c in header],

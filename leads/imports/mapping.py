@@ -249,6 +249,12 @@ def guess_columns(header: list[str], samples: Mapping[str, list[str]] | None = N
     return guessed
 
 
+def join_column_guess(header: list[str], lookup_header: list[str]) -> str | None:
+    """The column a lookup file is joined on until someone says otherwise: its first column
+    the file has too."""
+    return next((c for c in lookup_header if c in header), None)
+
+
 def guess_lookups(
     header: list[str], lookup_files: list[dict[str, Any]], guessed: dict[str, str]
 ) -> tuple[list[dict[str, Any]], dict[str, str]]:
@@ -259,7 +265,7 @@ def guess_lookups(
     lookups: list[dict[str, Any]] = []
     columns: dict[str, str] = {}
     for upload in lookup_files:
-        common = next((c for c in upload["header"] if c in header), None)
+        common = join_column_guess(header, upload["header"])
         if common is None:
             continue
         prefix = lookup_as(upload["name"])
