@@ -248,6 +248,146 @@ class _Existing:
     closed_at: datetime.datetime | None
 
 
+_EXISTING_COLUMNS = [f.name for f in _Existing.__dataclass_fields__.values()]
+
+
+def existing_leads(rows: list[ParsedRow], *, lock: bool) -> tuple[dict[str, _Existing], dict[str, _Existing]]:
+    """The stored leads the rows' keys name, by lowercased email and by external id; `lock`
+    holds them until the transaction commits (the import's chunks; the preview only reads)."""
+    emails = [r.email_key for r in rows if r.email_key]
+    exts = [r.external_id for r in rows if r.external_id]
+    # Arrays instead of thousands of IN parameters; the IS NOT NULL terms let the planner
+    # use the partial unique indexes lead_email_ci_unique and lead_external_id_unique.
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT {', '.join(_EXISTING_COLUMNS)} FROM leads_lead"  # noqa: S608 - fixed column names
+            " WHERE (email IS NOT NULL AND lower(email) = ANY(%s::text[]))"
+            " OR (external_id IS NOT NULL AND external_id = ANY(%s::text[]))"
+            # One lock order: two imports touching the same leads wait, never deadlock.
+            + (" ORDER BY id FOR UPDATE" if lock else ""),
+            [emails, exts],
+        )
+        found = cursor.fetchall()
+    by_email: dict[str, _Existing] = {}
+    by_ext: dict[str, _Existing] = {}
+    for values in found:
+        lead = _Existing(*values)
+        if lead.email:
+            by_email[lead.email.lower()] = lead
+        if lead.external_id:
+            by_ext[lead.external_id] = lead
+    return by_email, by_ext
+
+
+def key_duplicate(row: ParsedRow, seen_email: dict[str, int], seen_external_id: dict[str, int]) -> str | None:
+    """Why a row repeats an earlier row's key ("duplicate: same email as line 4"), or None after
+    noting its keys: the first row with a key is the one kept."""
+    email, ext = row.email_key, row.external_id
+    first = (ext and seen_external_id.get(ext)) or (email and seen_email.get(email))
+    if first:
+        what = "external id" if ext and ext in seen_external_id else "email"
+        return f"duplicate: same {what} as line {first} (first row kept)"
+    if ext:
+        seen_external_id[ext] = row.line
+    if email:
+        seen_email[email] = row.line
+    return None
+
+
+def row_existing(
+    row: ParsedRow, by_email: dict[str, _Existing], by_ext: dict[str, _Existing]
+) -> tuple[_Existing | None, str | None]:
+    """(the stored lead the row names or None, None), or (None, why its keys disagree)."""
+    email, ext = row.email_key, row.external_id
+    by_e = by_email.get(email) if email else None
+    by_x = by_ext.get(ext) if ext else None
+    if by_x and by_e and by_x.id != by_e.id:
+        return None, f"the email belongs to another lead than the external id {ext}"
+    if by_e and not by_x and ext and by_e.external_id and by_e.external_id != ext:
+        return None, f"the email belongs to a lead with another external id ({by_e.external_id})"
+    return by_x or by_e, None
+
+
+@dataclass(slots=True)
+class RowVerdict:
+    """What the import makes of a row and the lead it names: its status, owner, dates and
+    custom attributes, or why it refuses the row (`reason`)."""
+
+    reason: str | None = None
+    status: str | None = None
+    owner_id: int | None = None
+    created_at: datetime.datetime | None = None
+    closed_at: datetime.datetime | None = None
+    attributes: dict[str, Any] | None = None
+
+
+def row_verdict(
+    row: ParsedRow,
+    existing: _Existing | None,
+    *,
+    owners: OwnerResolver | None,
+    custom_fields: dict,
+    now: datetime.datetime,
+) -> RowVerdict:
+    """The import's checks of one row, in the order it makes them; the preview asks the same."""
+    refusal = existing and next(
+        (
+            message
+            for name in ORIGIN_FIELDS
+            if name in row.values
+            and (message := origin_change_refusal(name, getattr(existing, name), row.values[name]))
+        ),
+        None,
+    )
+    if refusal:
+        return RowVerdict(refusal)
+    owner_id = existing.owner_id if existing else None
+    if row.owner is not None and owners is not None:
+        found, reason = owners.find(row.owner)
+        if found is None:
+            return RowVerdict(reason or "owner not found")
+        owner_id = found
+    values = row.values
+    contacted = bool(
+        values.get("first_contact_at")
+        or values.get("touch_count")
+        or (existing and (existing.first_contact_at or existing.touch_count))
+    )
+    status, reason = status_for(
+        stage=row.stage, owner_id=owner_id, contacted=contacted, current=existing.status if existing else None
+    )
+    if status is None:
+        return RowVerdict(reason or "invalid stage")
+    if values.get("first_contact_at") and not owner_id and status not in (Status.WON, Status.LOST):
+        return RowVerdict(UNOWNED_FIRST_CONTACT)
+    created_at = values.get("created_at") or (existing.created_at if existing else None)
+    if created_at is None:
+        # A new lead without a created date came in no later than its first contact or close.
+        known = [d for d in (values.get("first_contact_at"), values.get("closed_at")) if d is not None]
+        created_at = min([now, *known])
+    reason = close_date_refusal(
+        status=status,
+        closed_at=values.get("closed_at"),
+        created_at=created_at,
+        first_contact_at=values.get("first_contact_at") or (existing.first_contact_at if existing else None),
+    )
+    if reason:
+        return RowVerdict(reason)
+    attributes = None
+    if row.attributes:
+        # Declared custom fields are typed (issue 14, leads.fields); a bad value rejects the row.
+        attributes, faults = attributes_clean(row.attributes, custom_fields)
+        if faults:
+            return RowVerdict("; ".join(faults[n] for n in sorted(faults)))
+    return RowVerdict(
+        status=status,
+        owner_id=owner_id,
+        created_at=created_at,
+        closed_at=values.get("closed_at") or (existing.closed_at if existing else None),
+        attributes=attributes,
+    )
+
+
 class Importer:
     """One run of a mapping over a file. `run()` returns an ImportResult."""
 
@@ -438,61 +578,12 @@ class Importer:
             if parsed.errors:
                 out.append({"line": row.line, "reason": "; ".join(parsed.errors), "key": key})
                 continue
-            email, ext = parsed.email_key, parsed.external_id
-            first = (ext and self.seen_external_id.get(ext)) or (email and self.seen_email.get(email))
-            if first:
-                what = "external id" if ext and ext in self.seen_external_id else "email"
-                out.append(
-                    {"line": row.line, "reason": f"duplicate: same {what} as line {first} (first row kept)", "key": key}
-                )
+            duplicate = key_duplicate(parsed, self.seen_email, self.seen_external_id)
+            if duplicate:
+                out.append({"line": row.line, "reason": duplicate, "key": key})
                 continue
-            if ext:
-                self.seen_external_id[ext] = row.line
-            if email:
-                self.seen_email[email] = row.line
             out.append(parsed)
         return out
-
-    def _lookup(self, rows: list[ParsedRow]) -> tuple[dict[str, _Existing], dict[str, _Existing]]:
-        """The stored leads the rows' keys name, locked until the chunk commits."""
-        emails = [r.email_key for r in rows if r.email_key]
-        exts = [r.external_id for r in rows if r.external_id]
-        columns = [
-            "id",
-            "email",
-            "external_id",
-            "status",
-            "owner_id",
-            "team_id",
-            "assigned_at",
-            "created_at",
-            "first_contact_at",
-            "touch_count",
-            "origin",
-            "rep_source_channel",
-            "closed_at",
-        ]
-        # Arrays instead of thousands of IN parameters; the IS NOT NULL terms let the planner
-        # use the partial unique indexes lead_email_ci_unique and lead_external_id_unique.
-        with connection.cursor() as cursor:
-            cursor.execute(
-                f"SELECT {', '.join(columns)} FROM leads_lead"  # noqa: S608 - fixed column names
-                " WHERE (email IS NOT NULL AND lower(email) = ANY(%s::text[]))"
-                " OR (external_id IS NOT NULL AND external_id = ANY(%s::text[]))"
-                # One lock order: two imports touching the same leads wait, never deadlock.
-                " ORDER BY id FOR UPDATE",
-                [emails, exts],
-            )
-            found = cursor.fetchall()
-        by_email: dict[str, _Existing] = {}
-        by_ext: dict[str, _Existing] = {}
-        for values in found:
-            lead = _Existing(*values)
-            if lead.email:
-                by_email[lead.email.lower()] = lead
-            if lead.external_id:
-                by_ext[lead.external_id] = lead
-        return by_email, by_ext
 
     def _queue_team(self) -> int | None:
         if self._queue_team_id is None:
@@ -506,7 +597,7 @@ class Importer:
         rejections: list[dict[str, Any]] = []
         undated = 0
         rows = [r for r in parsed_rows if isinstance(r, ParsedRow)]
-        by_email, by_ext = self._lookup(rows) if rows else ({}, {})
+        by_email, by_ext = existing_leads(rows, lock=True) if rows else ({}, {})
         matched: dict[int, int] = {}
         writes: list[LeadWrite] = []
         consent_by_key: dict[str, dict[str, bool]] = {}
@@ -516,88 +607,28 @@ class Importer:
                 rejections.append(row)
                 continue
             key = row.values.get(key_name) or ""
-            email, ext = row.email_key, row.external_id
-            by_e = by_email.get(email) if email else None
-            by_x = by_ext.get(ext) if ext else None
-            if by_x and by_e and by_x.id != by_e.id:
-                self._reject(rejections, row, f"the email belongs to another lead than the external id {ext}", key)
+            existing, reason = row_existing(row, by_email, by_ext)
+            if reason:
+                self._reject(rejections, row, reason, key)
                 continue
-            if by_e and not by_x and ext and by_e.external_id and by_e.external_id != ext:
-                self._reject(
-                    rejections, row, f"the email belongs to a lead with another external id ({by_e.external_id})", key
-                )
-                continue
-            existing = by_x or by_e
             if existing is not None:
                 first = self.seen_lead_id.get(existing.id) or matched.get(existing.id)
                 if first:
                     self._reject(rejections, row, f"duplicate: names the same lead as line {first}", key)
                     continue
-
-            refusal = existing and next(
-                (
-                    message
-                    for name in ORIGIN_FIELDS
-                    if name in row.values
-                    and (message := origin_change_refusal(name, getattr(existing, name), row.values[name]))
-                ),
-                None,
-            )
-            if refusal:
-                self._reject(rejections, row, refusal, key)
+            verdict = row_verdict(row, existing, owners=self.owners, custom_fields=self.custom_fields, now=self.now)
+            if verdict.reason:
+                self._reject(rejections, row, verdict.reason, key)
                 continue
-
-            owner_id = existing.owner_id if existing else None
-            if row.owner is not None and self.owners is not None:
-                found, reason = self.owners.find(row.owner)
-                if found is None:
-                    self._reject(rejections, row, reason or "owner not found", key)
-                    continue
-                owner_id = found
-
-            values = row.values
-            contacted = bool(
-                values.get("first_contact_at")
-                or values.get("touch_count")
-                or (existing and (existing.first_contact_at or existing.touch_count))
-            )
-            status, reason = status_for(
-                stage=row.stage, owner_id=owner_id, contacted=contacted, current=existing.status if existing else None
-            )
-            if status is None:
-                self._reject(rejections, row, reason or "invalid stage", key)
-                continue
-
-            if values.get("first_contact_at") and not owner_id and status not in (Status.WON, Status.LOST):
-                self._reject(rejections, row, UNOWNED_FIRST_CONTACT, key)
-                continue
-            created_at = values.get("created_at") or (existing.created_at if existing else None)
-            if created_at is None:
-                # A new lead without a created date came in no later than its first contact or close.
-                known = [d for d in (values.get("first_contact_at"), values.get("closed_at")) if d is not None]
-                created_at = min([self.now, *known])
-            reason = close_date_refusal(
-                status=status,
-                closed_at=values.get("closed_at"),
-                created_at=created_at,
-                first_contact_at=values.get("first_contact_at") or (existing.first_contact_at if existing else None),
-            )
-            if reason:
-                self._reject(rejections, row, reason, key)
-                continue
-            closed_at = values.get("closed_at") or (existing.closed_at if existing else None)
+            values, status, owner_id = row.values, verdict.status, verdict.owner_id
+            created_at, closed_at = verdict.created_at, verdict.closed_at
             if status in (Status.WON, Status.LOST) and closed_at is None:
                 undated += 1
 
             write = dict(values)
             write["closed_at"] = closed_at
-            if row.attributes:
-                # Declared custom fields are typed (issue 14, leads.fields); a bad value rejects the row.
-                attributes, faults = attributes_clean(row.attributes, self.custom_fields)
-                if faults:
-                    self._reject(rejections, row, "; ".join(faults[n] for n in sorted(faults)), key)
-                    continue
-                write["attributes"] = attributes
+            if verdict.attributes is not None:
+                write["attributes"] = verdict.attributes
             consent = {name: write.pop(name) for name in CONSENT_TARGETS if name in write}
             if consent:
                 consent_by_key[key] = consent

@@ -6,16 +6,16 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db.models import Q
-from django.db.models.functions import Lower
 from django.shortcuts import get_object_or_404
+from django.utils import timezone
 
 from leadhandoff.csv_files import csv_text
 from leadhandoff.csv_reader import CsvFile, ImportFileError
+from leads.fields.selectors import custom_fields_by_name
 from leads.imports.mapping import OWNER_TEAM_FIELDS, guess_columns, guess_lookups, suggest_values
 from leads.imports.parse import ParsedRow, Plan
-from leads.imports.runner import UNOWNED_FIRST_CONTACT, OwnerResolver, close_date_refusal, status_for
-from leads.models import ImportJob, ImportMapping, Lead, Status
+from leads.imports.runner import OwnerResolver, existing_leads, key_duplicate, row_existing, row_verdict
+from leads.models import ImportJob, ImportMapping
 
 PREVIEW_ROWS = 20
 # Value suggestions read the whole file up to this many rows, and as many rows spread
@@ -81,71 +81,48 @@ class PreviewRow:
 
 
 def import_preview(*, job: ImportJob, limit: int = PREVIEW_ROWS) -> tuple[CsvFile, list[PreviewRow]]:
-    """The first rows as the import would see them, with their errors. Reads only; writes nothing."""
+    """The first rows as the import would see them, with their errors: the runner's own checks
+    (runner.key_duplicate, row_existing, row_verdict) over the stored leads the rows name, read
+    without a lock. Reads only; writes nothing."""
     csv_file = job_csv(job)
     plan = Plan.compile(job.mapping_snapshot, csv_file.header, lookup_files=job.lookup_rows())
     rows: list[PreviewRow] = []
     parsed: list[ParsedRow] = []
+    seen_email: dict[str, int] = {}
+    seen_external_id: dict[str, int] = {}
     for n, row in enumerate(csv_file.rows()):
         if n >= limit:
             break
         p = plan.parse(row)
+        preview = PreviewRow(line=row.line, cells=row.cells, values=p.values, errors=list(p.errors))
+        if not preview.errors and (duplicate := key_duplicate(p, seen_email, seen_external_id)):
+            preview.errors.append(duplicate)
+        rows.append(preview)
         parsed.append(p)
-        rows.append(PreviewRow(line=row.line, cells=row.cells, values=p.values, errors=list(p.errors)))
-    emails = [p.email_key for p in parsed if p.email_key and not p.errors]
-    exts = [p.external_id for p in parsed if p.external_id and not p.errors]
-    known: set[tuple[str, str]] = set()
-    for email, ext in (
-        Lead.objects.alias(email_ci=Lower("email"))
-        .filter(Q(email__isnull=False, email_ci__in=emails) | Q(external_id__isnull=False, external_id__in=exts))
-        .values_list("email", "external_id")
-    ):
-        known.update({("e", (email or "").lower()), ("x", ext or "")})
+    checked = [(preview, p) for preview, p in zip(rows, parsed, strict=True) if not preview.errors]
+    by_email, by_ext = existing_leads([p for _, p in checked], lock=False) if checked else ({}, {})
     owners = None
     if "owner" in plan.mapped:
         # Owners the file puts on teams are created by the run's roster part (runner._roster_from_file).
         from_roster = bool(plan.mapped & set(OWNER_TEAM_FIELDS))
         owners = _PreviewOwners(create_missing=bool(plan.options.get("create_missing_owners")) or from_roster)
-    seen: dict[tuple[str, str], int] = {}
-    for preview, p in zip(rows, parsed, strict=True):
-        if preview.errors:
-            continue
-        keys = [k for k in (("x", p.external_id), ("e", p.email_key)) if k[1]]
-        first = next((seen[k] for k in keys if k in seen), None)
-        if first:
-            preview.errors.append(f"duplicate: same key as line {first} (first row kept)")
-        for k in keys:
-            seen.setdefault(k, p.line)
-        exists = ("x", p.external_id) in known or ("e", p.email_key) in known
-        owner_id = None
-        if owners and p.owner:
-            owner_id, reason = owners.find(p.owner)
-            if reason:
-                preview.errors.append(reason)
-        status, reason = status_for(
-            stage=p.stage,
-            owner_id=owner_id,
-            contacted=bool(p.values.get("first_contact_at") or p.values.get("touch_count")),
-            current=None,
-        )
+    custom_fields, now = custom_fields_by_name(), timezone.now()
+    matched: dict[int, int] = {}
+    for preview, p in checked:
+        existing, reason = row_existing(p, by_email, by_ext)
+        if existing is not None and not reason and existing.id in matched:
+            reason = f"duplicate: names the same lead as line {matched[existing.id]}"
         if reason:
             preview.errors.append(reason)
-        elif status:
-            values = p.values
-            if values.get("first_contact_at") and not owner_id and status not in (Status.WON, Status.LOST):
-                preview.errors.append(UNOWNED_FIRST_CONTACT)
-            known = [d for d in (values.get("first_contact_at"), values.get("closed_at")) if d is not None]
-            refusal = close_date_refusal(
-                status=status,
-                closed_at=values.get("closed_at"),
-                created_at=values.get("created_at") or (min(known) if known else None),
-                first_contact_at=values.get("first_contact_at"),
-            )
-            if refusal:
-                preview.errors.append(refusal)
-        if not preview.errors:
-            preview.action = "update" if exists else "create"
-            preview.status = status or ""
+            continue
+        verdict = row_verdict(p, existing, owners=owners, custom_fields=custom_fields, now=now)
+        if verdict.reason:
+            preview.errors.append(verdict.reason)
+            continue
+        if existing is not None:
+            matched[existing.id] = p.line
+        preview.action = "update" if existing else "create"
+        preview.status = verdict.status or ""
     return csv_file, rows
 
 

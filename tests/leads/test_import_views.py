@@ -95,7 +95,8 @@ def test_a_marketer_imports_a_file_from_upload_to_rejections_and_can_run_it_agai
     rows = {row.line: row for row, _cells in response.context["rows"]}
     assert (rows[2].action, rows[3].action) == ("update", "create")
     assert "not an email address" in rows[4].errors[0]
-    assert rows[5].errors == ["duplicate: same key as line 2 (first row kept)"]
+    # The run's own words (runner.key_duplicate): the preview and the rejection report agree.
+    assert rows[5].errors == ["duplicate: same email as line 2 (first row kept)"]
     assert Lead.objects.count() == 1
 
     # 4. Start: queued after commit, run by the worker (here: the task's service, directly).
