@@ -49,3 +49,15 @@ def instance_from_json(model: type[Model], row: dict | None) -> Model | None:
 
 def instances_from_json(model: type[Model], rows: list[dict] | None) -> list[Model]:
     return [instance_from_json(model, row) for row in rows or ()]
+
+
+def related_cache(instances: list[Model], name: str, objects_by_id: dict) -> None:
+    """Cache each instance's foreign key `name` from `objects_by_id`, as select_related would:
+    reading instance.<name> is then no query, and the stored id is left as it is."""
+    if not instances:
+        return
+    field = type(instances[0])._meta.get_field(name)
+    for instance in instances:
+        key = getattr(instance, field.attname)
+        if key is not None:
+            field.set_cached_value(instance, objects_by_id.get(key))

@@ -16,7 +16,7 @@ from django.db.models import Count, F, Q, QuerySet
 from django.http import Http404
 
 from accounts.models import Team, User
-from leadhandoff.json_rows import instance_from_json, instances_from_json, row_json
+from leadhandoff.json_rows import instance_from_json, instances_from_json, related_cache, row_json
 from leads.history import sentences
 from leads.models import (
     CLOSED_STATUSES,
@@ -354,13 +354,9 @@ def _brief_lists(lead: Lead) -> tuple[list, list, list, list, dict[int, User]]:
     }
     events, touches = instances_from_json(EngagementEvent, events), instances_from_json(Touch, touches)
     history, clocks = instances_from_json(LeadHistory, history), instances_from_json(FirstContactClock, clocks)
-    for touch in touches:
-        touch.rep = users.get(touch.rep_id)
-    for row in history:
-        if row.actor_id:
-            row.actor = users.get(row.actor_id)
-    for clock in clocks:
-        clock.rep = users.get(clock.rep_id)
+    related_cache(touches, "rep", users)
+    related_cache(history, "actor", users)
+    related_cache(clocks, "rep", users)
     return events, touches, history, clocks, users
 
 
